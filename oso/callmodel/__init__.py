@@ -1,0 +1,4 @@
+"""
+The call model: devices, calls, connections, services and events in
+ECMA-269 terms.
+"""

@@ -1,0 +1,89 @@
+"""
+The seam between the call model and the things phones and trunks attach
+through.
+
+The model asks a device's L{ITerminal} to do things (offer a call, answer,
+clear, hold, retrieve, send digits); the terminal reports what happened on
+its side through the call model's L{oso.interfaces.IPortEvents}.  Media stays
+between the drivers: the model only carries an opaque media description
+from one leg of a call to the other.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class IPortDriver(Interface):
+    """
+    A port type: it owns the terminals of the devices whose C{port} names
+    it.
+    """
+
+    name = Attribute("The port name devices refer to (C{str}).")
+
+    def terminalFor(device):
+        """
+        Give the terminal that serves a device of this port.
+
+        @param device: the device, an L{oso.callmodel.devices.Device}.
+        @return: an L{ITerminal}, or L{None} when the device is not
+            attached right now (for example a phone that has not
+            registered), which the model treats as out of service.
+        """
+
+
+class ITerminal(Interface):
+    """
+    One device's end of the port: a phone, a trunk channel, a virtual phone.
+
+    Every method returns at once.  The terminal reports the outcome later
+    (or at once) through L{oso.interfaces.IPortEvents}.
+    """
+
+    def offer(connection, offer):
+        """
+        Present a call: the device should ring, or, for an origination or a
+        pickup with C{offer.autoAnswer}, go off-hook by itself.
+
+        @param connection: the device's connection id
+            (L{oso.callmodel.ids.ConnectionID}).
+        @param offer: what the call is (L{oso.callmodel.model.Offer}).
+        """
+
+    def answer(connection):
+        """
+        Answer an alerting call on the user's behalf (the AnswerCall service).
+
+        @raise oso.callmodel.errors.CSTAError: when the device cannot be
+            answered remotely (C{invalidCallState} or C{generic}).
+        """
+
+    def clear(connection, cause):
+        """
+        Release the connection; the device returns to idle.
+
+        @param cause: the ECMA-269 event cause (L{oso.callmodel.causes.EventCause}).
+        """
+
+    def hold(connection):
+        """
+        Put the connection on hold (stop media toward the device).
+        """
+
+    def retrieve(connection):
+        """
+        Take the connection off hold.
+        """
+
+    def generateDigits(connection, digits):
+        """
+        Send DTMF digits into the connection's media.
+
+        @param digits: a string of C{0-9*#A-D}.
+        """
+
+    def mediaChanged(connection, media):
+        """
+        The far end of this connection changed (transfer, conference,
+        retrieve): re-point media to C{media}, the opaque description the
+        other leg gave, or L{None} when there is no far end now.
+        """

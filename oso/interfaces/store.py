@@ -1,0 +1,64 @@
+"""
+Persistence.
+"""
+
+from zope.interface import Interface
+
+
+class IStore(Interface):
+    """
+    Where devices, feature state and other durable data live.
+
+    Every write returns a L{Deferred} that fires once the change is on disk
+    (committed, synchronous).  Work runs off the reactor thread.
+    """
+
+    def open():
+        """
+        Open (creating or migrating) the store.
+
+        @return: a L{Deferred} that fires when it is ready.
+        """
+
+    def close():
+        """
+        Finish pending writes and close.
+
+        @return: a L{Deferred}.
+        """
+
+    def loadDevices():
+        """
+        @return: a L{Deferred} firing with every stored
+            L{oso.callmodel.devices.Device}.
+        """
+
+    def saveDevice(device):
+        """
+        Insert or replace a device (its features and credentials included).
+
+        @return: a L{Deferred}.
+        """
+
+    def deleteDevice(number):
+        """
+        @return: a L{Deferred}.
+        """
+
+    def saveFeatures(number, features):
+        """
+        Replace one device's L{oso.callmodel.devices.Features}.
+
+        @return: a L{Deferred}.
+        """
+
+    def getSetting(key):
+        """
+        @return: a L{Deferred} firing with the string stored under C{key}, or
+            L{None}.
+        """
+
+    def putSetting(key, value):
+        """
+        @return: a L{Deferred}.
+        """
