@@ -40,10 +40,6 @@ class ConfigError(Exception):
 DEFAULT_COMPONENTS = ("virtual-phones",)
 #: The digest realm when the configuration names none.
 DEFAULT_REALM = "oso"
-#: The port serving the demo extensions of the default installation.
-DEMO_PORT = "virtual-phones"
-#: The demo extensions of the default installation.
-DEMO_NUMBERS = ("100", "101", "102", "103", "104", "105")
 #: The classes of service a device may have, narrowest first.
 CLASSES_OF_SERVICE = ("internal", "local", "national", "international")
 
@@ -84,20 +80,15 @@ class Settings:
 
 def defaults():
     """
-    The settings of the embedded default installation: the default
-    components and the demo extensions L{DEMO_NUMBERS} on virtual phones,
-    without passwords (the server makes theirs on first start).
+    The settings of the embedded default installation, as if read from an
+    empty file: the default components, no devices (the server makes its
+    demo extensions when neither configuration nor store has any).
 
     @rtype: L{Settings}
     """
     source = "<defaults>"
     return Settings(
-        source=source,
-        devices=tuple(
-            Device(number=number, name=f"Demo {number}", port=DEMO_PORT)
-            for number in DEMO_NUMBERS
-        ),
-        dialPlan=DialPlan.fromConfig({}, f"{source}: dialplan"),
+        source=source, dialPlan=DialPlan.fromConfig({}, f"{source}: dialplan")
     )
 
 

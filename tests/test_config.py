@@ -13,7 +13,6 @@ from oso.callmodel.devices import Device, DeviceType, Features, HuntMode
 from oso.callmodel.dialplan import DialPlan
 from oso.config import (
     DEFAULT_COMPONENTS,
-    DEMO_NUMBERS,
     ConfigError,
     Settings,
     defaults,
@@ -86,9 +85,9 @@ def test_emptyFile(tmp_path):
 
 def test_defaults():
     """
-    Without a file the embedded default installation runs the default
-    components and the demo extensions 100-105 on virtual phones, with no
-    passwords given (the server makes them).
+    Without a file, the settings are those of an empty file under the name
+    "<defaults>": the default components, no devices (the server adds its
+    demo extensions itself), no passwords, an empty dial plan.
     """
     settings = defaults()
     assert isinstance(settings, Settings)
@@ -97,11 +96,7 @@ def test_defaults():
     assert settings.realm == "oso"
     assert settings.components == DEFAULT_COMPONENTS
     assert settings.componentSections == {}
-    assert DEMO_NUMBERS == ("100", "101", "102", "103", "104", "105")
-    assert settings.devices == tuple(
-        Device(number=n, name=f"Demo {n}", port="virtual-phones")
-        for n in DEMO_NUMBERS
-    )
+    assert settings.devices == ()
     assert settings.passwords == {}
     assert isinstance(settings.dialPlan, DialPlan)
 
