@@ -214,14 +214,19 @@ class ICallModel(Interface):
 class IPortEvents(Interface):
     """
     What a port driver tells the call model about its terminals.
+
+    C{connection} is always the L{oso.callmodel.calls.Connection} object the
+    model handed the terminal (or returned from L{originate}).  A report about
+    a connection that has already ended is logged and ignored.
     """
 
-    def originate(device, digits="", media=None):
+    def originate(device, digits="", media=None, callingNumber=None):
         """
         The device went off-hook (and dialled C{digits}, possibly all of the
-        number).
+        number).  For a trunk, C{digits} is the called number (DID) and
+        C{callingNumber} the caller's number from the network.
 
-        @return: the new L{ConnectionID}.
+        @return: the new L{oso.callmodel.calls.Connection}.
         """
 
     def dialDigits(connection, digits):

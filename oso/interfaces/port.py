@@ -4,7 +4,11 @@ through.
 
 The model asks a device's L{ITerminal} to do things (offer a call, answer,
 clear, hold, retrieve, send digits); the terminal reports what happened on
-its side through the call model's L{oso.interfaces.IPortEvents}.  Media stays
+its side through the call model's L{oso.interfaces.IPortEvents}.  Both sides
+name a device's part in a call by its L{oso.callmodel.calls.Connection}
+object: it stays the same object for the connection's life, while its C{id}
+(an ECMA-269 connection id) changes when a transfer or conference merges
+calls.  Media stays
 between the drivers: the model only carries an opaque media description
 from one leg of a call to the other.
 """
@@ -44,9 +48,17 @@ class ITerminal(Interface):
         Present a call: the device should ring, or, for an origination or a
         pickup with C{offer.autoAnswer}, go off-hook by itself.
 
-        @param connection: the device's connection id
-            (L{oso.callmodel.ids.ConnectionID}).
-        @param offer: what the call is (L{oso.callmodel.model.Offer}).
+        @param connection: the device's L{oso.callmodel.calls.Connection}.
+        @param offer: what the call is (L{oso.callmodel.calls.Offer}).
+        """
+
+    def failed(connection, cause):
+        """
+        The call this device is making cannot be completed (busy, invalid
+        number, no trunk): the device hears busy or reorder tone until it
+        hangs up, which it reports as cleared.
+
+        @param cause: the ECMA-269 event cause.
         """
 
     def answer(connection):

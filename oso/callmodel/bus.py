@@ -1,0 +1,73 @@
+"""
+The one ordered event bus of the call model.
+"""
+
+from collections import deque
+from dataclasses import replace
+
+from twisted.logger import Logger
+from zope.interface.verify import verifyObject
+
+from oso.interfaces import IEventObserver
+
+
+class EventBus:
+    """
+    Stamps each event with the next sequence number and the time, and hands
+    it to every observer in order.
+
+    An event published while observers are still receiving an earlier one
+    (an observer that calls a service, say) waits until the earlier one has
+    reached every observer, so every observer sees one global order.  An
+    observer's exception is logged and goes no further.
+
+    @ivar seq: the sequence number of the last event published.
+    """
+
+    log = Logger()
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._observers = []
+        self._queue = deque()
+        self._delivering = False
+        self.seq = 0
+
+    def addObserver(self, observer):
+        verifyObject(IEventObserver, observer)
+        self._observers.append(observer)
+
+    def removeObserver(self, observer):
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def publish(self, event):
+        """
+        Stamp C{event} and deliver it (now, or after the event being
+        delivered).
+
+        @return: the stamped event.
+        """
+        self.seq += 1
+        event = replace(event, seq=self.seq, time=self._clock.seconds())
+        self._queue.append(event)
+        if not self._delivering:
+            self._drain()
+        return event
+
+    def _drain(self):
+        self._delivering = True
+        try:
+            while self._queue:
+                event = self._queue.popleft()
+                for observer in list(self._observers):
+                    try:
+                        observer.eventReceived(event)
+                    except Exception:
+                        self.log.failure(
+                            "event observer {observer!r} failed on {event}",
+                            observer=observer,
+                            event=event.name,
+                        )
+        finally:
+            self._delivering = False

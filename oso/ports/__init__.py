@@ -1,0 +1,3 @@
+"""
+Port drivers that are not a protocol of their own.
+"""

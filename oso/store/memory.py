@@ -1,0 +1,54 @@
+"""
+A store that keeps everything in memory: for tests and for trying oso out
+without a disk.  It passes the same contract tests as the SQLite store.
+"""
+
+from dataclasses import replace
+
+from twisted.internet.defer import succeed
+from zope.interface import implementer
+
+from oso.interfaces import IStore
+
+
+@implementer(IStore)
+class MemoryStore:
+    """
+    An L{IStore} in a dictionary; every Deferred it returns has fired.
+    """
+
+    def __init__(self):
+        self._devices = {}
+        self._settings = {}
+        self.opened = False
+
+    def open(self):
+        self.opened = True
+        return succeed(None)
+
+    def close(self):
+        self.opened = False
+        return succeed(None)
+
+    def loadDevices(self):
+        return succeed([self._devices[n] for n in sorted(self._devices)])
+
+    def saveDevice(self, device):
+        self._devices[device.number] = device
+        return succeed(None)
+
+    def deleteDevice(self, number):
+        self._devices.pop(number, None)
+        return succeed(None)
+
+    def saveFeatures(self, number, features):
+        if number in self._devices:
+            self._devices[number] = replace(self._devices[number], features=features)
+        return succeed(None)
+
+    def getSetting(self, key):
+        return succeed(self._settings.get(key))
+
+    def putSetting(self, key, value):
+        self._settings[key] = value
+        return succeed(None)
