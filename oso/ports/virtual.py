@@ -31,6 +31,7 @@ class VirtualPhone:
     @ivar sentDigits: the DTMF digits the model asked it to send.
     @ivar remoteMedia: what each connection's media was last pointed at.
     @ivar clearedWith: the causes its connections were cleared with.
+    @ivar pluggedIn: whether it is in service.
     """
 
     log = Logger()
@@ -48,6 +49,7 @@ class VirtualPhone:
         self.sentDigits = []
         self.remoteMedia = {}
         self.clearedWith = []
+        self.pluggedIn = True
         self._timers = {}
 
     # What the user does.
@@ -93,6 +95,24 @@ class VirtualPhone:
         connection = connection or self._current()
         self._forget(connection)
         self._events.cleared(connection, EventCause.normalClearing)
+
+    def unplug(self):
+        """
+        Pull the phone's cable: its calls drop and it is out of service
+        until L{plugIn}.
+        """
+        for connection in list(self.connections):
+            self._forget(connection)
+            self._events.cleared(connection, EventCause.destOutOfOrder)
+        self.pluggedIn = False
+        self._events.outOfService(self.number)
+
+    def plugIn(self):
+        """
+        Put the phone back in service.
+        """
+        self.pluggedIn = True
+        self._events.inService(self.number)
 
     def pressHold(self, connection=None):
         """
@@ -194,7 +214,8 @@ class VirtualPhones:
     def terminalFor(self, device):
         if device.port != self.name:
             return None
-        return self.phone(device.number)
+        phone = self.phone(device.number)
+        return phone if phone.pluggedIn else None
 
     def phone(self, number):
         """

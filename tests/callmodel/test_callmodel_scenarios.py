@@ -702,3 +702,32 @@ class TrunkTests(ScenarioTestCase):
         self.x.call("101", "0301235")
         event = self.x.recorder.events[-1]
         self.assertEqual((event.name, event.cause), ("Failed", EventCause.trunksBusy))
+
+
+class ServiceStateTests(ScenarioTestCase):
+    def test_outOfServiceAndBack(self):
+        """
+        A phone that goes out of service drops its call (OutOfService), is
+        treated as unreachable by callers (destOutOfOrder), and reports
+        BackInService when it returns.
+        """
+        self.connect("100", "101")
+        self.phone("101").unplug()
+        self.assertEqual(
+            self.events(),
+            [
+                "ConnectionCleared 101@1 null",
+                "ConnectionCleared 100@1 null",
+                "CallCleared 1",
+                "OutOfService 101",
+            ],
+        )
+        self.x.call("102", "101")
+        event = self.x.recorder.events[-1]
+        self.assertEqual((event.name, event.cause), ("Failed", EventCause.destOutOfOrder))
+        self.phone("102").hangUp()
+        self.x.recorder.take()
+        self.phone("101").plugIn()
+        self.assertEqual(self.events(), ["BackInService 101"])
+        self.x.call("102", "101")
+        self.assertEqual(self.events()[-1], "Delivered 101@3 alerting")
