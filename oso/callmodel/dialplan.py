@@ -469,12 +469,12 @@ class DialPlan:
         tac = self.trunkAccessCode
         route = None
         reason = ""
-        if digits.startswith(tac):
+        if digits.startswith(tac) or tac.startswith(digits):
+            # Before the access code is whole, ask what an empty external
+            # number could still become.
             external = digits[len(tac):]
             route, externalMore, reason = self._route(external, rank)
             more = more or externalMore
-        elif self.routes and tac.startswith(digits):
-            more = True
         if digits in internalNumbers:
             return Analysis(
                 Outcome.complete, kind="internal", destination=digits, canExtend=more
