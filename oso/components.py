@@ -173,3 +173,28 @@ def loadComponents(names, package=None):
     @raise ComponentError: see L{selectComponents}.
     """
     return selectComponents(names, findComponents(package))
+
+
+def configureComponents(settings, package=None):
+    """
+    Load the components a configuration names and check each one's section
+    of it.
+
+    @param settings: the L{oso.config.Settings}.
+    @param package: the plugin package; L{oso.plugins} when L{None}.
+    @return: C{(component, componentSettings)} pairs in configuration order,
+        C{componentSettings} being what the component's C{validateConfig}
+        made of its C{[components.NAME]} table.
+    @raise ComponentError: see L{selectComponents}.
+    @raise oso.config.ConfigError: when a section is wrong.
+    """
+    return [
+        (
+            component,
+            component.validateConfig(
+                settings.componentSections.get(component.name, {}),
+                f"{settings.source}: components.{component.name}",
+            ),
+        )
+        for component in loadComponents(settings.components, package)
+    ]
