@@ -725,6 +725,8 @@ ROUTE = {"pattern": "1X", "trunk-group": "sip"}
          "must be a string"),
         ({"routes": [ROUTE, {**ROUTE, "class-of-service": "all"}]},
          ".routes[1].class-of-service", "'all' is not one of"),
+        ({"routes": [{**ROUTE, "class-of-service": ["local"]}]},
+         ".routes[0].class-of-service", "['local'] is not one of"),
         ({"dids": {}}, ".dids", "must be an array"),
         ({"dids": ["100"]}, ".dids[0]", "must be a table"),
         ({"dids": [{"did": "1", "extension": "1", "x": 1}]}, ".dids[0].x", "unknown key"),

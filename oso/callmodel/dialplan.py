@@ -32,9 +32,6 @@ CLASSES_OF_SERVICE = ("internal", "local", "national", "international")
 _RANK = {name: rank for rank, name in enumerate(CLASSES_OF_SERVICE)}
 
 _DIGITS = "0123456789"
-_DIAL_STRING = re.compile(r"[0-9*#]+")
-_PREPEND = re.compile(r"\+?[0-9*#]*")
-_PUBLIC_NUMBER = re.compile(r"\+?[0-9*#]+")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ELEMENTS = {"X": "[0-9]", "N": "[2-9]", "Z": "[1-9]"}
 
@@ -163,31 +160,34 @@ def _parseSet(content, position):
     return "[" + "".join(sorted(members)) + "]"
 
 
-def _checkDialString(value, allowEmpty=False):
+def _stringOf(form, description):
     """
-    @return: C{value}, a string of C{0-9}, C{*} and C{#}.
-    @raise ValueError: when it is anything else.
+    @param form: a compiled regular expression the whole string must match.
+    @param description: what such a string is, for the error message.
+    @return: a check that returns its argument when it is a string of that
+        form and raises L{ValueError} otherwise.
     """
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    if allowEmpty and value == "":
+
+    def check(value):
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        if not form.fullmatch(value):
+            raise ValueError(f"{value!r} is not {description}")
         return value
-    if not _DIAL_STRING.fullmatch(value):
-        raise ValueError(f"{value!r} is not a string of digits (0-9, *, #)")
-    return value
+
+    return check
 
 
-def _checkPublicNumber(value):
-    """
-    @return: C{value}, a called number as a trunk delivers it: digits, C{*},
-        C{#}, with an optional leading C{+}.
-    @raise ValueError: when it is anything else.
-    """
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    if not _PUBLIC_NUMBER.fullmatch(value):
-        raise ValueError(f"{value!r} is not a number (digits, *, #, optional leading +)")
-    return value
+_checkDialString = _stringOf(re.compile(r"[0-9*#]+"), "a string of digits (0-9, *, #)")
+_checkAccessCode = _stringOf(re.compile(r"[0-9*#]*"), "a string of digits (0-9, *, #)")
+# A called number as a trunk delivers it, and digits to prepend, may be
+# E.164 with a leading "+" (SIP trunks).
+_checkPublicNumber = _stringOf(
+    re.compile(r"\+?[0-9*#]+"), "a number (digits, *, #, optional leading +)"
+)
+_checkPrepend = _stringOf(
+    re.compile(r"\+?[0-9*#]*"), "digits (0-9, *, #, optional leading +)"
+)
 
 
 def _checkTrunkGroup(value):
@@ -207,21 +207,8 @@ def _checkClassOfService(value):
     @return: C{value}, one of L{CLASSES_OF_SERVICE}.
     @raise ValueError: when it is anything else.
     """
-    if value not in _RANK:
+    if not isinstance(value, str) or value not in _RANK:
         raise ValueError(f"{value!r} is not one of {', '.join(CLASSES_OF_SERVICE)}")
-    return value
-
-
-def _checkPrepend(value):
-    """
-    @return: C{value}, digits to put in front (an optional leading C{+}
-        allows E.164 numbers for SIP trunks).
-    @raise ValueError: when it is anything else.
-    """
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    if not _PREPEND.fullmatch(value):
-        raise ValueError(f"{value!r} is not digits (0-9, *, #, optional leading +)")
     return value
 
 
@@ -383,7 +370,7 @@ class DialPlan:
         @raise ValueError: when an argument is not usable (L{fromConfig}
             reports the same problems as C{ConfigError}s that name the key).
         """
-        self.trunkAccessCode = _checkDialString(trunkAccessCode, allowEmpty=True)
+        self.trunkAccessCode = _checkAccessCode(trunkAccessCode)
         self.routes = tuple(routes)
         for route in self.routes:
             if not isinstance(route, Route):
@@ -610,7 +597,7 @@ def _argumentsFromConfig(table):
     arguments = {}
     if "trunk-access-code" in table:
         arguments["trunkAccessCode"] = _at(
-            ".trunk-access-code", _checkDialString, table["trunk-access-code"], True
+            ".trunk-access-code", _checkAccessCode, table["trunk-access-code"]
         )
     if "emergency-numbers" in table:
         numbers = _array(table["emergency-numbers"], ".emergency-numbers")
