@@ -210,12 +210,14 @@ class Routing:
 
     def _toNetwork(self, call, caller, analysis):
         """
-        Send the call out through a free trunk of the route's trunk group.
+        Send the call out through a free trunk of the route's trunk group
+        (any trunk when the dial plan names none, as for an emergency
+        number no route covers).
         """
         for trunk in self._devices.values():
             if (
                 trunk.type is DeviceType.trunk
-                and trunk.trunkGroup == analysis.trunkGroup
+                and analysis.trunkGroup in (None, trunk.trunkGroup)
                 and not self._isBusy(trunk.number)
                 and self._terminal(trunk.number) is not None
             ):

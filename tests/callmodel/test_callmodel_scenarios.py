@@ -703,6 +703,16 @@ class TrunkTests(ScenarioTestCase):
         event = self.x.recorder.events[-1]
         self.assertEqual((event.name, event.cause), ("Failed", EventCause.trunksBusy))
 
+    def test_emergencyWithoutRouteUsesAnyTrunk(self):
+        """
+        An emergency number that no route covers leaves through any free
+        trunk, whatever its group.
+        """
+        self.model.dialPlan = DialPlan(trunkAccessCode="0", routes=())
+        self.x.call("100", "112")
+        event = self.x.recorder.events[-2]
+        self.assertEqual((event.name, event.calledDevice), ("NetworkReached", "112"))
+
 
 class ServiceStateTests(ScenarioTestCase):
     def test_outOfServiceAndBack(self):
