@@ -3,14 +3,10 @@ Tests for L{oso.components}, the component loader, and the built-in
 C{call-log} component.
 """
 
-import sys
-import textwrap
-
 import pytest
 from twisted.logger import globalLogPublisher
 from zope.interface.verify import verifyObject
 
-import oso.plugins
 from oso.callmodel.causes import EventCause
 from oso.callmodel.events import Delivered, Transferred
 from oso.callmodel.ids import ConnectionID
@@ -40,36 +36,6 @@ COMPONENT = """
 
     component = Component()
 """
-
-
-@pytest.fixture
-def dropIn(tmp_path, monkeypatch):
-    """
-    Write third-party plugin modules into C{oso/plugins/} folders on
-    C{sys.path}, the way a user drops one in; undo it afterwards.
-
-    @return: a function taking C{{moduleName: source}}.
-    """
-    added = []
-    count = 0
-
-    def write(modules):
-        nonlocal count
-        count += 1
-        root = tmp_path / f"site{count}"
-        folder = root / "oso" / "plugins"
-        folder.mkdir(parents=True)
-        for moduleName, source in modules.items():
-            (folder / f"{moduleName}.py").write_text(textwrap.dedent(source))
-            added.append(f"oso.plugins.{moduleName}")
-        monkeypatch.syspath_prepend(str(root))
-        return folder
-
-    originalPath = list(oso.plugins.__path__)
-    yield write
-    oso.plugins.__path__[:] = originalPath
-    for name in added:
-        sys.modules.pop(name, None)
 
 
 def test_builtinCallLogFound():
