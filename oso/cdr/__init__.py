@@ -2,7 +2,12 @@
 Call data records: the record, the durable journal and the file formats.
 """
 
-from oso.cdr.formats import CSVFormat, HiPathFixedFormat, JSONLinesFormat, OpenScapeFormat
+from oso.cdr.formats import (
+    CSVFormat,
+    HiPathFixedFormat,
+    JSONLinesFormat,
+    OpenScapeFormat,
+)
 from oso.cdr.record import CallRecord, CDRError, Direction, Disposition, suppressDigits
 
 __all__ = [

@@ -14,6 +14,7 @@ the time of its own clock).  doc/cdr.md describes every field.
 import csv
 import io
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from zope.interface import implementer
 
@@ -32,9 +33,7 @@ def _printable(text, forbidden=""):
     formats are ASCII lines, and a stray separator or line break would shift
     every field after it.
     """
-    return "".join(
-        "?" if not (" " <= c <= "~") or c in forbidden else c for c in text
-    )
+    return "".join("?" if not (" " <= c <= "~") or c in forbidden else c for c in text)
 
 
 def _hms(seconds):
@@ -57,10 +56,13 @@ def _amount(amount, width=None):
         return ""
     text = format(amount, "f")
     if width is not None:
-        places = max(-amount.as_tuple().exponent, 0)
+        context = Context(prec=len(text) + 2, rounding=ROUND_HALF_EVEN)
+        places = min(max(-amount.as_tuple().exponent, 0), width)
         while len(text) > width and places > 0:
             places -= 1
-            text = format(round(amount, places), "f")
+            text = format(
+                amount.quantize(Decimal(1).scaleb(-places), context=context), "f"
+            )
         if len(text) > width:
             text = "9" * width
     return text

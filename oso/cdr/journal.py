@@ -595,7 +595,9 @@ class SyncJournal:
                         raise ValueError(f"record id {recordID} after {previous}")
                     record = CallRecord.fromJSON(text)
                     if record.recordID != recordID:
-                        raise ValueError(f"record id {record.recordID} in line {recordID}")
+                        raise ValueError(
+                            f"record id {record.recordID} in line {recordID}"
+                        )
                 except (ValueError, CDRError) as e:
                     self._noteCorrupt(segment, [CorruptLine(name, lineOffset, str(e))])
                     continue

@@ -5,6 +5,8 @@ acknowledgement and capacity.
 
 import json
 import os
+import shutil
+import tempfile
 import threading
 
 import pytest
@@ -331,9 +333,7 @@ def test_acknowledgedRecordsAreNeverReadAgain(tmp_path):
     records = [journal.appendBatch([makeRecord(i)])[0] for i in range(1, 4)]
     assert journal.acknowledge(2) == 2
     assert journal.read(0, 10) == records[2:]
-    assert [os.path.basename(p) for p in journal.segmentPaths()] == [
-        "cdr-000003.jsonl"
-    ]
+    assert [os.path.basename(p) for p in journal.segmentPaths()] == ["cdr-000003.jsonl"]
     assert json.loads((tmp_path / "state.json").read_text()) == {"acknowledged": 2}
     journal.close()
     again = opened(tmp_path)
@@ -496,7 +496,9 @@ class JournalTests(TestCase):
     """
 
     def setUp(self):
-        self.directory = self.mktemp()
+        parent = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, parent)
+        self.directory = os.path.join(parent, "cdr")
         self.fsyncs = []
         self.observer = Recorder()
 
@@ -567,9 +569,7 @@ class JournalTests(TestCase):
             await gatherResults([journal.append(makeRecord(i)) for i in range(5)])
             self.assertEqual(len(await journal.read(0, 10)), 5)
             self.assertEqual(await journal.acknowledge(3), 3)
-            self.assertEqual(
-                [r.recordID for r in await journal.read(0, 10)], [4, 5]
-            )
+            self.assertEqual([r.recordID for r in await journal.read(0, 10)], [4, 5])
 
         return self.run_async(go)
 
