@@ -21,6 +21,16 @@ import oso.plugins
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def temporaryWorkingDirectory(tmp_path_factory, monkeypatch):
+    """
+    Run every test in an empty working directory of its own, so that
+    relative paths (C{twisted.trial}'s C{mktemp}, a default C{./oso-data})
+    never land in the checkout.
+    """
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture
 def dropIn(tmp_path, monkeypatch):
     """
