@@ -33,7 +33,7 @@ import os
 import re
 import time
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.threads import deferToThreadPool
@@ -463,7 +463,7 @@ class SyncJournal:
                 continue
             pending += 1
             nextID += 1
-            results.append(replace(record, recordID=nextID))
+            results.append(record.withRecordID(nextID))
         written = [result for result in results if result is not None]
         if written:
             self._write(b"".join(encodeLine(record) for record in written))

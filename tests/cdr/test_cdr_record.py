@@ -4,6 +4,7 @@ suppression.
 """
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -208,3 +209,22 @@ def test_suppressNegativeDigits():
     """
     with pytest.raises(ValueError):
         suppressDigits("123", -1)
+
+
+@settings(max_examples=100)
+@given(callRecords, st.integers(min_value=0, max_value=2**63))
+def test_withRecordID(record, recordID):
+    """
+    withRecordID gives the same record as dataclasses.replace would, with
+    the new id.
+    """
+    assert record.withRecordID(recordID) == replace(record, recordID=recordID)
+
+
+@pytest.mark.parametrize("recordID", [-1, 1.0, True, "1"])
+def test_withBadRecordID(recordID):
+    """
+    A record id must be a non-negative int.
+    """
+    with pytest.raises(CDRError):
+        minimal().withRecordID(recordID)
