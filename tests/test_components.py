@@ -15,6 +15,7 @@ from oso.components import ComponentError, findComponents, loadComponents
 from oso.config import ConfigError
 from oso.interfaces import IComponent, IEventObserver
 from oso.plugins.call_log import CallLogService, callLog, describe
+from oso.testing import Exchange
 
 COMPONENT = """
     from twisted.application.service import Service
@@ -251,40 +252,31 @@ def test_describeConnectionLists():
     )
 
 
-class RecordingModel:
-    """
-    Just enough of a call model's observer registry to watch the
-    C{call-log} service attach and detach.
-    """
-
-    def __init__(self):
-        self.observers = []
-
-    def addObserver(self, observer):
-        self.observers.append(observer)
-
-    def removeObserver(self, observer):
-        self.observers.remove(observer)
-
-
 def test_callLogObservesWhileRunning():
     """
     The C{call-log} service watches the call model from start to stop and
-    logs each event it receives as one line.
+    logs each event as one line, in the model's order.
     """
-    model = RecordingModel()
-    service = CallLogService(model)
-    service.startService()
-    assert model.observers == [service]
+    exchange = Exchange()
+    service = CallLogService(exchange.model)
     logged = []
     globalLogPublisher.addObserver(logged.append)
     try:
-        service.eventReceived(
-            Delivered(seq=1, connection=ConnectionID("C1", "101"), alertingDevice="101")
-        )
+        service.startService()
+        exchange.call("100", "101")
+        exchange.phone("101").answer()
+        service.stopService()
+        exchange.phone("100").hangUp()
     finally:
         globalLogPublisher.removeObserver(logged.append)
-    lines = [e["line"] for e in logged if e.get("log_namespace", "").endswith("CallLogService")]
-    assert lines == ["#1 Delivered cause=normal connection=101@C1 alertingDevice=101"]
-    service.stopService()
-    assert model.observers == []
+    lines = [e["line"] for e in logged if e.get("log_namespace") == CallLogService.log.namespace]
+    assert lines == [
+        "#1 ServiceInitiated cause=newCall connection=100@1 "
+        "localConnectionInfo=initiated initiatingDevice=100",
+        "#2 Originated cause=newCall connection=100@1 localConnectionInfo=connected "
+        "callingDevice=100 calledDevice=101",
+        "#3 Delivered cause=newCall connection=101@1 localConnectionInfo=alerting "
+        "alertingDevice=101 callingDevice=100 calledDevice=101",
+        "#4 Established cause=newCall connection=101@1 localConnectionInfo=connected "
+        "answeringDevice=101 callingDevice=100 calledDevice=101",
+    ]

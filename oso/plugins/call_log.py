@@ -75,7 +75,7 @@ class CallLogService(Service):
         return super().stopService()
 
     def eventReceived(self, event):
-        self.log.info("call-log {line}", line=describe(event), event=event)
+        self.log.info("{line}", line=describe(event), callEvent=event)
 
 
 @implementer(IPlugin, IComponent)
