@@ -1,0 +1,564 @@
+"""
+Header fields: their names (canonical spellings, compact forms, which ones
+hold comma-separated lists) and typed views of the structured ones
+(RFC 3261 section 20, grammar in 25.1): Via, name-addr fields (From, To,
+Contact, Route, Record-Route), CSeq, the numeric fields, Date and the
+digest authentication fields (RFC 2617 as profiled by RFC 3261 22.4).
+
+Every parser here takes the field value as the message holds it (folding
+already replaced by a space, outer whitespace stripped) and the field's
+name for its error, and raises L{SIPParseError} with reason C{"Bad <name>"}.
+"""
+
+import ipaddress
+import re
+from datetime import datetime, timezone
+
+from oso.sip.uri import SIPParseError, parseURI
+
+_TOKEN = r"A-Za-z0-9\-.!%*_+`'~"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_TOKEN_RE = re.compile(rf"[{_TOKEN}]+")
+_QUOTED_RE = re.compile(_QUOTED)
+_GENERIC_PARAM_RE = re.compile(
+    rf"[ \t]*;[ \t]*([{_TOKEN}]+)(?:[ \t]*=[ \t]*({_QUOTED}|[{_TOKEN}:\[\]]+))?[ \t]*"
+)
+_NAME_ADDR_RE = re.compile(rf"(?:({_QUOTED})[ \t]*|([{_TOKEN} \t]*))<([^>]*)>")
+_VIA_RE = re.compile(
+    rf"([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]+"
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:[ \t]*:[ \t]*([0-9]{1,5}))?"
+)
+_AUTH_SCHEME_RE = re.compile(rf"([{_TOKEN}]+)[ \t]+")
+_AUTH_PARAM_RE = re.compile(
+    rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)'
+)
+_LIST_PART_RE = re.compile(rf'{_QUOTED}|<[^>]*>|[^,"<]+|,')
+_DATE_RE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
+_QUOTE_RE = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f"\\\x7f]')
+
+#: RFC 3261 7.3.3 and later RFCs' compact forms, to the full lowercased name.
+COMPACT = {
+    "a": "accept-contact",
+    "b": "referred-by",
+    "c": "content-type",
+    "d": "request-disposition",
+    "e": "content-encoding",
+    "f": "from",
+    "i": "call-id",
+    "j": "reject-contact",
+    "k": "supported",
+    "l": "content-length",
+    "m": "contact",
+    "n": "identity-info",
+    "o": "event",
+    "r": "refer-to",
+    "s": "subject",
+    "t": "to",
+    "u": "allow-events",
+    "v": "via",
+    "x": "session-expires",
+    "y": "identity",
+}
+
+#: Lowercased name to the spelling the RFCs use, for writing.
+CANONICAL = {
+    name.lower(): name
+    for name in (
+        "Accept Accept-Contact Accept-Encoding Accept-Language Alert-Info Allow "
+        "Allow-Events Authentication-Info Authorization Call-ID Call-Info Contact "
+        "Content-Disposition Content-Encoding Content-Language Content-Length "
+        "Content-Type CSeq Date Error-Info Event Expires From History-Info "
+        "Identity Identity-Info In-Reply-To Max-Forwards MIME-Version Min-Expires "
+        "Min-SE Organization P-Asserted-Identity P-Preferred-Identity Path "
+        "Priority Privacy Proxy-Authenticate Proxy-Authorization Proxy-Require "
+        "RAck Reason Record-Route Refer-To Referred-By Reject-Contact Replaces "
+        "Reply-To Request-Disposition Require Retry-After Route RSeq "
+        "Security-Client Security-Server Security-Verify Server Service-Route "
+        "Session-Expires SIP-ETag SIP-If-Match Subject Subscription-State "
+        "Supported Timestamp To Unsupported User-Agent Via Warning "
+        "WWW-Authenticate"
+    ).split()
+}
+
+#: Fields whose value is a comma-separated list (RFC 3261 7.3.1), split
+#: into one value per element. Every other field is never split: notably
+#: the authentication fields and Date, whose values hold commas, and
+#: fields this codec does not know.
+LIST_HEADERS = frozenset(
+    (
+        "accept accept-contact accept-encoding accept-language alert-info allow "
+        "allow-events call-info contact content-encoding content-language "
+        "error-info history-info in-reply-to p-asserted-identity "
+        "p-preferred-identity path proxy-require reason record-route "
+        "reject-contact request-disposition require route security-client "
+        "security-server security-verify service-route supported unsupported "
+        "via warning"
+    ).split()
+)
+
+
+def _fail(name, text):
+    return SIPParseError(f"bad {name} header field: {text!r}", reason=f"Bad {name}")
+
+
+def isToken(text):
+    """
+    @return: whether C{text} is an RFC 3261 C{token} (a method, a header
+        name, a parameter name).
+    """
+    return _TOKEN_RE.fullmatch(text) is not None
+
+
+def quoteString(text):
+    """
+    Write C{text} as an RFC 3261 quoted-string, backslash-escaping what
+    qdtext may not hold.
+
+    @raise ValueError: if C{text} holds a CR or LF, which no quoted-string
+        can carry.
+    """
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"a quoted-string cannot hold CR or LF: {text!r}")
+    return '"' + _QUOTE_RE.sub(r"\\\g<0>", text) + '"'
+
+
+def unquoteString(quoted):
+    """
+    The text of an RFC 3261 quoted-string (with its quotes), quoted-pairs
+    resolved.
+    """
+    inner = quoted[1:-1]
+    return _UNQUOTE_RE.sub(r"\1", inner) if "\\" in inner else inner
+
+
+def splitList(text, name="header"):
+    """
+    Split a comma-separated field value into its elements (RFC 3261 7.3.1),
+    never inside a quoted-string or between angle brackets.
+
+    @return: the elements, stripped; empty ones included.
+    @raise SIPParseError: on an unterminated quoted-string or C{<}.
+    """
+    if '"' not in text and "<" not in text:
+        return [item.strip(" \t") for item in text.split(",")]
+    items = []
+    start = pos = 0
+    end = len(text)
+    while pos < end:
+        match = _LIST_PART_RE.match(text, pos)
+        if match is None:
+            raise _fail(name, text)
+        if match.group() == ",":
+            items.append(text[start:pos].strip(" \t"))
+            start = match.end()
+        pos = match.end()
+    items.append(text[start:].strip(" \t"))
+    return items
+
+
+def parseParams(text, pos, name="header"):
+    """
+    Read C{*( SEMI generic-param )} from C{text} at C{pos} to its end.
+
+    @return: a dict of lowercased names to values as written (a
+        quoted-string keeps its quotes), C{None} for a bare name.
+    @raise SIPParseError: on an empty or repeated parameter, or a value
+        that is neither a token, a host nor a quoted-string.
+    """
+    params = {}
+    end = len(text)
+    while pos < end:
+        match = _GENERIC_PARAM_RE.match(text, pos)
+        if match is None:
+            raise _fail(name, text)
+        key = match.group(1).lower()
+        if key in params:
+            raise _fail(name, text)
+        params[key] = match.group(2)
+        pos = match.end()
+    return params
+
+
+def writeParams(params):
+    """
+    Write a dict of parameters as C{;name=value} (C{;name} for C{None}).
+    """
+    return "".join(
+        f";{key}" if value is None else f";{key}={value}" for key, value in params.items()
+    )
+
+
+class NameAddress:
+    """
+    A name-addr or addr-spec with header parameters: the value of From, To,
+    Contact, Route, Record-Route and their kin (RFC 3261 20.10, 20.20,
+    20.39, 25.1). Written back always in the name-addr form,
+    C{"display" <uri>;params}.
+
+    @ivar uri: a L{oso.sip.uri.SIPURI}, L{oso.sip.uri.TelURI} or
+        L{oso.sip.uri.AbsoluteURI}.
+    @ivar displayName: the display name, unquoted, or C{None}.
+    @ivar params: lowercased name to value as written (quoted-strings keep
+        their quotes), C{None} for a bare name.
+    """
+
+    __slots__ = ("uri", "displayName", "params")
+
+    def __init__(self, uri, displayName=None, params=None):
+        self.uri = uri
+        self.displayName = displayName
+        self.params = {} if params is None else params
+
+    @property
+    def tag(self):
+        """
+        The C{tag} parameter (RFC 3261 19.3), or C{None}.
+        """
+        return self.params.get("tag")
+
+    @tag.setter
+    def tag(self, value):
+        self.params["tag"] = value
+
+    def __str__(self):
+        address = f"<{self.uri}>{writeParams(self.params)}"
+        if self.displayName is None:
+            return address
+        return f"{quoteString(self.displayName)} {address}"
+
+    def __repr__(self):
+        return f"<NameAddress {self}>"
+
+
+def parseNameAddress(text, name="Address"):
+    """
+    Read a name-addr (C{["display"] <uri>}) or an addr-spec, followed by
+    header parameters. In the addr-spec form the parameters belong to the
+    header field, and a URI holding C{?} or C{,} is refused (RFC 3261 20:
+    such a URI must be in angle brackets).
+
+    @return: a L{NameAddress}.
+    @raise SIPParseError: on a malformed value; C{name} names the field.
+    """
+    match = _NAME_ADDR_RE.match(text)
+    if match is None:
+        if text.startswith('"'):
+            raise _fail(name, text)
+        semicolon = text.find(";")
+        spec = (text if semicolon < 0 else text[:semicolon]).rstrip(" \t")
+        if "?" in spec or "," in spec:
+            raise _fail(name, text)
+        uri = _parseURI(spec, name)
+        params = {} if semicolon < 0 else parseParams(text, semicolon, name)
+        return NameAddress(uri, None, params)
+    quoted, tokens, uri = match.groups()
+    if quoted is not None:
+        display = unquoteString(quoted)
+    else:
+        display = " ".join(tokens.split()) or None
+    end = match.end()
+    params = parseParams(text, end, name) if end < len(text) else {}
+    return NameAddress(_parseURI(uri, name), display, params)
+
+
+def parseContact(text, name="Contact"):
+    """
+    Read one Contact value: a L{NameAddress}, or the string C{"*"} for the
+    wildcard of RFC 3261 10.2.2.
+    """
+    if text == "*":
+        return "*"
+    return parseNameAddress(text, name)
+
+
+def _parseURI(text, name):
+    try:
+        return parseURI(text)
+    except SIPParseError:
+        raise _fail(name, text) from None
+
+
+class Via:
+    """
+    One Via value (RFC 3261 20.42): sent-protocol, sent-by and parameters,
+    with the parameters of RFC 3261 (branch, received) and RFC 3581
+    (rport) at hand.
+
+    @ivar protocol: protocol name and version, C{"SIP/2.0"}.
+    @ivar transport: the transport, uppercased (C{"UDP"}, C{"TLS"}, ...).
+    @ivar host: the sent-by host as written (IPv6 in brackets).
+    @ivar port: the sent-by port as an C{int}, or C{None}.
+    @ivar params: lowercased name to value, C{None} for a bare name
+        (C{"rport" in via.params} tells whether the client asked for rport).
+    """
+
+    __slots__ = ("protocol", "transport", "host", "port", "params")
+
+    def __init__(self, transport, host, port=None, params=None, protocol="SIP/2.0"):
+        self.protocol = protocol
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.params = {} if params is None else params
+
+    @property
+    def branch(self):
+        """
+        The branch parameter (RFC 3261 8.1.1.7), or C{None}.
+        """
+        return self.params.get("branch")
+
+    @property
+    def received(self):
+        """
+        The received parameter (RFC 3261 18.2.1), or C{None}; settable.
+        """
+        return self.params.get("received")
+
+    @received.setter
+    def received(self, address):
+        self.params["received"] = address
+
+    @property
+    def rport(self):
+        """
+        The port of the rport parameter (RFC 3581 4) as an C{int}, or
+        C{None} when absent or present without a value; setting it fills
+        in the value (adding the parameter if needed).
+        """
+        value = self.params.get("rport")
+        return None if value is None else int(value)
+
+    @rport.setter
+    def rport(self, port):
+        self.params["rport"] = str(port)
+
+    def __str__(self):
+        port = "" if self.port is None else f":{self.port}"
+        return f"{self.protocol}/{self.transport} {self.host}{port}{writeParams(self.params)}"
+
+    def __repr__(self):
+        return f"<Via {self}>"
+
+
+def parseVia(text, name="Via"):
+    """
+    Read one Via value: sent-protocol (LWS allowed around the slashes),
+    sent-by and parameters.
+
+    @return: a L{Via}.
+    @raise SIPParseError: when it is malformed.
+    """
+    match = _VIA_RE.match(text)
+    if match is None:
+        raise _fail(name, text)
+    protocolName, version, transport, host, port = match.groups()
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise _fail(name, text) from None
+    if port is not None:
+        port = int(port)
+        if port > 65535:
+            raise _fail(name, text)
+    params = parseParams(text, match.end(), name)
+    rport = params.get("rport")
+    if rport is not None and not (rport.isdigit() and rport.isascii() and int(rport) <= 65535):
+        raise _fail(name, text)
+    return Via(transport.upper(), host, port, params, f"{protocolName.upper()}/{version}")
+
+
+class CSeq:
+    """
+    The CSeq value (RFC 3261 20.16).
+
+    @ivar number: the sequence number, below 2**32.
+    @ivar method: the method, case as written.
+    """
+
+    __slots__ = ("number", "method")
+
+    def __init__(self, number, method):
+        self.number = number
+        self.method = method
+
+    def __str__(self):
+        return f"{self.number} {self.method}"
+
+    def __repr__(self):
+        return f"<CSeq {self}>"
+
+
+def _number(text, name, maximum):
+    if not (text.isdigit() and text.isascii() and len(text) <= 10) or int(text) > maximum:
+        raise _fail(name, text)
+    return int(text)
+
+
+def parseCSeq(text, name="CSeq"):
+    """
+    Read a CSeq value: a number below 2**32 (RFC 3261 8.1.1.5) and a
+    method token.
+
+    @return: a L{CSeq}.
+    """
+    parts = text.split()
+    if len(parts) != 2 or not isToken(parts[1]):
+        raise _fail(name, text)
+    return CSeq(_number(parts[0], name, 2**32 - 1), parts[1])
+
+
+def parseMaxForwards(text, name="Max-Forwards"):
+    """
+    Read Max-Forwards: an integer from 0 to 255 (RFC 3261 20.22).
+    """
+    return _number(text, name, 255)
+
+
+def parseContentLength(text, name="Content-Length"):
+    """
+    Read Content-Length: a non-negative integer of at most ten digits.
+    """
+    return _number(text, name, 2**32 - 1)
+
+
+def parseDate(text, name="Date"):
+    """
+    Read an RFC 3261 20.17 SIP-date (an RFC 1123 date in GMT).
+
+    @return: an aware C{datetime} in UTC.
+    """
+    match = _DATE_RE.fullmatch(text)
+    if match is None:
+        raise _fail(name, text)
+    _, day, month, year, hour, minute, second = match.groups()
+    try:
+        return datetime(
+            int(year),
+            _MONTHS.index(month) + 1,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        raise _fail(name, text) from None
+
+
+class _AuthField:
+    """
+    An authentication field: a scheme and comma-separated C{name=value}
+    parameters (RFC 3261 25.1 challenge and credentials, RFC 2617 3.2).
+
+    @ivar scheme: the scheme as written, usually C{"Digest"}.
+    @ivar params: lowercased name to value, quoted-strings unquoted.
+    """
+
+    __slots__ = ("scheme", "params")
+    #: Parameters written as bare tokens; all others are quoted.
+    tokenParams = frozenset()
+
+    def __init__(self, scheme, params=None):
+        self.scheme = scheme
+        self.params = {} if params is None else params
+
+    def __str__(self):
+        return f"{self.scheme} " + ", ".join(
+            f"{key}={value}"
+            if key in self.tokenParams and isToken(value)
+            else f"{key}={quoteString(value)}"
+            for key, value in self.params.items()
+        )
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self}>"
+
+
+class Challenge(_AuthField):
+    """
+    A WWW-Authenticate or Proxy-Authenticate value (RFC 3261 20.44, 20.27).
+    """
+
+    __slots__ = ()
+    tokenParams = frozenset(("algorithm", "stale"))
+
+
+class Credentials(_AuthField):
+    """
+    An Authorization or Proxy-Authorization value (RFC 3261 20.7, 20.28).
+    """
+
+    __slots__ = ()
+    tokenParams = frozenset(("algorithm", "qop", "nc"))
+
+
+def _parseAuth(cls, text, name):
+    match = _AUTH_SCHEME_RE.match(text)
+    if match is None:
+        raise _fail(name, text)
+    params = {}
+    pos = match.end()
+    end = len(text)
+    while pos < end:
+        param = _AUTH_PARAM_RE.match(text, pos)
+        if param is None:
+            raise _fail(name, text)
+        key, value = param.group(1).lower(), param.group(2)
+        if key in params:
+            raise _fail(name, text)
+        params[key] = unquoteString(value) if value.startswith('"') else value
+        pos = param.end()
+    if not params:
+        raise _fail(name, text)
+    return cls(match.group(1), params)
+
+
+def parseChallenge(text, name="WWW-Authenticate"):
+    """
+    Read a WWW-Authenticate or Proxy-Authenticate value.
+
+    @return: a L{Challenge}.
+    """
+    return _parseAuth(Challenge, text, name)
+
+
+def parseCredentials(text, name="Authorization"):
+    """
+    Read an Authorization or Proxy-Authorization value.
+
+    @return: a L{Credentials}.
+    """
+    return _parseAuth(Credentials, text, name)
+
+
+#: The typed view of each structured field: lowercased name to parser.
+PARSERS = {
+    "via": parseVia,
+    "from": parseNameAddress,
+    "to": parseNameAddress,
+    "contact": parseContact,
+    "route": parseNameAddress,
+    "record-route": parseNameAddress,
+    "path": parseNameAddress,
+    "service-route": parseNameAddress,
+    "reply-to": parseNameAddress,
+    "refer-to": parseNameAddress,
+    "referred-by": parseNameAddress,
+    "p-asserted-identity": parseNameAddress,
+    "p-preferred-identity": parseNameAddress,
+    "cseq": parseCSeq,
+    "max-forwards": parseMaxForwards,
+    "content-length": parseContentLength,
+    "www-authenticate": parseChallenge,
+    "proxy-authenticate": parseChallenge,
+    "authorization": parseCredentials,
+    "proxy-authorization": parseCredentials,
+}

@@ -1,0 +1,743 @@
+"""
+SIP messages (RFC 3261 section 7): requests and responses, their header
+fields, reading them from bytes and writing them to bytes.
+
+Reading splits the header fields once and checks at once what every
+receiver needs (RFC 3261 8.2 and 18.3: the start line, the mandatory
+fields, CSeq against the method, Content-Length against the body); every
+other structured field is parsed when first asked for, and the parsed
+value replaces the text in the message so that changes to it are written.
+"""
+
+import re
+
+from oso.sip.headers import (
+    CANONICAL,
+    COMPACT,
+    LIST_HEADERS,
+    PARSERS,
+    isToken,
+    parseDate,
+    splitList,
+)
+from oso.sip.uri import SIPParseError, SIPURI, parseURI
+
+#: RFC 3261 21: the reason phrase written when none is given.
+REASONS = {
+    100: "Trying",
+    180: "Ringing",
+    181: "Call Is Being Forwarded",
+    182: "Queued",
+    183: "Session Progress",
+    200: "OK",
+    202: "Accepted",
+    300: "Multiple Choices",
+    301: "Moved Permanently",
+    302: "Moved Temporarily",
+    305: "Use Proxy",
+    380: "Alternative Service",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    410: "Gone",
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme",
+    420: "Bad Extension",
+    421: "Extension Required",
+    423: "Interval Too Brief",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected",
+    483: "Too Many Hops",
+    484: "Address Incomplete",
+    485: "Ambiguous",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    491: "Request Pending",
+    493: "Undecipherable",
+    500: "Server Internal Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Server Time-out",
+    505: "Version Not Supported",
+    513: "Message Too Large",
+    600: "Busy Everywhere",
+    603: "Decline",
+    604: "Does Not Exist Anywhere",
+    606: "Not Acceptable",
+}
+
+_VERSION = "SIP/2.0"
+_VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)
+_CALL_ID_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+)?")
+_FIELD_RE = re.compile(r"\r\n([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:([^\r\n]*)")
+# Field names as received, to their key and written spelling.
+_NAMES = {}
+# RFC 3261 8.1.1 (and 20: at most one of each).
+_MANDATORY = ("via", "from", "to", "call-id", "cseq")
+_SINGLE = frozenset(
+    ("from", "to", "call-id", "cseq", "max-forwards", "content-length", "content-type")
+)
+
+
+def _canonical(key):
+    return CANONICAL.get(key) or key
+
+
+def _key(name):
+    key = name.lower()
+    return COMPACT.get(key, key)
+
+
+class Headers:
+    """
+    The header fields of a message, in order. Names are matched
+    case-insensitively and compact forms stand for their full names; they
+    are written in their canonical spelling (a field this codec does not
+    know keeps its own). A field of L{LIST_HEADERS} is treated as one value
+    per comma-separated element; any other field as one value per line.
+
+    Values are text, or typed values (L{oso.sip.headers.Via},
+    L{oso.sip.headers.NameAddress}, ...) once parsed: C{str()} of a value is
+    what is written.
+    """
+
+    __slots__ = ("_fields", "_split")
+
+    def __init__(self, fields=()):
+        """
+        @param fields: C{(name, value)} pairs in order.
+        """
+        self._fields = []
+        self._split = set()
+        for name, value in fields:
+            self.add(name, value)
+
+    @classmethod
+    def _fromParsed(cls, fields):
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        headers._split = set()
+        return headers
+
+    def _splitValues(self, key):
+        """
+        Turn every field line of the list field C{key} into one entry per
+        element, once.
+        """
+        if key in self._split or key not in LIST_HEADERS:
+            return
+        for field in self._fields:
+            if field[0] == key and isinstance(field[2], str) and "," in field[2]:
+                break
+        else:
+            self._split.add(key)
+            return
+        strict = key in PARSERS
+        fields = []
+        for field in self._fields:
+            value = field[2]
+            if field[0] != key or not isinstance(value, str) or "," not in value:
+                fields.append(field)
+                continue
+            for element in splitList(value, field[1]):
+                if element:
+                    fields.append([key, field[1], element])
+                elif strict:
+                    raise SIPParseError(
+                        f"empty element in {field[1]}: {value!r}", reason=f"Bad {field[1]}"
+                    )
+        self._fields = fields
+        self._split.add(key)
+
+    def getAll(self, name):
+        """
+        @return: the text of every value of the field C{name}, in order.
+        @raise SIPParseError: if a list field holds an unterminated quote.
+        """
+        key = _key(name)
+        self._splitValues(key)
+        return [str(field[2]) for field in self._fields if field[0] == key]
+
+    def get(self, name, default=None):
+        """
+        @return: the text of the first value of the field C{name}, or
+            C{default}.
+        """
+        values = self.getAll(name)
+        return values[0] if values else default
+
+    def getAllParsed(self, name):
+        """
+        The typed values of a structured field (one of
+        L{oso.sip.headers.PARSERS}), parsed on first use and kept.
+
+        @return: a list of typed values, in order.
+        @raise SIPParseError: if one of them is malformed.
+        @raise KeyError: if the codec has no typed view of the field.
+        """
+        key = _key(name)
+        parse = PARSERS[key]
+        self._splitValues(key)
+        values = []
+        for field in self._fields:
+            if field[0] == key:
+                if isinstance(field[2], str):
+                    field[2] = parse(field[2], field[1])
+                values.append(field[2])
+        return values
+
+    def getParsed(self, name):
+        """
+        @return: the first typed value of the field C{name} (parsing only
+            that one), or C{None}.
+        @raise SIPParseError: if it is malformed.
+        @raise KeyError: if the codec has no typed view of the field.
+        """
+        key = _key(name)
+        parse = PARSERS[key]
+        self._splitValues(key)
+        for field in self._fields:
+            if field[0] == key:
+                if isinstance(field[2], str):
+                    field[2] = parse(field[2], field[1])
+                return field[2]
+        return None
+
+    def _field(self, name, value):
+        if isinstance(value, str) and ("\r" in value or "\n" in value):
+            raise ValueError(f"a header field value cannot hold CR or LF: {value!r}")
+        key = _key(name)
+        self._split.discard(key)
+        return [key, CANONICAL.get(key) or name, value]
+
+    def add(self, name, value, first=False):
+        """
+        Add a value: after the other fields or, with C{first}, before every
+        other value of the same field (as a proxy adds its Via).
+
+        @param value: text or a typed value.
+        @raise ValueError: if the text holds CR or LF.
+        """
+        field = self._field(name, value)
+        if first:
+            for index, existing in enumerate(self._fields):
+                if existing[0] == field[0]:
+                    self._fields.insert(index, field)
+                    return
+        self._fields.append(field)
+
+    def set(self, name, value):
+        """
+        Replace every value of the field C{name} with C{value}, in the place
+        of the first one (or after the other fields).
+
+        @raise ValueError: if the text holds CR or LF.
+        """
+        field = self._field(name, value)
+        fields = []
+        placed = False
+        for existing in self._fields:
+            if existing[0] != field[0]:
+                fields.append(existing)
+            elif not placed:
+                fields.append(field)
+                placed = True
+        if not placed:
+            fields.append(field)
+        self._fields = fields
+
+    def remove(self, name):
+        """
+        Remove every value of the field C{name}.
+        """
+        key = _key(name)
+        self._fields = [field for field in self._fields if field[0] != key]
+
+    def removeFirst(self, name):
+        """
+        Remove the first value of the field C{name} (as a proxy removes its
+        own Via from a response).
+
+        @return: the removed value, or C{None} if there was none.
+        """
+        key = _key(name)
+        self._splitValues(key)
+        for index, field in enumerate(self._fields):
+            if field[0] == key:
+                return self._fields.pop(index)[2]
+        return None
+
+    def __contains__(self, name):
+        key = _key(name)
+        return any(field[0] == key for field in self._fields)
+
+    def items(self):
+        """
+        @return: C{(name, text)} for every field value, in order, names in
+            their written spelling.
+        """
+        return [(field[1], str(field[2])) for field in self._fields]
+
+    def copy(self):
+        """
+        @return: new L{Headers} with the same values (typed values shared).
+        """
+        return Headers._fromParsed([list(field) for field in self._fields])
+
+    def _normalised(self):
+        fields = []
+        for key, name, value in self._fields:
+            if key == "content-length":
+                continue
+            value = str(value)
+            if key in LIST_HEADERS and "," in value:
+                fields.extend((key, element) for element in splitList(value, name) if element)
+            else:
+                fields.append((key, value))
+        return fields
+
+    def __eq__(self, other):
+        """
+        Equal when the same fields have the same values in the same order,
+        list fields compared element by element; Content-Length is ignored
+        since it is always written from the body.
+        """
+        if not isinstance(other, Headers):
+            return NotImplemented
+        return self._normalised() == other._normalised()
+
+    def __repr__(self):
+        return f"<Headers {self.items()!r}>"
+
+
+class Message:
+    """
+    What requests and responses share: header fields and a body, typed
+    access to the fields every layer uses, and writing.
+
+    @ivar headers: the L{Headers}.
+    @ivar body: the body, C{bytes}.
+    """
+
+    __slots__ = ("headers", "body")
+
+    def __init__(self, headers, body):
+        if headers is None:
+            headers = Headers()
+        elif not isinstance(headers, Headers):
+            headers = Headers(headers)
+        self.headers = headers
+        self.body = body
+
+    @property
+    def via(self):
+        """
+        The first (topmost) L{oso.sip.headers.Via}, or C{None}.
+        """
+        return self.headers.getParsed("via")
+
+    @property
+    def vias(self):
+        """
+        Every L{oso.sip.headers.Via}, topmost first.
+        """
+        return self.headers.getAllParsed("via")
+
+    @property
+    def fromAddress(self):
+        """
+        From as a L{oso.sip.headers.NameAddress}.
+        """
+        return self.headers.getParsed("from")
+
+    @property
+    def toAddress(self):
+        """
+        To as a L{oso.sip.headers.NameAddress}.
+        """
+        return self.headers.getParsed("to")
+
+    @property
+    def callID(self):
+        """
+        The Call-ID text.
+        """
+        return self.headers.get("call-id")
+
+    @property
+    def cseq(self):
+        """
+        The L{oso.sip.headers.CSeq}.
+        """
+        return self.headers.getParsed("cseq")
+
+    @property
+    def maxForwards(self):
+        """
+        Max-Forwards as an C{int}, or C{None} when absent (an RFC 2543
+        client sends none; RFC 3261 16.6 step 3 has a proxy add it).
+        """
+        return self.headers.getParsed("max-forwards")
+
+    @property
+    def contacts(self):
+        """
+        The Contact values: L{oso.sip.headers.NameAddress} objects, or
+        C{["*"]} for the wildcard of RFC 3261 10.2.2.
+        """
+        return self.headers.getAllParsed("contact")
+
+    @property
+    def routes(self):
+        """
+        The Route values as L{oso.sip.headers.NameAddress} objects.
+        """
+        return self.headers.getAllParsed("route")
+
+    @property
+    def recordRoutes(self):
+        """
+        The Record-Route values as L{oso.sip.headers.NameAddress} objects.
+        """
+        return self.headers.getAllParsed("record-route")
+
+    def _startLine(self):
+        raise NotImplementedError()
+
+    def serialise(self):
+        """
+        Write the message: CRLF line ends, one line per field value (a
+        parsed value written from its typed form) and a Content-Length
+        that counts the body (RFC 3261 7.4.1, 18.3).
+
+        @return: C{bytes}.
+        """
+        lines = [self._startLine()]
+        length = f"Content-Length: {len(self.body)}"
+        for key, name, value in self.headers._fields:
+            if key == "content-length":
+                if length:
+                    lines.append(length)
+                    length = None
+            else:
+                lines.append(f"{name}: {value}")
+        if length:
+            lines.append(length)
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("utf-8", "surrogateescape") + self.body
+
+    def _sameStart(self, other):
+        raise NotImplementedError()
+
+    def __eq__(self, other):
+        """
+        Equal when of the same kind with the same start line, equal
+        L{Headers} and the same body.
+        """
+        if type(self) is not type(other):
+            return NotImplemented
+        return (
+            self._sameStart(other) and self.body == other.body and self.headers == other.headers
+        )
+
+    __hash__ = None
+
+
+class Request(Message):
+    """
+    A SIP request.
+
+    @ivar method: the method, case-sensitive (C{"INVITE"}).
+    @ivar uri: the Request-URI (L{oso.sip.uri.SIPURI},
+        L{oso.sip.uri.TelURI} or L{oso.sip.uri.AbsoluteURI}); C{None} only
+        in the partial request of a L{SIPParseError} whose Request-Line
+        was at fault.
+    """
+
+    __slots__ = ("method", "uri")
+
+    def __init__(self, method, uri, headers=None, body=b""):
+        """
+        @param headers: L{Headers}, or C{(name, value)} pairs.
+        """
+        super().__init__(headers, body)
+        self.method = method
+        self.uri = uri
+
+    def _startLine(self):
+        return f"{self.method} {self.uri} {_VERSION}"
+
+    def _sameStart(self, other):
+        return self.method == other.method and str(self.uri) == str(other.uri)
+
+    def __repr__(self):
+        return f"<Request {self.method} {self.uri}>"
+
+
+class Response(Message):
+    """
+    A SIP response.
+
+    @ivar status: the status code, 100 to 699.
+    @ivar reason: the reason phrase.
+    """
+
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status, reason=None, headers=None, body=b""):
+        """
+        @param reason: the reason phrase; by default the one RFC 3261 21
+            gives the status (or C{""}).
+        @param headers: L{Headers}, or C{(name, value)} pairs.
+        """
+        super().__init__(headers, body)
+        self.status = status
+        self.reason = REASONS.get(status, "") if reason is None else reason
+
+    def _startLine(self):
+        return f"{_VERSION} {self.status} {self.reason}"
+
+    def _sameStart(self, other):
+        return self.status == other.status and self.reason == other.reason
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.reason}>"
+
+
+def _fieldName(name):
+    """
+    @return: the lowercased full name of a field (compact forms expanded)
+        and the spelling to write it in.
+    """
+    names = _NAMES.get(name)
+    if names is None:
+        key = name.lower()
+        key = COMPACT.get(key, key)
+        names = (key, CANONICAL.get(key) or name)
+        if len(_NAMES) < 1024:
+            _NAMES[name] = names
+    return names
+
+
+def _quickFields(head):
+    """
+    Split the header lines of C{head} (the start line included) in one
+    pass when there is neither folding nor a malformed line.
+
+    @return: C{[key, name, value]} entries, or C{None} to take the slow
+        path.
+    """
+    found = _FIELD_RE.findall(head)
+    if len(found) != head.count("\r\n"):
+        return None
+    fields = []
+    for name, value in found:
+        key, name = _NAMES.get(name) or _fieldName(name)
+        fields.append([key, name, value.strip(" \t")])
+    return fields
+
+
+def _splitFields(lines):
+    """
+    Split header lines into C{[key, name, value]} entries, unfolding
+    continuation lines (RFC 3261 7.3.1).
+
+    @return: the entries, and the first fault found (or C{None}): the
+        entries then hold every well-formed field, for a partial request.
+    """
+    fields = []
+    fault = None
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if fields:
+                field = fields[-1]
+                field[2] = (field[2] + " " + line.strip(" \t")).strip(" \t")
+            elif fault is None:
+                fault = SIPParseError(
+                    "continuation line before any header field", reason="Bad Header"
+                )
+            continue
+        colon = line.find(":")
+        name = line[:colon].rstrip(" \t")
+        if colon < 0 or not isToken(name):
+            if fault is None:
+                fault = SIPParseError(f"malformed header line: {line!r}", reason="Bad Header")
+            continue
+        key, name = _fieldName(name)
+        fields.append([key, name, line[colon + 1 :].strip(" \t")])
+    return fields, fault
+
+
+def _checkFields(headers, request):
+    """
+    The checks every receiver makes (RFC 3261 8.1.1, 8.2.2, 20): mandatory
+    fields present and single ones single, each of them well-formed,
+    CSeq's method that of the request; for a request also Max-Forwards,
+    the Contacts and Date.
+    """
+    fields = headers._fields
+    found = {}
+    for field in fields:
+        key = field[0]
+        if key in _SINGLE and key in found:
+            raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
+        if key not in found:
+            found[key] = field
+    for key in _MANDATORY:
+        if key not in found:
+            name = _canonical(key)
+            raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
+    callID = found["call-id"][2]
+    if not _CALL_ID_RE.fullmatch(callID):
+        raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")
+    for key in ("cseq", "from", "to", "max-forwards"):
+        field = found.get(key)
+        if field is not None:
+            field[2] = PARSERS[key](field[2], field[1])
+    if request is not None:
+        method = found["cseq"][2].method
+        if method != request.method:
+            raise SIPParseError(
+                f"CSeq method {method} differs from the request method {request.method}",
+                reason="CSeq method mismatch",
+            )
+    headers.getParsed("via")
+    if request is not None:
+        contacts = headers.getAllParsed("contact")
+        if len(contacts) > 1 and "*" in contacts:
+            raise SIPParseError("Contact '*' with other contacts", reason="Bad Contact")
+        date = found.get("date")
+        if date is not None:
+            parseDate(date[2])
+
+
+def _parseStartLine(line, headers):
+    """
+    @param headers: the message's L{Headers}.
+    @return: C{(Request, None)} for a Request-Line, C{(None, (status,
+        reason))} for a Status-Line.
+    @raise SIPParseError: with a partial request whose C{uri} is C{None}
+        when the line looks like a Request-Line but is not one.
+    """
+    if line[:4].upper() == "SIP/":
+        version, _, rest = line.partition(" ")
+        code, _, reason = rest.partition(" ")
+        if version.upper() != _VERSION:
+            raise SIPParseError(
+                f"unsupported version in status line: {line!r}", reason="Bad SIP-Version"
+            )
+        if not (len(code) == 3 and code.isdigit() and code.isascii() and code[0] in "123456"):
+            raise SIPParseError(f"malformed status line: {line!r}", reason="Bad Status-Line")
+        return None, (int(code), reason)
+    parts = line.split(" ")
+    method = parts[0]
+    if not isToken(method):
+        raise SIPParseError(f"malformed start line: {line!r}", reason="Bad Request-Line")
+    request = Request(method, None, headers)
+    if len(parts) != 3 or not parts[1]:
+        raise SIPParseError(
+            f"malformed Request-Line: {line!r}", reason="Bad Request-Line", partial=request
+        )
+    version = parts[2]
+    if version.upper() != _VERSION:
+        if _VERSION_RE.fullmatch(version):
+            raise SIPParseError(
+                f"unsupported SIP version {version}",
+                505,
+                "Version Not Supported",
+                partial=request,
+            )
+        raise SIPParseError(
+            f"malformed SIP-Version: {version!r}", reason="Bad SIP-Version", partial=request
+        )
+    try:
+        uri = parseURI(parts[1])
+    except SIPParseError as e:
+        e.reason = "Bad Request-URI"
+        e.partial = request
+        raise
+    if isinstance(uri, SIPURI) and uri.headers:
+        # RFC 3261 19.1.1 (table 1): no headers in a Request-URI; RFC 4475
+        # 3.1.2.10.
+        raise SIPParseError(
+            f"header component in the Request-URI {parts[1]!r}",
+            reason="Bad Request-URI",
+            partial=request,
+        )
+    request.uri = uri
+    return request, None
+
+
+def parseMessage(data, datagram=True):
+    """
+    Read one SIP message.
+
+    @param data: the whole message: a datagram, or one message cut from a
+        stream by L{oso.sip.framing.StreamFramer}.
+    @param datagram: C{True} for a message from a datagram, where a missing
+        Content-Length means the rest of the datagram and octets past the
+        Content-Length are dropped; C{False} for a stream, where
+        Content-Length is required and must count the body exactly
+        (RFC 3261 18.3).
+    @return: a L{Request} or a L{Response}.
+    @raise SIPParseError: when the bytes are not a valid message. For a
+        request its C{statusCode}/C{reason} give the answer (400, or 505
+        for another SIP version) and C{partial} the readable part.
+    """
+    data = bytes(data)
+    start = 0
+    while data.startswith(b"\r\n", start):
+        # RFC 3261 7.5: CRLFs before the start line are ignored.
+        start += 2
+    end = data.find(b"\r\n\r\n", start)
+    head = (data[start:] if end < 0 else data[start:end]).decode("utf-8", "surrogateescape")
+    newlines = head.count("\n")
+    if head.count("\r") != newlines or head.count("\r\n") != newlines:
+        raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
+    fields = _quickFields(head)
+    fault = None
+    if fields is None:
+        fields, fault = _splitFields(head.split("\r\n")[1:])
+    headers = Headers._fromParsed(fields)
+    request, status = _parseStartLine(head.partition("\r\n")[0], headers)
+    try:
+        if fault is not None:
+            raise fault
+        if end < 0:
+            raise SIPParseError("no empty line after the header", reason="Bad Header")
+        _checkFields(headers, request)
+        body = data[end + 4 :]
+        lengthField = next((field for field in fields if field[0] == "content-length"), None)
+        if lengthField is None:
+            if not datagram:
+                raise SIPParseError(
+                    "no Content-Length in a message from a stream",
+                    reason="Missing Content-Length",
+                )
+        else:
+            length = PARSERS["content-length"](lengthField[2], lengthField[1])
+            lengthField[2] = length
+            if length > len(body) or (length < len(body) and not datagram):
+                raise SIPParseError(
+                    f"Content-Length {length} but a body of {len(body)} octets",
+                    reason="Content-Length mismatch",
+                )
+            body = body[:length]
+    except SIPParseError as e:
+        e.partial = request
+        raise
+    if request is None:
+        return Response(status[0], status[1], headers, body)
+    request.body = body
+    return request
