@@ -547,12 +547,27 @@ class SyncJournal:
         @raise JournalError: when the journal is not open or a file cannot
             be read.
         """
+        return self._collect(afterID, limit, parse=True)
+
+    def readLines(self, afterID, limit):
+        """
+        Like L{read}, but without making records: the record id and the
+        record's JSON text (as L{CallRecord.toJSON} wrote it and its
+        checksum vouches for), for passing JSON on several times faster
+        than parsing it.
+
+        @rtype: L{list} of C{(recordID, jsonBytes)}
+        @raise JournalError: as L{read}.
+        """
+        return self._collect(afterID, limit, parse=False)
+
+    def _collect(self, afterID, limit, parse):
         if self._state != "open":
             raise JournalError(f"the journal is {self._state}, not open")
         start = max(afterID, self._acknowledged)
-        records = []
+        found = []
         if limit < 1:
-            return records
+            return found
         try:
             for segment in self._segments:
                 if segment.lastID <= start:
@@ -563,16 +578,17 @@ class SyncJournal:
                     segment.number,
                 ):
                     offset = self._cursor[2]
-                if self._readSegment(segment, offset, start, limit, records):
-                    return records
+                if self._readSegment(segment, offset, start, limit, parse, found):
+                    return found
         except OSError as e:
             raise JournalError(f"cannot read the journal: {e}")
-        return records
+        return found
 
-    def _readSegment(self, segment, offset, start, limit, records):
+    def _readSegment(self, segment, offset, start, limit, parse, found):
         """
         Add the records of one segment from C{offset} on with ids above
-        C{start} to C{records}, up to C{limit} in all.
+        C{start} to C{found}, up to C{limit} in all: as L{CallRecord}s when
+        C{parse}, else as C{(recordID, jsonBytes)}.
 
         @return: whether C{limit} was reached.
         """
@@ -593,17 +609,20 @@ class SyncJournal:
                         continue
                     if recordID <= previous:
                         raise ValueError(f"record id {recordID} after {previous}")
-                    record = CallRecord.fromJSON(text)
-                    if record.recordID != recordID:
-                        raise ValueError(
-                            f"record id {record.recordID} in line {recordID}"
-                        )
+                    if parse:
+                        item = CallRecord.fromJSON(text)
+                        if item.recordID != recordID:
+                            raise ValueError(
+                                f"record id {item.recordID} in line {recordID}"
+                            )
+                    else:
+                        item = (recordID, text)
                 except (ValueError, CDRError) as e:
                     self._noteCorrupt(segment, [CorruptLine(name, lineOffset, str(e))])
                     continue
                 previous = recordID
-                records.append(record)
-                if len(records) == limit:
+                found.append(item)
+                if len(found) == limit:
                     self._cursor = (recordID, segment.number, offset)
                     return True
         return False
@@ -816,9 +835,16 @@ class Journal:
 
         return self._run(self.core.open).addBoth(opened)
 
-    def _checkOpen(self):
+    def _notOpen(self):
+        return JournalError(f"the journal is {self._state}, not open")
+
+    def _runOpen(self, f, *args):
+        """
+        L{_run}, when the journal is open; a failed L{Deferred} otherwise.
+        """
         if self._state != "open":
-            raise JournalError(f"the journal is {self._state}, not open")
+            return fail(self._notOpen())
+        return self._run(f, *args)
 
     def append(self, record):
         """
@@ -829,10 +855,8 @@ class Journal:
             its record id) after the fsync that covers it, or fails with
             L{JournalFull} or L{JournalError}.
         """
-        try:
-            self._checkOpen()
-        except JournalError:
-            return fail()
+        if self._state != "open":
+            return fail(self._notOpen())
         d = Deferred()
         self._queue.append((record, d))
         if not self._writing:
@@ -870,11 +894,16 @@ class Journal:
 
         @return: a L{Deferred} firing with a L{list} of L{CallRecord}.
         """
-        try:
-            self._checkOpen()
-        except JournalError:
-            return fail()
-        return self._run(self.core.read, afterID, limit)
+        return self._runOpen(self.core.read, afterID, limit)
+
+    def readLines(self, afterID, limit):
+        """
+        See L{SyncJournal.readLines}.
+
+        @return: a L{Deferred} firing with a L{list} of
+            C{(recordID, jsonBytes)}.
+        """
+        return self._runOpen(self.core.readLines, afterID, limit)
 
     def acknowledge(self, upToID):
         """
@@ -883,11 +912,7 @@ class Journal:
         @return: a L{Deferred} firing with the number of records newly
             acknowledged, after the acknowledgement is on disk.
         """
-        try:
-            self._checkOpen()
-        except JournalError:
-            return fail()
-        return self._run(self.core.acknowledge, upToID)
+        return self._runOpen(self.core.acknowledge, upToID)
 
     def close(self):
         """

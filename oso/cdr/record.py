@@ -219,21 +219,23 @@ class CallRecord:
             raise CDRError(f"unknown record fields: {', '.join(sorted(unknown))}")
         try:
             if "direction" in value:
-                value["direction"] = Direction(value["direction"])
+                value["direction"] = _DIRECTIONS[value["direction"]]
             if "disposition" in value:
-                value["disposition"] = Disposition(value["disposition"])
+                value["disposition"] = _DISPOSITIONS[value["disposition"]]
             if value.get("amount") is not None:
                 if type(value["amount"]) is not str:
                     raise CDRError("amount must be a decimal string")
                 value["amount"] = Decimal(value["amount"])
             return cls(**value)
-        except (ValueError, TypeError, InvalidOperation) as e:
-            raise CDRError(f"not a record: {e}") from None
+        except (KeyError, TypeError, InvalidOperation) as e:
+            raise CDRError(f"not a record: {e!r}") from None
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(CallRecord))
 _FIELD_NAMES_SET = frozenset(_FIELD_NAMES)
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+_DIRECTIONS = {d.value: d for d in Direction}
+_DISPOSITIONS = {d.value: d for d in Disposition}
 _COUNTS = ("recordID", "ringSeconds", "durationSeconds")
 _TEXTS = tuple(f.name for f in fields(CallRecord) if f.type is str)
 

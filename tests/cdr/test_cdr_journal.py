@@ -324,6 +324,20 @@ def test_pagedReadsReturnEachRecordOnce(tmp_path):
     assert journal.read(7, 2) == seen[7:9]
 
 
+def test_readLinesGivesTheWrittenJSON(tmp_path):
+    """
+    readLines gives each record's id and the JSON text it was written as,
+    with the same paging and acknowledgement rules as read.
+    """
+    journal = opened(tmp_path, segmentBytes=500)
+    records = journal.appendBatch([makeRecord(i) for i in range(1, 6)])
+    journal.acknowledge(1)
+    lines = journal.readLines(2, 2)
+    assert lines == [(r.recordID, r.toJSON().encode()) for r in records[2:4]]
+    assert journal.readLines(4, 10) == [(5, records[4].toJSON().encode())]
+    assert [i for i, _ in journal.readLines(0, 10)] == [2, 3, 4, 5]
+
+
 def test_acknowledgedRecordsAreNeverReadAgain(tmp_path):
     """
     After acknowledge(N), no read returns a record up to N, even after a
