@@ -277,7 +277,7 @@ class SyncJournal:
         if self._state != "new":
             raise JournalError("the journal was already opened")
         try:
-            os.makedirs(self.directory, exist_ok=True)
+            self._makeDirectory(self.directory)
             self._acknowledged = self._loadState()
             numbers = []
             for name in os.listdir(self.directory):
@@ -380,12 +380,27 @@ class SyncJournal:
     def _path(self, number):
         return os.path.join(self.directory, f"cdr-{number:06d}.jsonl")
 
-    def _syncDirectory(self):
+    def _makeDirectory(self, path):
         """
-        Make the directory's entries (created, renamed, deleted files)
+        Create C{path} and its missing parents, each made durable in its
+        parent, so that a crash cannot take away the directory that holds
+        records already reported written.
+        """
+        if os.path.isdir(path):
+            return
+        parent = os.path.dirname(os.path.abspath(path))
+        self._makeDirectory(parent)
+        os.mkdir(path, 0o700)
+        self._syncDirectory(parent)
+
+    def _syncDirectory(self, path=None):
+        """
+        Make a directory's entries (created, renamed, deleted files)
         durable.
+
+        @param path: the directory; the journal's when L{None}.
         """
-        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(path or self.directory, os.O_RDONLY | os.O_DIRECTORY)
         try:
             self._fsync(fd)
         finally:

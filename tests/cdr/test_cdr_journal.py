@@ -636,3 +636,51 @@ class JournalTests(TestCase):
         with open(os.path.join(self.directory, "state.json"), "w") as f:
             f.write("[]")
         return self.assertFailure(self.journal().open(), JournalError)
+
+
+def test_openCreatesTheDirectoryDurably(tmp_path):
+    """
+    Opening creates the journal directory and its missing parents, each
+    fsync'd into its parent, and a first segment in it.
+    """
+    synced = []
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    directory = tmp_path / "data" / "cdr"
+    journal = opened(directory, fsync=fsync)
+    assert synced == [str(tmp_path), str(tmp_path / "data"), str(directory)]
+    assert journal.segmentPaths() == [str(directory / "cdr-000001.jsonl")]
+
+
+def test_crashWhileWritingTheState(tmp_path):
+    """
+    A crash before the new state file was renamed into place leaves the
+    old acknowledgement in force and a stray temporary file, which opening
+    removes.
+    """
+    journal = opened(tmp_path)
+    journal.appendBatch([makeRecord(1), makeRecord(2)])
+    journal.acknowledge(1)
+    journal.close()
+    (tmp_path / "state.json.tmp").write_text('{"acknowl')
+    again = opened(tmp_path)
+    assert again.acknowledgedID == 1
+    assert [r.recordID for r in again.read(0, 10)] == [2]
+    assert not (tmp_path / "state.json.tmp").exists()
+
+
+def test_crashAfterTheStateBeforeDeleting(tmp_path):
+    """
+    A crash after the acknowledgement was durable but before the segments
+    were deleted: opening deletes them, and nothing acknowledged is read.
+    """
+    journal = opened(tmp_path, segmentBytes=1)
+    for i in range(1, 4):
+        journal.appendBatch([makeRecord(i)])
+    journal.close()
+    (tmp_path / "state.json").write_text('{"acknowledged": 2}')
+    again = opened(tmp_path)
+    assert [os.path.basename(p) for p in again.segmentPaths()] == ["cdr-000003.jsonl"]
+    assert [r.recordID for r in again.read(0, 10)] == [3]
