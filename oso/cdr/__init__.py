@@ -8,16 +8,28 @@ from oso.cdr.formats import (
     JSONLinesFormat,
     OpenScapeFormat,
 )
+from oso.cdr.journal import (
+    CapacityObserver,
+    Journal,
+    JournalError,
+    JournalFull,
+    SyncJournal,
+)
 from oso.cdr.record import CallRecord, CDRError, Direction, Disposition, suppressDigits
 
 __all__ = [
     "CallRecord",
+    "CapacityObserver",
     "CDRError",
     "CSVFormat",
     "Direction",
     "Disposition",
     "HiPathFixedFormat",
+    "Journal",
+    "JournalError",
+    "JournalFull",
     "JSONLinesFormat",
     "OpenScapeFormat",
+    "SyncJournal",
     "suppressDigits",
 ]

@@ -368,6 +368,14 @@ def test_timeZone():
     )
 
 
+def test_hostTimeZone():
+    """
+    Without a time zone a format shows the host's local wall-clock time.
+    """
+    shown = OpenScapeFormat().localEndTime(INCOMING).replace(tzinfo=None)
+    assert shown == datetime.fromtimestamp(int(INCOMING.endTime))
+
+
 def test_csvHeaderAndRecords():
     """
     CSV: a header naming the columns, then one CR LF line per record with
