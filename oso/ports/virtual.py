@@ -85,7 +85,7 @@ class VirtualPhone:
         Refuse the ringing call.
         """
         connection = connection or self._ringing()
-        self._cancelTimer(connection)
+        self._forget(connection)
         self._events.rejected(connection, cause)
 
     def hangUp(self, connection=None):
