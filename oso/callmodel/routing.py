@@ -291,14 +291,17 @@ class Routing:
             targets = [next(m for m in rotated if m in free)]
             hunt.position = hunt.order.index(targets[0])
             self._huntPointers[group.number] = targets[0]
-        hunt.ringing = []
+        ringing = hunt.ringing = []
         for member in targets:
             connection = self._offer(call, member, cause)
-            if not connection.ended and call.hunt is hunt:
-                hunt.ringing.append(connection)
-        if call.hunt is hunt and hunt.ringing:
+            if call.hunt is not hunt or hunt.ringing is not ringing:
+                # The member refused at once and a nested hunt took over.
+                return
+            if not connection.ended:
+                ringing.append(connection)
+        if ringing:
             self._startNoAnswer(
-                hunt.ringing[0], group.features.noAnswerSeconds, self._huntTimeout
+                ringing[0], group.features.noAnswerSeconds, self._huntTimeout
             )
 
     def _memberFree(self, number, hunt):
