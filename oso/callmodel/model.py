@@ -271,6 +271,8 @@ class CallModel(Routing, FeatureServices):
             raise errors.invalidCallState(f"{conn.id} is not a two-party connected call")
         analysis = self._checkDestination(transferredTo, self._devices.get(conn.device))
         remaining = others[0]
+        if analysis.kind == "internal" and analysis.destination == remaining.device:
+            raise errors.invalidDestination(f"{transferredTo} is the other party of the call")
         transferringID = conn.id
         self._release(conn, EventCause.singleStepTransfer, emit=False)
         self._emit(
@@ -335,7 +337,9 @@ class CallModel(Routing, FeatureServices):
             for d in self._devices.values()
             if d.pickupGroup == device.pickupGroup and d.number != device.number
         ]
-        ringing = self._alertingAt(members)
+        ringing = [
+            c for c in self._alertingAt(members) if device.number not in c.call.connections
+        ]
         if not ringing:
             raise errors.noCallToAnswer(f"no call alerts in pickup group {device.pickupGroup}")
         return self._pickup(ringing[0], device.number)
@@ -785,6 +789,8 @@ class CallModel(Routing, FeatureServices):
         if self._isBusy(device.number):
             raise errors.invalidDeviceState(f"device {device.number} is busy")
         call = target.call
+        if device.number in call.connections:
+            raise errors.invalidDeviceState(f"device {device.number} is in call {call.id}")
         targetID = target.id
         self._release(target, EventCause.callPickup, emit=False)
         self._emit(

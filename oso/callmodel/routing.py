@@ -86,6 +86,11 @@ class Routing:
         if device is None:
             self._failCaller(call, number, EventCause.destNotObtainable)
             return
+        if number in call.connections:
+            # A party of the call is busy for it, without forwarding: a
+            # Diverted event would name its connection as gone.
+            self._failCaller(call, number, EventCause.busy)
+            return
         if redirectedFrom is not None:
             call.lastRedirectionDevice = redirectedFrom
         if device.type is DeviceType.group:
@@ -263,7 +268,7 @@ class Routing:
             call.hunt = None
             self._failCaller(call, group.number, EventCause.busy)
             return
-        free = [m for m in hunt.order if self._memberFree(m, hunt)]
+        free = [m for m in hunt.order if self._memberFree(m, call)]
         if not free:
             self._queueAtGroup(call, group, cause)
             return
@@ -304,10 +309,11 @@ class Routing:
                 ringing[0], group.features.noAnswerSeconds, self._huntTimeout
             )
 
-    def _memberFree(self, number, hunt):
+    def _memberFree(self, number, call):
         device = self._devices.get(number)
         return (
-            number not in hunt.refused
+            number not in call.hunt.refused
+            and number not in call.connections
             and device is not None
             and not device.features.doNotDisturb
             and not self._isBusy(number)
@@ -362,7 +368,7 @@ class Routing:
             )
             return
         hunt.position += 1
-        nextMember = self._nextFree(hunt, exclude=connection.device)
+        nextMember = self._nextFree(call, exclude=connection.device)
         if nextMember is None:
             connection.timer = self.clock.callLater(
                 group.features.noAnswerSeconds, self._huntTimeout, connection
@@ -383,11 +389,12 @@ class Routing:
         hunt.position = hunt.order.index(nextMember)
         self._hunt(call, EventCause.distributed)
 
-    def _nextFree(self, hunt, exclude):
+    def _nextFree(self, call, exclude):
+        hunt = call.hunt
         n = len(hunt.order)
         for step in range(n):
             member = hunt.order[(hunt.position + step) % n]
-            if member != exclude and self._memberFree(member, hunt):
+            if member != exclude and self._memberFree(member, call):
                 return member
         return None
 
@@ -398,7 +405,7 @@ class Routing:
         for number, queue in list(self._queues.items()):
             for call in list(queue):
                 hunt = call.hunt
-                if hunt is None or not any(self._memberFree(m, hunt) for m in hunt.order):
+                if hunt is None or not any(self._memberFree(m, call) for m in hunt.order):
                     continue
                 self._hunt(call, EventCause.distributed)
 
