@@ -192,10 +192,12 @@ class Routing:
     def _failCaller(self, call, failingDevice, cause):
         """
         The call cannot be completed: the caller's connection enters the
-        fail state and its terminal plays busy or reorder tone.
+        fail state and its terminal plays busy or reorder tone.  A caller
+        that holds the call hears no tone (it may be in another call): the
+        call is cleared, as when the far end of a held call hangs up.
         """
         caller = call.connections.get(call.callingDevice)
-        if caller is None or caller.ended:
+        if caller is None or caller.ended or caller.state is S.hold:
             self._clearAll(call, cause)
             return
         for other in call.others(caller):
