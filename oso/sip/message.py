@@ -302,7 +302,11 @@ class Headers:
                 continue
             value = str(value)
             if key in LIST_HEADERS and "," in value:
-                fields.extend((key, element) for element in splitList(value, name) if element)
+                try:
+                    elements = splitList(value, name)
+                except SIPParseError:
+                    elements = [value]
+                fields.extend((key, element) for element in elements if element)
             else:
                 fields.append((key, value))
         return fields
@@ -561,8 +565,7 @@ def _splitFields(lines):
     for line in lines:
         if line[:1] in (" ", "\t"):
             if fields:
-                field = fields[-1]
-                field[2] = (field[2] + " " + line.strip(" \t")).strip(" \t")
+                fields[-1][2].append(line.strip(" \t"))
             elif fault is None:
                 fault = SIPParseError(
                     "continuation line before any header field", reason="Bad Header"
@@ -575,7 +578,9 @@ def _splitFields(lines):
                 fault = SIPParseError(f"malformed header line: {line!r}", reason="Bad Header")
             continue
         key, name = _fieldName(name)
-        fields.append([key, name, line[colon + 1 :].strip(" \t")])
+        fields.append([key, name, [line[colon + 1 :].strip(" \t")]])
+    for field in fields:
+        field[2] = " ".join(part for part in field[2] if part)
     return fields, fault
 
 
