@@ -101,10 +101,10 @@ class VirtualPhone:
         Pull the phone's cable: its calls drop and it is out of service
         until L{plugIn}.
         """
+        self.pluggedIn = False
         for connection in list(self.connections):
             self._forget(connection)
             self._events.cleared(connection, EventCause.destOutOfOrder)
-        self.pluggedIn = False
         self._events.outOfService(self.number)
 
     def plugIn(self):
