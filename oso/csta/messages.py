@@ -368,7 +368,7 @@ class SnapshotDeviceResponseInfo:
     """
 
     connectionIdentifier: ConnectionID
-    localCallState: tuple | SimpleCallState | None
+    localCallState: tuple[LocalConnectionState, ...] | SimpleCallState | None
     endpointDevice: str | DeviceIDStatus | None = None
 
 
@@ -461,7 +461,7 @@ class CSTAMessage:
     @ivar privateData: the private data items of its extensions.
     """
 
-    privateData: tuple = ()
+    privateData: tuple[bytes, ...] = ()
 
 
 @_message
@@ -595,7 +595,7 @@ class SwitchingFunctionDevices(CSTAMessage):
 
     serviceCrossRefID: str
     lastSegment: bool
-    deviceList: tuple = ()
+    deviceList: tuple[DeviceListEntry, ...] = ()
     segmentID: int | None = None
 
 
@@ -656,7 +656,7 @@ class SnapshotDeviceResponse(CSTAMessage):
     C{serviceCrossRefID} is set, the promise to send them later.
     """
 
-    snapshotData: tuple = ()
+    snapshotData: tuple[SnapshotDeviceResponseInfo, ...] = ()
     serviceCrossRefID: str | None = None
 
 
@@ -672,7 +672,7 @@ class SnapshotCallResponse(CSTAMessage):
     C{serviceCrossRefID} is set, the promise to send them later.
     """
 
-    snapshotData: tuple = ()
+    snapshotData: tuple[SnapshotCallResponseInfo, ...] = ()
     serviceCrossRefID: str | None = None
     callingDevice: str | DeviceIDStatus | None = None
     calledDevice: str | DeviceIDStatus | None = None
@@ -815,7 +815,7 @@ class TransferCallResponse(CSTAMessage):
     """
 
     transferredCall: ConnectionID
-    connections: tuple = ()
+    connections: tuple[ConnectionListEntry, ...] = ()
 
 
 @_message
@@ -833,7 +833,7 @@ class SingleStepTransferCall(CSTAMessage):
 @_message
 class SingleStepTransferCallResponse(CSTAMessage):
     transferredCall: ConnectionID
-    connections: tuple = ()
+    connections: tuple[ConnectionListEntry, ...] = ()
 
 
 @_message
@@ -845,7 +845,7 @@ class ConferenceCall(CSTAMessage):
 @_message
 class ConferenceCallResponse(CSTAMessage):
     conferenceCall: ConnectionID
-    connections: tuple = ()
+    connections: tuple[ConnectionListEntry, ...] = ()
 
 
 @_message
@@ -933,7 +933,7 @@ class GetForwardingResponse(CSTAMessage):
     @ivar forwardingList: L{ForwardListEntry} items.
     """
 
-    forwardingList: tuple = ()
+    forwardingList: tuple[ForwardListEntry, ...] = ()
 
 
 @_message
@@ -946,7 +946,7 @@ class SetDoNotDisturb(CSTAMessage):
     device: str
     doNotDisturbOn: bool
     callOrigination: frozenset | None = None
-    callingDeviceList: tuple = ()
+    callingDeviceList: tuple[str, ...] = ()
 
 
 @_message
@@ -963,7 +963,7 @@ class GetDoNotDisturb(CSTAMessage):
 class GetDoNotDisturbResponse(CSTAMessage):
     doNotDisturbOn: bool
     callOrigination: frozenset | None = None
-    callingDeviceList: tuple = ()
+    callingDeviceList: tuple[str, ...] = ()
 
 
 # --- Vendor specific ----------------------------------------------------------
@@ -1027,7 +1027,7 @@ class CallDetailRecordsReport(CSTAMessage):
 
     cdrCrossRefID: str
     numberOfRecordsSent: int
-    cdrInfo: tuple = ()
+    cdrInfo: tuple[CDRInformationItem, ...] = ()
     lastStoredCDRReportSent: bool | None = None
 
 
@@ -1150,7 +1150,7 @@ class TransferedEvent(CSTAEvent):
     primaryOldCall: ConnectionID
     transferringDevice: str | DeviceIDStatus
     transferredToDevice: str | DeviceIDStatus
-    transferredConnections: tuple
+    transferredConnections: tuple[ConnectionListEntry, ...]
     cause: EventCause
     secondaryOldCall: ConnectionID | None = None
     localConnectionInfo: LocalConnectionState | None = None
@@ -1167,7 +1167,7 @@ class ConferencedEvent(CSTAEvent):
     primaryOldCall: ConnectionID
     conferencingDevice: str | DeviceIDStatus
     addedParty: str | DeviceIDStatus
-    conferenceConnections: tuple
+    conferenceConnections: tuple[ConnectionListEntry, ...]
     cause: EventCause
     secondaryOldCall: ConnectionID | None = None
     localConnectionInfo: LocalConnectionState | None = None
@@ -1277,7 +1277,7 @@ class DoNotDisturbEvent(CSTAEvent):
     device: str | DeviceIDStatus
     doNotDisturbOn: bool
     callOrigination: frozenset | None = None
-    callingDeviceList: tuple = ()
+    callingDeviceList: tuple[str, ...] = ()
 
 
 @_message
@@ -1475,7 +1475,7 @@ class AssociationRequest:
     mechanismName: str | None = None
     senderACSERequirements: frozenset | None = None
     cstaVersions: frozenset = frozenset()
-    privateData: tuple = ()
+    privateData: tuple[bytes, ...] = ()
 
 
 @_message
@@ -1494,7 +1494,7 @@ class AssociationResponse:
     )
     respondingAuthenticationValue: str | None = None
     cstaVersions: frozenset = frozenset()
-    privateData: tuple = ()
+    privateData: tuple[bytes, ...] = ()
 
 
 @_message
