@@ -210,8 +210,9 @@ class CallModel(Routing, FeatureServices):
         self._sameDevice(active, held)
         if active is held or active.state is S.hold:
             raise errors.invalidCallState(f"{active.id} is not the active call")
+        terminal = self._terminal(held.device, required=True)
         self._leave(active, EventCause.normalClearing, tellTerminal=True)
-        self._terminal(held.device, required=True).retrieve(held)
+        terminal.retrieve(held)
         self._retrieve(held, EventCause.normal)
 
     def transferCall(self, heldConnection, activeConnection):
@@ -246,10 +247,11 @@ class CallModel(Routing, FeatureServices):
             raise errors.conferenceMemberLimitExceeded(
                 f"a conference holds at most {MAX_CONFERENCE} parties"
             )
+        terminal = self._terminal(held.device, required=True)
         heldID, activeID = held.id, active.id
         self._release(active, EventCause.conference, emit=False)
         pairs = self._merge(secondary, primary)
-        self._terminal(held.device, required=True).retrieve(held)
+        terminal.retrieve(held)
         held.state = S.connected
         self._emit(
             ev.Conferenced,
