@@ -219,6 +219,8 @@ class CallModel(Routing, FeatureServices):
         held, active, far = self._twoCalls(heldConnection, activeConnection)
         if not far:
             raise errors.invalidCallState(f"{active.id} has no party to transfer to")
+        if not any(c.state in (S.connected, S.hold) for c in far + held.call.others(held)):
+            raise errors.invalidCallState("neither call has a party that answered")
         primary, secondary = held.call, active.call
         heldID, activeID = held.id, active.id
         self._release(held, EventCause.transfer, emit=False)
