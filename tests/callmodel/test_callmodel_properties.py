@@ -475,12 +475,14 @@ class TestCallModelProperties(CallModelMachine.TestCase):
 def brief(event):
     """
     An event as C{"Name subject state"} (C{"CallCleared id"},
-    C{"Transferred primary secondary"}).
+    C{"Transferred primary secondary"}, C{"Name device"}).
     """
     if isinstance(event, ev.CallCleared):
         return f"CallCleared {event.clearedCall}"
     if isinstance(event, ev.Transferred):
         return f"Transferred {event.primaryOldCall} {event.secondaryOldCall}"
+    if isinstance(event, ev.DeviceEvent):
+        return f"{event.name} {event.device}"
     return f"{event.name} {event.connection} {event.localConnectionInfo.name}"
 
 
@@ -621,3 +623,20 @@ class FoundByThePropertiesTests(SynchronousTestCase):
             ["ConnectionCleared 102@1 null", "ConnectionCleared 103@1 null", "CallCleared 1"],
         )
         self.assertEqual(self.states(), {"2": {"103": S.connected, "100": S.alerting}})
+
+    def test_unpluggedPhoneGetsNoQueuedCall(self):
+        """
+        A phone whose cable is pulled is out of service while its calls
+        drop: a call queued at its group is not offered to it meanwhile.
+        """
+        self.x.phone("100").unplug()
+        self.x.phone("104").offHook()
+        self.x.call("103", "202")
+        self.x.recorder.take()
+        self.x.phone("104").unplug()
+        self.assertEqual(
+            self.events(),
+            ["ConnectionCleared 104@1 null", "CallCleared 1", "OutOfService 104"],
+        )
+        self.assertEqual(self.x.phone("104").connections, [])
+        self.assertEqual(self.states(), {"2": {"103": S.connected, "202": S.queued}})
