@@ -187,8 +187,9 @@ class CallModel(Routing, FeatureServices):
             raise errors.invalidDeviceState(f"device {conn.device} has another active call")
         device = self._devices[conn.device]
         self._checkDestination(consultedDevice, device)
+        terminal = self._terminal(conn.device, required=True)
         if conn.state is S.connected:
-            self._terminal(conn.device, required=True).hold(conn)
+            terminal.hold(conn)
             self._hold(conn, EventCause.consultation)
         call = self._newCall(conn.device, consultedDevice)
         new = self._originateFor(call, conn.device, EventCause.consultation, True)
