@@ -666,6 +666,7 @@ class DeviceOutOfServiceTests(RefusalTestCase):
             self.assertRefused(OUT_OF_SERVICE, service, *args)
         self.model.clearConnection(active)
         self.assertRefused(OUT_OF_SERVICE, "retrieveCall", held)
+        self.assertRefused(OUT_OF_SERVICE, "consultationCall", held, "105")
 
 
 class NoCallToAnswerTests(RefusalTestCase):
