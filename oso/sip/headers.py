@@ -38,9 +38,11 @@ _DATE_RE = re.compile(
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) "
     r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
 )
+_ADDRESSES = {}
+_ADDRESSES_KEPT = 2048
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
-_QUOTE_RE = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f"\\\x7f]')
+_QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
 
 #: RFC 3261 7.3.3 and later RFCs' compact forms, to the full lowercased name.
 COMPACT = {
@@ -123,6 +125,8 @@ def quoteString(text):
     @raise ValueError: if C{text} holds a CR or LF, which no quoted-string
         can carry.
     """
+    if _QUOTE_RE.search(text) is None:
+        return f'"{text}"'
     if "\r" in text or "\n" in text:
         raise ValueError(f"a quoted-string cannot hold CR or LF: {text!r}")
     return '"' + _QUOTE_RE.sub(r"\\\g<0>", text) + '"'
@@ -215,6 +219,13 @@ class NameAddress:
         self.displayName = displayName
         self.params = {} if params is None else params
 
+    def copy(self):
+        """
+        @return: an equal L{NameAddress} sharing nothing mutable with this
+            one.
+        """
+        return NameAddress(self.uri.copy(), self.displayName, dict(self.params))
+
     @property
     def tag(self):
         """
@@ -243,9 +254,21 @@ def parseNameAddress(text, name="Address"):
     header field, and a URI holding C{?} or C{,} is refused (RFC 3261 20:
     such a URI must be in angle brackets).
 
-    @return: a L{NameAddress}.
+    @return: a new L{NameAddress}.
     @raise SIPParseError: on a malformed value; C{name} names the field.
     """
+    # The same values come again and again (a phone's To, Contact and
+    # Request-URI in every REGISTER): keep what was read, hand out copies.
+    known = _ADDRESSES.get(text)
+    if known is None:
+        known = _readNameAddress(text, name)
+        if len(_ADDRESSES) >= _ADDRESSES_KEPT:
+            _ADDRESSES.clear()
+        _ADDRESSES[text] = known
+    return known.copy()
+
+
+def _readNameAddress(text, name):
     match = _NAME_ADDR_RE.match(text)
     if match is None:
         if text.startswith('"'):

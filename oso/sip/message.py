@@ -23,63 +23,29 @@ from oso.sip.headers import (
 from oso.sip.uri import SIPParseError, SIPURI, parseURI
 
 #: RFC 3261 21: the reason phrase written when none is given.
-REASONS = {
-    100: "Trying",
-    180: "Ringing",
-    181: "Call Is Being Forwarded",
-    182: "Queued",
-    183: "Session Progress",
-    200: "OK",
-    202: "Accepted",
-    300: "Multiple Choices",
-    301: "Moved Permanently",
-    302: "Moved Temporarily",
-    305: "Use Proxy",
-    380: "Alternative Service",
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    407: "Proxy Authentication Required",
-    408: "Request Timeout",
-    410: "Gone",
-    413: "Request Entity Too Large",
-    414: "Request-URI Too Long",
-    415: "Unsupported Media Type",
-    416: "Unsupported URI Scheme",
-    420: "Bad Extension",
-    421: "Extension Required",
-    423: "Interval Too Brief",
-    480: "Temporarily Unavailable",
-    481: "Call/Transaction Does Not Exist",
-    482: "Loop Detected",
-    483: "Too Many Hops",
-    484: "Address Incomplete",
-    485: "Ambiguous",
-    486: "Busy Here",
-    487: "Request Terminated",
-    488: "Not Acceptable Here",
-    491: "Request Pending",
-    493: "Undecipherable",
-    500: "Server Internal Error",
-    501: "Not Implemented",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Server Time-out",
-    505: "Version Not Supported",
-    513: "Message Too Large",
-    600: "Busy Everywhere",
-    603: "Decline",
-    604: "Does Not Exist Anywhere",
-    606: "Not Acceptable",
+REASONS = {  # fmt: skip
+    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
+    183: "Session Progress", 200: "OK", 202: "Accepted", 300: "Multiple Choices",
+    301: "Moved Permanently", 302: "Moved Temporarily", 305: "Use Proxy",
+    380: "Alternative Service", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
+    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 410: "Gone",
+    413: "Request Entity Too Large", 414: "Request-URI Too Long", 415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme", 420: "Bad Extension", 421: "Extension Required",
+    423: "Interval Too Brief", 480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist", 482: "Loop Detected", 483: "Too Many Hops",
+    484: "Address Incomplete", 485: "Ambiguous", 486: "Busy Here", 487: "Request Terminated",
+    488: "Not Acceptable Here", 491: "Request Pending", 493: "Undecipherable",
+    500: "Server Internal Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Server Time-out", 505: "Version Not Supported",
+    513: "Message Too Large", 600: "Busy Everywhere", 603: "Decline",
+    604: "Does Not Exist Anywhere", 606: "Not Acceptable",
 }
 
 _VERSION = "SIP/2.0"
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)
-_CALL_ID_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+)?")
+_WORD = r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+"
+_CALL_ID_RE = re.compile(rf"{_WORD}(?:@{_WORD})?")
 _FIELD_RE = re.compile(r"\r\n([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:([^\r\n]*)")
 # Field names as received, to their key and written spelling.
 _NAMES = {}
@@ -88,10 +54,6 @@ _MANDATORY = ("via", "from", "to", "call-id", "cseq")
 _SINGLE = frozenset(
     ("from", "to", "call-id", "cseq", "max-forwards", "content-length", "content-type")
 )
-
-
-def _canonical(key):
-    return CANONICAL.get(key) or key
 
 
 def _key(name):
@@ -162,11 +124,15 @@ class Headers:
 
     def getAll(self, name):
         """
-        @return: the text of every value of the field C{name}, in order.
-        @raise SIPParseError: if a list field holds an unterminated quote.
+        @return: the text of every value of the field C{name}, in order
+            (one per line where a list field cannot be split, so that even
+            a malformed field can be copied into an error response).
         """
         key = _key(name)
-        self._splitValues(key)
+        try:
+            self._splitValues(key)
+        except SIPParseError:
+            pass
         return [str(field[2]) for field in self._fields if field[0] == key]
 
     def get(self, name, default=None):
@@ -587,9 +553,9 @@ def _splitFields(lines):
 def _checkFields(headers, request):
     """
     The checks every receiver makes (RFC 3261 8.1.1, 8.2.2, 20): mandatory
-    fields present and single ones single, each of them well-formed,
-    CSeq's method that of the request; for a request also Max-Forwards,
-    the Contacts and Date.
+    fields present and single ones single; each of them, the top Via and
+    Max-Forwards (when present) well-formed; and for a request CSeq's
+    method that of the request, the Contacts and Date well-formed.
     """
     fields = headers._fields
     found = {}
@@ -601,7 +567,7 @@ def _checkFields(headers, request):
             found[key] = field
     for key in _MANDATORY:
         if key not in found:
-            name = _canonical(key)
+            name = CANONICAL[key]
             raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
     callID = found["call-id"][2]
     if not _CALL_ID_RE.fullmatch(callID):
@@ -674,7 +640,7 @@ def _parseStartLine(line, headers):
         raise
     if isinstance(uri, SIPURI) and uri.headers:
         # RFC 3261 19.1.1 (table 1): no headers in a Request-URI; RFC 4475
-        # 3.1.2.10.
+        # 3.1.2.11.
         raise SIPParseError(
             f"header component in the Request-URI {parts[1]!r}",
             reason="Bad Request-URI",
@@ -699,6 +665,17 @@ def parseMessage(data, datagram=True):
     @raise SIPParseError: when the bytes are not a valid message. For a
         request its C{statusCode}/C{reason} give the answer (400, or 505
         for another SIP version) and C{partial} the readable part.
+
+    What is checked at once: the start line (SIP/2.0, a method token and a
+    URI without headers, or a status code from 100 to 699); Via, From, To,
+    Call-ID and CSeq present (RFC 3261 8.1.1), and at most one From, To,
+    Call-ID, CSeq, Max-Forwards, Content-Length and Content-Type; those
+    fields and the top Via well-formed, CSeq's number below 2**32 and its
+    method the request's; Max-Forwards from 0 to 255 when present (it may
+    be absent: RFC 2543 clients send none, and RFC 3261 16.6 step 3 has a
+    proxy add one); in a request, the Contacts and a Date well-formed;
+    Content-Length against the body. The other fields are parsed when
+    first asked for.
     """
     data = bytes(data)
     start = 0

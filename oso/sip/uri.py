@@ -67,6 +67,9 @@ _PASSWORD_PLAIN = re.compile(rf"[{_UNRESERVED}&=+$,]*")
 _PARAM_PLAIN = re.compile(rf"[{_UNRESERVED}\[\]/:&+$]*")
 _HNV_PLAIN = re.compile(rf"[{_UNRESERVED}\[\]/?:+$]*")
 
+_URIS = {}
+_URIS_KEPT = 2048
+
 # RFC 3261 19.1.4: these parameters take part in the comparison even when
 # only one of the two URIs carries them.
 _DECISIVE = ("user", "ttl", "method", "maddr", "transport")
@@ -276,6 +279,12 @@ class TelURI:
         """
         return self.number.startswith("+")
 
+    def copy(self):
+        """
+        @return: an equal L{TelURI} whose parameter dict is new.
+        """
+        return TelURI(self.number, dict(self.params))
+
     def __str__(self):
         return f"tel:{self.number}{_writeParams(self.params)}"
 
@@ -315,6 +324,12 @@ class AbsoluteURI:
     def __init__(self, scheme, rest):
         self.scheme = scheme
         self.rest = rest
+
+    def copy(self):
+        """
+        @return: an equal L{AbsoluteURI}.
+        """
+        return AbsoluteURI(self.scheme, self.rest)
 
     def __str__(self):
         return f"{self.scheme}:{self.rest}"
@@ -363,9 +378,21 @@ def parseURI(text):
     Read a URI as it stands in a Request-Line or between angle brackets.
 
     @param text: the URI, without surrounding whitespace.
-    @return: a L{SIPURI}, L{TelURI} or L{AbsoluteURI}.
+    @return: a new L{SIPURI}, L{TelURI} or L{AbsoluteURI}.
     @raise SIPParseError: when C{text} is not a URI of that grammar.
     """
+    # The same URIs come again and again: keep what was read, hand out
+    # copies.
+    known = _URIS.get(text)
+    if known is None:
+        known = _readURI(text)
+        if len(_URIS) >= _URIS_KEPT:
+            _URIS.clear()
+        _URIS[text] = known
+    return known.copy()
+
+
+def _readURI(text):
     scheme, colon, rest = text.partition(":")
     if not colon or not rest or not _SCHEME_RE.fullmatch(scheme):
         raise _fail("URI", text)

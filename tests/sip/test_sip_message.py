@@ -379,6 +379,20 @@ def test_typedValuesWritten():
     assert b"\r\nContact: <sip:alice@pc33.atlanta.com:5080>\r\n" in data
 
 
+def test_parsedValuesNotShared():
+    """
+    Two messages with the same field text get values of their own:
+    changing one message's To or Request-URI leaves the other's alone.
+    """
+    first, second = parseMessage(invite()), parseMessage(invite())
+    first.toAddress.tag = "changed"
+    first.toAddress.uri.params["transport"] = "tcp"
+    first.uri.user = "carol"
+    assert second.toAddress.tag is None
+    assert second.toAddress.uri.params == {}
+    assert parseMessage(invite()).uri.user == "bob"
+
+
 def test_serialise():
     """
     RFC 3261 7.4.1, 18.3: writing uses CRLF, puts Content-Length where it

@@ -533,6 +533,7 @@ def test_badinv01():
     error = refused(BADINV01)
     assert error.partial.method == "INVITE"
     assert error.partial.headers.get("call-id") == "badinv01.0ha0isndaksdjasdf3234nas"
+    assert error.partial.headers.get("via") == "SIP/2.0/UDP 192.0.2.15;;,;,,"
 
 
 def test_badinv01Via():
@@ -540,7 +541,7 @@ def test_badinv01Via():
     RFC 4475 3.1.2.1 (badinv01): the Via C{192.0.2.15;;,;,,} alone is
     enough for a 400.
     """
-    data = BADINV01.replace(b";;tag", b";tag").replace(b'"Joe" <sip:joe@example.org>;;;;', b"<sip:joe@example.org>")
+    data = BADINV01.replace(b";;tag", b";tag").replace(b";;;;", b"")
     assert refused(data).reason == "Bad Via"
 
 
