@@ -449,7 +449,7 @@ class _Struct(_Kind):
         for field in self.fields:
             v = getattr(value, field.attribute)
             try:
-                if v is None or v == ():
+                if v is None or (v == () and field.empty == ()):
                     if field.optional:
                         continue
                     if v is None:
@@ -521,7 +521,7 @@ def _struct(cls):
             # ECMA-269 lets a connection id carry only one of its parts.
             optional = optional or cls is ConnectionID or f.default is not dataclasses.MISSING
             element = f.name
-            if f.name == "privateData" and kind is not _PRIVATE:
+            if kind is None:
                 element, kind, optional = "extensions", _Extensions(), True
             empty = () if item is not None or element == "extensions" else None
             if f.default is not dataclasses.MISSING and f.default != () and f.default is not None:
@@ -554,6 +554,7 @@ def _kindOf(hint, name, owner):
         (hint,) = members
     if hint is tuple or typing.get_origin(hint) is tuple:
         if name == "privateData":
+            # CSTACommonArguments: written as <extensions> by _struct.
             return None, True, None
         listed = _LISTS.get((owner.__name__, name)) or _LISTS.get(name)
         if listed is None:

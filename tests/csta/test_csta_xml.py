@@ -546,7 +546,7 @@ def test_coversTheModel():
 
 
 @pytest.mark.parametrize("cls", MESSAGES, ids=lambda c: c.__name__)
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_roundTrip(cls, data):
     """
