@@ -95,31 +95,36 @@ class Headers:
     def _splitValues(self, key):
         """
         Turn every field line of the list field C{key} into one entry per
-        element, once.
+        element, once. An empty element is dropped, or refused in a field
+        with a typed view (RFC 4475 3.1.2.1: C{Via: ...;;,;,,}).
         """
         if key in self._split or key not in LIST_HEADERS:
             return
-        for field in self._fields:
-            if field[0] == key and isinstance(field[2], str) and "," in field[2]:
-                break
-        else:
-            self._split.add(key)
-            return
         strict = key in PARSERS
-        fields = []
-        for field in self._fields:
+
+        def splittable(field):
             value = field[2]
-            if field[0] != key or not isinstance(value, str) or "," not in value:
-                fields.append(field)
-                continue
-            for element in splitList(value, field[1]):
-                if element:
-                    fields.append([key, field[1], element])
-                elif strict:
-                    raise SIPParseError(
-                        f"empty element in {field[1]}: {value!r}", reason=f"Bad {field[1]}"
-                    )
-        self._fields = fields
+            return (
+                field[0] == key
+                and isinstance(value, str)
+                and ("," in value or not (value or strict))
+            )
+
+        if any(splittable(field) for field in self._fields):
+            fields = []
+            for field in self._fields:
+                if not splittable(field):
+                    fields.append(field)
+                    continue
+                for element in splitList(field[2], field[1]):
+                    if element:
+                        fields.append([key, field[1], element])
+                    elif strict:
+                        raise SIPParseError(
+                            f"empty element in {field[1]}: {field[2]!r}",
+                            reason=f"Bad {field[1]}",
+                        )
+            self._fields = fields
         self._split.add(key)
 
     def getAll(self, name):
@@ -267,7 +272,7 @@ class Headers:
             if key == "content-length":
                 continue
             value = str(value)
-            if key in LIST_HEADERS and "," in value:
+            if key in LIST_HEADERS:
                 try:
                     elements = splitList(value, name)
                 except SIPParseError:

@@ -181,6 +181,17 @@ def test_commaListsAndLines():
     assert m.headers.get("via") == "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds"
 
 
+def test_emptyList():
+    """
+    RFC 3261 7.3.1: an empty value of a list field is an empty list, and
+    empty elements are dropped.
+    """
+    m = parseMessage(invite("Supported:", "Require: ,", "Allow: INVITE,,ACK"))
+    assert m.headers.getAll("supported") == []
+    assert m.headers.getAll("require") == []
+    assert m.headers.getAll("allow") == ["INVITE", "ACK"]
+
+
 def test_splitRespectsQuotesAndBrackets():
     """
     RFC 3261 7.3.1: commas inside a quoted-string or between angle
