@@ -1212,3 +1212,44 @@ Content-Length: #LENGTH#
     assert m.via.branch is None
     assert m.fromAddress.tag is None
     assert m.toAddress.params == {"user": "phone"}
+
+
+# RFC 5118 (IPv6 torture tests), in whole messages.
+
+
+def ipv6Register(uri):
+    """
+    A REGISTER from an IPv6 host to C{uri}.
+    """
+    return build(
+        f"""
+REGISTER {uri} SIP/2.0
+To: sip:user@example.com
+From: sip:user@example.com;tag=81x2
+Via: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111
+Call-ID: SSG9559905523997077@hlau_4100
+Max-Forwards: 70
+Contact: "Caller" <sip:caller@[2001:db8::1]>
+CSeq: 98176 REGISTER
+Content-Length: 0
+"""
+    )
+
+
+def test_ipv6Valid():
+    """
+    RFC 5118 4.1: IPv6 references in the Request-URI, the Via sent-by and
+    the Contact parse, brackets kept in the host.
+    """
+    m = parseMessage(ipv6Register("sip:[2001:db8::10]"))
+    assert m.uri.host == "[2001:db8::10]"
+    assert (m.via.host, m.via.port) == ("[2001:db8::9:1]", None)
+    assert m.contacts[0].uri.host == "[2001:db8::1]"
+
+
+def test_ipv6Invalid():
+    """
+    RFC 5118 4.2: an IPv6 address without brackets in the Request-URI is
+    a 400.
+    """
+    assert refused(ipv6Register("sip:2001:db8::10")).reason == "Bad Request-URI"
