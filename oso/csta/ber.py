@@ -1,0 +1,914 @@
+"""
+The ECMA-285 BER codec: one complete ROSE or ACSE APDU <-> one message of
+L{oso.csta.messages}.
+
+L{decode} takes the bytes of one APDU (as a framer of L{oso.csta.framing}
+delimits it) and returns an L{Invoke}, L{ReturnResult}, L{ReturnError},
+L{Reject}, L{AssociationRequest}, L{AssociationResponse},
+L{ReleaseRequest}, L{ReleaseResponse} or L{Abort}; L{encode} does the
+reverse. Both raise only L{CSTACodecError}.
+
+Decoding is strict about the outer form: every length must be definite
+(X.690 8.1.3.6 allows indefinite lengths, but no CSTA peer sends them and
+refusing them bounds the work), long-form lengths have at most four octets,
+tags at most four, nesting at most L{MAX_DEPTH} levels, and the APDU must
+fill the bytes exactly. Within that, pyasn1's BER decoder reads the ROSE
+envelope, and a second pass the argument, result or error parameter with the
+ASN.1 type its operation code names, so that a bad argument can be refused
+with the invoke id it came with. Encoding uses pyasn1's BER encoder, which
+writes definite lengths only.
+"""
+
+import dataclasses
+
+from pyasn1.codec.ber import decoder as _berDecoder
+from pyasn1.codec.ber import encoder as _berEncoder
+
+from oso.callmodel.errors import UniversalFailure
+from oso.csta import messages as m
+from oso.csta.asn1 import acse, callcontrol as cc, cdr, common, events as ev
+from oso.csta.asn1 import failures, features, monitor, rose, snapshot, system
+from oso.csta.asn1.convert import SequenceCodec, converterFor
+from oso.csta.errors import CSTACodecError
+from oso.csta.operations import BY_CODE, BY_NAME, UNIVERSAL_FAILURE_CODE, operationFor
+
+__all__ = ["decode", "encode", "CSTACodecError", "MAX_DEPTH"]
+
+#: The deepest nesting of constructed encodings accepted.
+MAX_DEPTH = 32
+
+_encode = _berEncoder.encode
+_decode = _berDecoder.decode
+P = m.RejectProblem
+
+
+# --- Message codecs -----------------------------------------------------------
+
+
+class _CommonResultCodec:
+    """
+    A message that carries nothing but private data <-> C{CHOICE {
+    extensions CSTACommonArguments, noData NULL }}.
+    """
+
+    schema = common.CommonResult()
+
+    def __init__(self, messageType):
+        self.messageType = messageType
+        self._extensions = converterFor(
+            tuple[bytes, ...], self.schema.componentType[0].asn1Object
+        )
+
+    def encode(self, message):
+        value = self.schema.clone()
+        if message.privateData:
+            value.setComponentByPosition(0, self._extensions.encode(message.privateData))
+        else:
+            value.setComponentByPosition(1, b"")
+        return value
+
+    def decode(self, value):
+        if value.getName() == "extensions":
+            return self.messageType(privateData=self._extensions.decode(value.getComponent()))
+        return self.messageType()
+
+
+class _CrossRefOrDataCodec:
+    """
+    SnapshotDeviceResult and SnapshotCallResult: a C{crossRefIDorSnapshotData}
+    CHOICE of a service cross reference or the snapshot data, and other
+    components.
+    """
+
+    def __init__(self, messageType, schemaType, renames=None):
+        self.schema = schemaType()
+        self._rest = SequenceCodec(
+            messageType,
+            self.schema,
+            renames,
+            exclude=("snapshotData", "serviceCrossRefID"),
+        )
+        choice = self.schema.componentType[0].asn1Object
+        self._choice = choice
+        self._crossRef = converterFor(str, choice.componentType[0].asn1Object)
+        field = {f.name: f for f in dataclasses.fields(messageType)}["snapshotData"]
+        self._data = converterFor(field.type, choice.componentType[1].asn1Object)
+
+    def encode(self, message):
+        value = self._rest.encode(message)
+        choice = self._choice.clone()
+        if message.serviceCrossRefID is not None:
+            choice.setComponentByPosition(0, self._crossRef.encode(message.serviceCrossRefID))
+        else:
+            choice.setComponentByPosition(1, self._data.encode(message.snapshotData))
+        value.setComponentByPosition(0, choice)
+        return value
+
+    def decode(self, value):
+        choice = value.getComponentByPosition(0)
+        if choice.getName() == "serviceCrossRefID":
+            part = {"serviceCrossRefID": self._crossRef.decode(choice.getComponent())}
+        else:
+            part = {"snapshotData": self._data.decode(choice.getComponent())}
+        return self._rest.decode(value, **part)
+
+
+def _sequence(messageType, schemaType, **renames):
+    return SequenceCodec(messageType, schemaType(), renames)
+
+
+_PRIVATE = {"privateData": "privateData"}
+
+#: Argument message class -> codec.
+_ARGUMENTS = {
+    m.MakeCall: _sequence(m.MakeCall, cc.MakeCallArgument),
+    m.AnswerCall: _sequence(m.AnswerCall, cc.AnswerCallArgument),
+    m.ClearConnection: _sequence(m.ClearConnection, cc.ClearConnectionArgument),
+    m.ClearCall: _sequence(m.ClearCall, cc.ClearCallArgument),
+    m.HoldCall: _sequence(m.HoldCall, cc.HoldCallArgument),
+    m.RetrieveCall: _sequence(m.RetrieveCall, cc.RetrieveCallArgument),
+    m.ConsultationCall: _sequence(m.ConsultationCall, cc.ConsultationCallArgument),
+    m.AlternateCall: _sequence(m.AlternateCall, cc.AlternateCallArgument),
+    m.ReconnectCall: _sequence(m.ReconnectCall, cc.ReconnectCallArgument),
+    m.TransferCall: _sequence(m.TransferCall, cc.TransferCallArgument),
+    m.SingleStepTransferCall: _sequence(
+        m.SingleStepTransferCall, cc.SingleStepTransArgument
+    ),
+    m.ConferenceCall: _sequence(m.ConferenceCall, cc.ConferenceCallArgument),
+    m.DeflectCall: _sequence(m.DeflectCall, cc.DeflectCallArgument),
+    m.GenerateDigits: _sequence(m.GenerateDigits, cc.GenerateDigitsArgument),
+    m.DirectedPickupCall: _sequence(
+        m.DirectedPickupCall, cc.DirectedPickupCallArgument
+    ),
+    m.GroupPickupCall: _sequence(m.GroupPickupCall, cc.GroupPickupCallArgument),
+    m.SetForwarding: _sequence(m.SetForwarding, features.SetForwardingArgument),
+    m.GetForwarding: _sequence(m.GetForwarding, features.GetForwardingArgument),
+    m.SetDoNotDisturb: _sequence(m.SetDoNotDisturb, features.SetDoNotDisturbArgument),
+    m.GetDoNotDisturb: _sequence(m.GetDoNotDisturb, features.GetDoNotDisturbArgument),
+    m.EscapeService: _sequence(m.EscapeService, features.EscapeArgument, **_PRIVATE),
+    m.MonitorStart: _sequence(m.MonitorStart, monitor.MonitorStartArgument),
+    m.MonitorStop: _sequence(
+        m.MonitorStop, monitor.MonitorStopArgument, monitorCrossRefID="crossRefIdentifier"
+    ),
+    m.ChangeMonitorFilter: _sequence(
+        m.ChangeMonitorFilter,
+        monitor.ChangeMonitorFilterArgument,
+        monitorCrossRefID="crossRefIdentifier",
+        requestedMonitorFilter="requestedFilterList",
+    ),
+    m.SnapshotDevice: _sequence(m.SnapshotDevice, snapshot.SnapshotDeviceArgument),
+    m.SnapshotCall: _sequence(m.SnapshotCall, snapshot.SnapshotCallArgument),
+    m.SystemStatus: _sequence(m.SystemStatus, system.SystemStatusArg),
+    m.SystemRegister: _sequence(m.SystemRegister, system.SystemRegisterArgument),
+    m.SystemRegisterCancel: _sequence(
+        m.SystemRegisterCancel, system.SystemRegisterCancelArgument
+    ),
+    m.SystemRegisterAbort: _sequence(
+        m.SystemRegisterAbort, system.SystemRegisterAbortArgument
+    ),
+    m.RequestSystemStatus: _sequence(m.RequestSystemStatus, system.RequestSysStatArg),
+    m.GetSwitchingFunctionCapabilities: _CommonResultCodec(
+        m.GetSwitchingFunctionCapabilities
+    ),
+    m.GetSwitchingFunctionDevices: _sequence(
+        m.GetSwitchingFunctionDevices, system.GetSwitchingFunctionDevicesArgument
+    ),
+    m.SwitchingFunctionDevices: _sequence(
+        m.SwitchingFunctionDevices, system.SwitchingFunctionDevicesArgument
+    ),
+    m.StartCallDetailRecordsTransmission: _sequence(
+        m.StartCallDetailRecordsTransmission, cdr.StartCDRTransmissionArgument
+    ),
+    m.StopCallDetailRecordsTransmission: _sequence(
+        m.StopCallDetailRecordsTransmission, cdr.StopCDRTransmissionArgument
+    ),
+    m.SendStoredCallDetailRecords: _sequence(
+        m.SendStoredCallDetailRecords, cdr.SendStoredCDRArgument
+    ),
+    m.CallDetailRecordsReport: _sequence(
+        m.CallDetailRecordsReport, cdr.CDRReportArgument
+    ),
+}
+
+#: Result message class -> codec.
+_RESULTS = {
+    m.MakeCallResponse: _sequence(m.MakeCallResponse, cc.MakeCallResult),
+    m.ConsultationCallResponse: _sequence(
+        m.ConsultationCallResponse, cc.ConsultationCallResult
+    ),
+    m.TransferCallResponse: _sequence(m.TransferCallResponse, cc.TransferCallResult),
+    m.SingleStepTransferCallResponse: _sequence(
+        m.SingleStepTransferCallResponse, cc.SingleStepTransResult
+    ),
+    m.ConferenceCallResponse: _sequence(
+        m.ConferenceCallResponse, cc.ConferenceCallResult
+    ),
+    m.DirectedPickupCallResponse: _sequence(
+        m.DirectedPickupCallResponse, cc.DirectedPickupCallResult
+    ),
+    m.GroupPickupCallResponse: _sequence(
+        m.GroupPickupCallResponse, cc.GroupPickupCallResult
+    ),
+    m.GetForwardingResponse: _sequence(
+        m.GetForwardingResponse, features.GetForwardingResult
+    ),
+    m.GetDoNotDisturbResponse: _sequence(
+        m.GetDoNotDisturbResponse, features.GetDoNotDisturbResult
+    ),
+    m.MonitorStartResponse: _sequence(
+        m.MonitorStartResponse,
+        monitor.MonitorStartResult,
+        monitorCrossRefID="crossRefIdentifier",
+        actualMonitorFilter="actualmonitorFilter",
+    ),
+    m.ChangeMonitorFilterResponse: _sequence(
+        m.ChangeMonitorFilterResponse,
+        monitor.ChangeMonitorFilterResult,
+        actualMonitorFilter="actualFilterList",
+    ),
+    m.SnapshotDeviceResponse: _CrossRefOrDataCodec(
+        m.SnapshotDeviceResponse, snapshot.SnapshotDeviceResult
+    ),
+    m.SnapshotCallResponse: _CrossRefOrDataCodec(
+        m.SnapshotCallResponse,
+        snapshot.SnapshotCallResult,
+        {
+            "associatedCallingDevice": "associatedCallingDeviceID",
+            "associatedCalledDevice": "associatedCalledDeviceID",
+        },
+    ),
+    m.SystemRegisterResponse: _sequence(
+        m.SystemRegisterResponse, system.SystemRegisterResult
+    ),
+    m.RequestSystemStatusResponse: _sequence(
+        m.RequestSystemStatusResponse, system.RequestSysStatRes
+    ),
+    m.GetSwitchingFunctionCapabilitiesResponse: _sequence(
+        m.GetSwitchingFunctionCapabilitiesResponse,
+        system.GetSwitchingFunctionCapsResult,
+    ),
+    m.GetSwitchingFunctionDevicesResponse: _sequence(
+        m.GetSwitchingFunctionDevicesResponse, system.GetSwitchingFunctionDevicesResult
+    ),
+    m.StartCallDetailRecordsTransmissionResponse: _sequence(
+        m.StartCallDetailRecordsTransmissionResponse, cdr.StartCDRTransmissionResult
+    ),
+}
+for _type in (
+    m.AnswerCallResponse,
+    m.ClearConnectionResponse,
+    m.ClearCallResponse,
+    m.HoldCallResponse,
+    m.RetrieveCallResponse,
+    m.AlternateCallResponse,
+    m.ReconnectCallResponse,
+    m.DeflectCallResponse,
+    m.GenerateDigitsResponse,
+    m.SetForwardingResponse,
+    m.SetDoNotDisturbResponse,
+    m.EscapeServiceResponse,
+    m.MonitorStopResponse,
+    m.SystemStatusResponse,
+    m.SystemRegisterCancelResponse,
+    m.StopCallDetailRecordsTransmissionResponse,
+    m.SendStoredCallDetailRecordsResponse,
+    m.CallDetailRecordsReportResponse,
+):
+    _RESULTS[_type] = _CommonResultCodec(_type)
+
+
+class _EventReportCodec:
+    """
+    Every event message <-> C{CSTAEventReportArgument}: the monitor cross
+    reference and the event in its category's CHOICE.
+    """
+
+    #: Event class -> (EventSpecificInfo alternative, category alternative).
+    PLACES = {
+        m.CallClearedEvent: ("callControlEvents", "callCleared"),
+        m.ConferencedEvent: ("callControlEvents", "conferenced"),
+        m.ConnectionClearedEvent: ("callControlEvents", "connectionCleared"),
+        m.DeliveredEvent: ("callControlEvents", "delivered"),
+        m.DigitsDialedEvent: ("callControlEvents", "digitsDialed"),
+        m.DivertedEvent: ("callControlEvents", "diverted"),
+        m.EstablishedEvent: ("callControlEvents", "established"),
+        m.FailedEvent: ("callControlEvents", "failed"),
+        m.HeldEvent: ("callControlEvents", "held"),
+        m.NetworkReachedEvent: ("callControlEvents", "networkReached"),
+        m.OriginatedEvent: ("callControlEvents", "originated"),
+        m.QueuedEvent: ("callControlEvents", "queued"),
+        m.RetrievedEvent: ("callControlEvents", "retrieved"),
+        m.ServiceInitiatedEvent: ("callControlEvents", "serviceInitiated"),
+        m.TransferedEvent: ("callControlEvents", "transferred"),
+        m.DoNotDisturbEvent: ("logicalDeviceFeatureEvents", "doNotDisturb"),
+        m.ForwardingEvent: ("logicalDeviceFeatureEvents", "forwarding"),
+        m.BackInServiceEvent: ("deviceMaintenanceEvents", "backInService"),
+        m.OutOfServiceEvent: ("deviceMaintenanceEvents", "outOfService"),
+        m.PrivateEvent: ("vendorSpecEvents", "privateEvent"),
+    }
+
+    RENAMES = {
+        m.NetworkReachedEvent: {"originatingNIDConnection": "originatingNIDConneciton"},
+        m.PrivateEvent: _PRIVATE,
+    }
+
+    schema = ev.CSTAEventReportArgument()
+
+    def __init__(self):
+        info = self.schema.componentType[1].asn1Object
+        self._info = info
+        self._places = {}
+        self._codecs = {}
+        for eventType, (category, alternative) in self.PLACES.items():
+            categoryPosition = info.componentType.getPositionByName(category)
+            choice = info.componentType[categoryPosition].asn1Object
+            position = choice.componentType.getPositionByName(alternative)
+            codec = SequenceCodec(
+                eventType,
+                choice.componentType[position].asn1Object,
+                self.RENAMES.get(eventType),
+                exclude=("monitorCrossRefID",),
+            )
+            self._places[eventType] = (categoryPosition, position, codec)
+            self._codecs[category, alternative] = codec
+
+    def encode(self, event):
+        categoryPosition, position, codec = self._places[type(event)]
+        value = self.schema.clone()
+        value.setComponentByPosition(0, event.monitorCrossRefID.encode("latin-1"))
+        info = value.getComponentByPosition(1)
+        info.getComponentByPosition(categoryPosition).setComponentByPosition(
+            position, codec.encode(event)
+        )
+        return value
+
+    def decode(self, value):
+        crossRef = bytes(value.getComponentByPosition(0)).decode("latin-1")
+        info = value.getComponentByPosition(1)
+        choice = info.getComponent()
+        codec = self._codecs[info.getName(), choice.getName()]
+        return codec.decode(choice.getComponent(), monitorCrossRefID=crossRef)
+
+
+_EVENTS = _EventReportCodec()
+for _type in _EventReportCodec.PLACES:
+    _ARGUMENTS[_type] = _EVENTS
+
+
+class _FailureCodec:
+    """
+    L{UniversalFailure} <-> C{UniversalFailure}.
+    """
+
+    schema = failures.UniversalFailure()
+
+    def encode(self, failure):
+        value = self.schema.clone()
+        position = value.componentType.getPositionByName(failure.category)
+        if failure.category == "unspecified":
+            value.setComponentByPosition(position, b"")
+        else:
+            enumeration = value.componentType[position].asn1Object.namedValues
+            value.setComponentByPosition(position, enumeration[failure.value])
+        return value
+
+    def decode(self, value):
+        category = value.getName()
+        if category == "unspecified":
+            return UniversalFailure("unspecified", "unspecified")
+        name = value.getComponent().namedValues.getName(int(value.getComponent()))
+        if name is None:
+            raise ValueError(f"unknown {category} failure {int(value.getComponent())}")
+        return UniversalFailure(category, name)
+
+
+_FAILURE = _FailureCodec()
+
+for _operation in BY_CODE.values():
+    if not (
+        (_operation.argument in _ARGUMENTS or _operation.name == "cSTAEventReport")
+        and (_operation.result is None or _operation.result in _RESULTS)
+    ):
+        raise LookupError(f"no BER codec for the messages of {_operation.name}")
+
+
+# --- ROSE ---------------------------------------------------------------------
+
+_ROS = rose.ROS()
+
+
+def _invokeIdOf(value):
+    """
+    The int of an C{InvokeId}, or L{None} when C{absent}.
+    """
+    if value.getName() == "absent":
+        return None
+    return int(value.getComponent())
+
+
+def _setInvokeId(apdu, invokeID):
+    invokeId = apdu.getComponentByPosition(0)
+    if invokeID is None:
+        invokeId.setComponentByPosition(1, b"")
+    else:
+        invokeId.setComponentByPosition(0, invokeID)
+
+
+def _local(code):
+    """
+    The int of a C{Code}, or L{None} for a global (object identifier) code.
+    """
+    return int(code.getComponent()) if code.getName() == "local" else None
+
+
+def _decodeInner(data, codec, invokeID, problem, what):
+    """
+    Decode an argument, result or error parameter with its codec.
+
+    @raise CSTACodecError: carrying C{invokeID} and C{problem}.
+    """
+    try:
+        value, rest = _decode(data, asn1Spec=codec.schema)
+        if rest:
+            raise ValueError("trailing octets")
+        return codec.decode(value)
+    except Exception as e:
+        raise CSTACodecError(f"undecodable {what}: {e}", invokeID, problem) from None
+
+
+def _decodeInvoke(pdu):
+    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
+    code = _local(pdu.getComponentByName("opcode"))
+    operation = BY_CODE.get(code)
+    if operation is None:
+        raise CSTACodecError(
+            f"unknown operation code {code}", invokeID, P.invokeUnrecognizedOperation
+        )
+    argument = pdu.getComponentByName("argument", default=None, instantiate=False)
+    if argument is None:
+        raise CSTACodecError(
+            f"{operation.name} without argument", invokeID, P.invokeMistypedArgument
+        )
+    codec = _EVENTS if operation.name == "cSTAEventReport" else _ARGUMENTS[operation.argument]
+    message = _decodeInner(
+        bytes(argument), codec, invokeID, P.invokeMistypedArgument, operation.name
+    )
+    return m.Invoke(invokeID=invokeID, operation=operation.name, argument=message)
+
+
+def _decodeReturnResult(pdu):
+    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
+    result = pdu.getComponentByPosition(1, default=None, instantiate=False)
+    if result is None:
+        return m.ReturnResult(invokeID=invokeID)
+    code = _local(result.getComponentByPosition(0))
+    operation = BY_CODE.get(code)
+    if operation is None or operation.result is None:
+        raise CSTACodecError(
+            f"result of unknown operation code {code}",
+            invokeID,
+            P.returnResultMistypedResult,
+        )
+    message = _decodeInner(
+        bytes(result.getComponentByPosition(1)),
+        _RESULTS[operation.result],
+        invokeID,
+        P.returnResultMistypedResult,
+        f"{operation.name} result",
+    )
+    return m.ReturnResult(invokeID=invokeID, operation=operation.name, result=message)
+
+
+def _decodeReturnError(pdu):
+    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
+    code = _local(pdu.getComponentByPosition(1))
+    if code != UNIVERSAL_FAILURE_CODE:
+        raise CSTACodecError(
+            f"unknown error code {code}", invokeID, P.returnErrorUnrecognizedError
+        )
+    parameter = pdu.getComponentByPosition(2, default=None, instantiate=False)
+    if parameter is None:
+        raise CSTACodecError(
+            "universal failure without parameter", invokeID, P.returnErrorMistypedParameter
+        )
+    failure = _decodeInner(
+        bytes(parameter),
+        _FAILURE,
+        invokeID,
+        P.returnErrorMistypedParameter,
+        "universal failure",
+    )
+    return m.ReturnError(invokeID=invokeID, failure=failure)
+
+
+def _decodeReject(pdu):
+    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
+    problem = pdu.getComponentByPosition(1)
+    kind = problem.componentType.getPositionByName(problem.getName())
+    try:
+        return m.Reject(invokeID=invokeID, problem=P(kind * 10 + int(problem.getComponent())))
+    except ValueError:
+        raise CSTACodecError(
+            f"unknown {problem.getName()} problem {int(problem.getComponent())}", invokeID
+        ) from None
+
+
+_ROSE_DECODERS = {
+    "invoke": _decodeInvoke,
+    "returnResult": _decodeReturnResult,
+    "returnError": _decodeReturnError,
+    "reject": _decodeReject,
+}
+
+
+def _decodeROSE(data):
+    try:
+        apdu, rest = _decode(data, asn1Spec=_ROS)
+        if rest:
+            raise ValueError("trailing octets")
+    except Exception as e:
+        raise CSTACodecError(f"not a ROSE APDU: {e}", None, P.generalMistypedPDU) from None
+    try:
+        return _ROSE_DECODERS[apdu.getName()](apdu.getComponent())
+    except CSTACodecError:
+        raise
+    except Exception as e:
+        raise CSTACodecError(f"unreadable ROSE APDU: {e}", None, P.generalMistypedPDU) from None
+
+
+def _encodeROSE(kind, build):
+    value = _ROS.clone()
+    position = value.componentType.getPositionByName(kind)
+    build(value.getComponentByPosition(position))
+    return _encode(value)
+
+
+def _encodeInvoke(message):
+    operation = BY_NAME[message.operation]
+    if operationFor(message.argument) is not operation:
+        raise ValueError(f"{type(message.argument).__name__} is not a {operation.name} argument")
+    argument = _encode(_ARGUMENTS[type(message.argument)].encode(message.argument))
+
+    def build(pdu):
+        _setInvokeId(pdu, message.invokeID)
+        pdu.getComponentByName("opcode").setComponentByPosition(0, operation.code)
+        pdu.setComponentByName("argument", argument)
+
+    return _encodeROSE("invoke", build)
+
+
+def _encodeReturnResult(message):
+    def build(pdu):
+        _setInvokeId(pdu, message.invokeID)
+        if message.result is None:
+            return
+        operation = BY_NAME[message.operation]
+        if operation.result is not type(message.result):
+            raise ValueError(
+                f"{type(message.result).__name__} is not a {operation.name} result"
+            )
+        result = pdu.getComponentByPosition(1)
+        result.getComponentByPosition(0).setComponentByPosition(0, operation.code)
+        result.setComponentByPosition(
+            1, _encode(_RESULTS[operation.result].encode(message.result))
+        )
+
+    return _encodeROSE("returnResult", build)
+
+
+def _encodeReturnError(message):
+    def build(pdu):
+        _setInvokeId(pdu, message.invokeID)
+        pdu.getComponentByPosition(1).setComponentByPosition(0, UNIVERSAL_FAILURE_CODE)
+        pdu.setComponentByPosition(2, _encode(_FAILURE.encode(message.failure)))
+
+    return _encodeROSE("returnError", build)
+
+
+def _encodeReject(message):
+    def build(pdu):
+        _setInvokeId(pdu, message.invokeID)
+        kind, value = divmod(int(message.problem), 10)
+        pdu.getComponentByPosition(1).setComponentByPosition(kind, value)
+
+    return _encodeROSE("reject", build)
+
+
+# --- ACSE ---------------------------------------------------------------------
+
+_AARQ = acse.AARQ()
+_AARE = acse.AARE()
+_RLRQ = acse.RLRQ()
+_RLRE = acse.RLRE()
+_ABRT = acse.ABRT()
+_CSTA_USER_INFORMATION = acse.ACSEUserInformationForCSTA()
+_CSTA_VERSION = converterFor(frozenset, acse.CSTAVersion())
+_ACSE_REQUIREMENTS = converterFor(frozenset, acse.ACSERequirements())
+
+# Universal string types a peer may wrap private user information in.
+_STRING_TAGS = frozenset({0x04, 0x0C, 0x13, 0x16, 0x19, 0x1A})
+
+
+def _dotted(value):
+    return ".".join(str(arc) for arc in value)
+
+
+def _encodeUserInformation(apdu, cstaVersions, privateData):
+    """
+    Put the CSTA user information (C{newDefinition} with the CSTA versions)
+    and each private data item (octet-aligned) in C{apdu}'s
+    C{user-information}.
+    """
+    if not cstaVersions and not privateData:
+        return
+    information = apdu.getComponentByName("user-information")
+    if cstaVersions:
+        cstaInformation = _CSTA_USER_INFORMATION.clone()
+        cstaInformation.getComponentByPosition(1).setComponentByPosition(
+            0, _CSTA_VERSION.encode(cstaVersions)
+        )
+        external = information.getComponentByPosition(len(information))
+        external.getComponentByName("encoding").setComponentByPosition(
+            0, _encode(cstaInformation)
+        )
+    for item in privateData:
+        external = information.getComponentByPosition(len(information))
+        external.getComponentByName("encoding").setComponentByPosition(1, item)
+
+
+def _decodeUserInformation(apdu):
+    """
+    @return: the CSTA versions and the private data items of C{apdu}'s
+        C{user-information}.
+    """
+    information = apdu.getComponentByName(
+        "user-information", default=None, instantiate=False
+    )
+    versions, privateData = frozenset(), []
+    for external in information if information is not None else ():
+        encoding = external.getComponentByName("encoding")
+        inner = bytes(encoding.getComponent())
+        if encoding.getName() != "single-ASN1-type":
+            privateData.append(inner)
+            continue
+        try:
+            value, rest = _decode(inner, asn1Spec=_CSTA_USER_INFORMATION)
+        except Exception:
+            value, rest = None, b""
+        if value is not None and not rest:
+            versions |= _CSTA_VERSION.decode(value.getComponent().getComponentByPosition(0))
+        elif inner[0] in _STRING_TAGS:
+            contents, rest = _decode(inner)
+            privateData.append(bytes(contents))
+        else:
+            privateData.append(inner)
+    return versions, tuple(privateData)
+
+
+def _encodeAssociationRequest(message):
+    apdu = _AARQ.clone()
+    apdu.setComponentByName("application-context-name", message.applicationContextName)
+    if message.senderACSERequirements is not None:
+        apdu.setComponentByName(
+            "sender-acse-requirements",
+            _ACSE_REQUIREMENTS.encode(message.senderACSERequirements),
+        )
+    if message.mechanismName is not None:
+        apdu.setComponentByName("mechanism-name", message.mechanismName)
+    if message.callingAuthenticationValue is not None:
+        apdu.getComponentByName("calling-authentication-value").setComponentByPosition(
+            0, message.callingAuthenticationValue
+        )
+    _encodeUserInformation(apdu, message.cstaVersions, message.privateData)
+    return _encode(apdu)
+
+
+def _charstring(apdu, name):
+    value = apdu.getComponentByName(name, default=None, instantiate=False)
+    if value is None or value.getName() != "charstring":
+        return None
+    return str(value.getComponent())
+
+
+def _decodeAssociationRequest(apdu):
+    requirements = apdu.getComponentByName(
+        "sender-acse-requirements", default=None, instantiate=False
+    )
+    mechanism = apdu.getComponentByName("mechanism-name", default=None, instantiate=False)
+    versions, privateData = _decodeUserInformation(apdu)
+    return m.AssociationRequest(
+        applicationContextName=_dotted(apdu.getComponentByName("application-context-name")),
+        callingAuthenticationValue=_charstring(apdu, "calling-authentication-value"),
+        mechanismName=None if mechanism is None else _dotted(mechanism),
+        senderACSERequirements=(
+            None if requirements is None else _ACSE_REQUIREMENTS.decode(requirements)
+        ),
+        cstaVersions=versions,
+        privateData=privateData,
+    )
+
+
+def _encodeAssociationResponse(message):
+    apdu = _AARE.clone()
+    apdu.setComponentByName("application-context-name", message.applicationContextName)
+    apdu.setComponentByName("result", int(message.result))
+    source = 1 if isinstance(message.diagnostic, m.ACSEServiceProviderDiagnostic) else 0
+    apdu.getComponentByName("result-source-diagnostic").setComponentByPosition(
+        source, int(message.diagnostic)
+    )
+    if message.respondingAuthenticationValue is not None:
+        apdu.getComponentByName("responding-authentication-value").setComponentByPosition(
+            0, message.respondingAuthenticationValue
+        )
+    _encodeUserInformation(apdu, message.cstaVersions, message.privateData)
+    return _encode(apdu)
+
+
+def _decodeAssociationResponse(apdu):
+    diagnostic = apdu.getComponentByName("result-source-diagnostic")
+    diagnosticType = (
+        m.ACSEServiceUserDiagnostic
+        if diagnostic.getName() == "acse-service-user"
+        else m.ACSEServiceProviderDiagnostic
+    )
+    versions, privateData = _decodeUserInformation(apdu)
+    return m.AssociationResponse(
+        applicationContextName=_dotted(apdu.getComponentByName("application-context-name")),
+        result=m.AssociateResult(int(apdu.getComponentByName("result"))),
+        diagnostic=diagnosticType(int(diagnostic.getComponent())),
+        respondingAuthenticationValue=_charstring(apdu, "responding-authentication-value"),
+        cstaVersions=versions,
+        privateData=privateData,
+    )
+
+
+def _encodeOptional(schema, name, value):
+    apdu = schema.clone()
+    if value is not None:
+        apdu.setComponentByName(name, int(value))
+    return apdu
+
+
+def _decodeOptional(apdu, name, enumType):
+    value = apdu.getComponentByName(name, default=None, instantiate=False)
+    return None if value is None else enumType(int(value))
+
+
+def _encodeAbort(message):
+    apdu = _encodeOptional(_ABRT, "abort-diagnostic", message.diagnostic)
+    apdu.setComponentByName("abort-source", int(message.source))
+    return _encode(apdu)
+
+
+_ACSE_DECODERS = {
+    0x60: (_AARQ, _decodeAssociationRequest),
+    0x61: (_AARE, _decodeAssociationResponse),
+    0x62: (
+        _RLRQ,
+        lambda apdu: m.ReleaseRequest(
+            reason=_decodeOptional(apdu, "reason", m.ReleaseRequestReason)
+        ),
+    ),
+    0x63: (
+        _RLRE,
+        lambda apdu: m.ReleaseResponse(
+            reason=_decodeOptional(apdu, "reason", m.ReleaseResponseReason)
+        ),
+    ),
+    0x64: (
+        _ABRT,
+        lambda apdu: m.Abort(
+            source=m.AbortSource(int(apdu.getComponentByName("abort-source"))),
+            diagnostic=_decodeOptional(apdu, "abort-diagnostic", m.AbortDiagnostic),
+        ),
+    ),
+}
+
+
+def _decodeACSE(data):
+    schema, convert = _ACSE_DECODERS[data[0]]
+    try:
+        apdu, rest = _decode(data, asn1Spec=schema)
+        if rest:
+            raise ValueError("trailing octets")
+        return convert(apdu)
+    except Exception as e:
+        raise CSTACodecError(f"undecodable ACSE APDU: {e}") from None
+
+
+# --- Entry points -------------------------------------------------------------
+
+_ENCODERS = {
+    m.Invoke: _encodeInvoke,
+    m.ReturnResult: _encodeReturnResult,
+    m.ReturnError: _encodeReturnError,
+    m.Reject: _encodeReject,
+    m.AssociationRequest: _encodeAssociationRequest,
+    m.AssociationResponse: _encodeAssociationResponse,
+    m.ReleaseRequest: lambda message: _encode(
+        _encodeOptional(_RLRQ, "reason", message.reason)
+    ),
+    m.ReleaseResponse: lambda message: _encode(
+        _encodeOptional(_RLRE, "reason", message.reason)
+    ),
+    m.Abort: _encodeAbort,
+}
+
+_ROSE_TAGS = frozenset({0xA1, 0xA2, 0xA3, 0xA4})
+
+
+def _checkStructure(data):
+    """
+    Check that C{data} is exactly one BER encoding with definite lengths of
+    sane size, nested no deeper than L{MAX_DEPTH}.
+
+    @raise CSTACodecError: if not.
+    """
+    stack = [len(data)]
+    position = 0
+    while stack:
+        end = stack[-1]
+        if position == end:
+            stack.pop()
+            continue
+        if len(stack) > MAX_DEPTH:
+            raise CSTACodecError("BER nested too deep")
+        first = data[position]
+        position += 1
+        if first & 0x1F == 0x1F:
+            for octets in range(1, 5):
+                if position >= end:
+                    raise CSTACodecError("BER tag truncated")
+                more = data[position] & 0x80
+                position += 1
+                if not more:
+                    break
+            else:
+                raise CSTACodecError("BER tag longer than four octets")
+        if position >= end:
+            raise CSTACodecError("BER length missing")
+        length = data[position]
+        position += 1
+        if length == 0x80:
+            raise CSTACodecError("BER indefinite length refused")
+        if length & 0x80:
+            count = length & 0x7F
+            if count > 4:
+                raise CSTACodecError("BER length of more than four octets")
+            if position + count > end:
+                raise CSTACodecError("BER length truncated")
+            length = int.from_bytes(data[position : position + count], "big")
+            position += count
+        if position + length > end:
+            raise CSTACodecError("BER value truncated or length too large")
+        if len(stack) == 1 and position + length != end:
+            raise CSTACodecError("octets after the APDU")
+        if first & 0x20:
+            stack.append(position + length)
+        else:
+            position += length
+
+
+def decode(data):
+    """
+    Decode one APDU.
+
+    @param data: the bytes of exactly one ROSE or ACSE APDU.
+    @return: its message (L{oso.csta.messages}).
+    @raise CSTACodecError: if C{data} is not one, or its content is not a
+        message oso reads; see L{CSTACodecError} for the reject it suggests.
+    """
+    data = bytes(data)
+    if not data:
+        raise CSTACodecError("no octets")
+    if data[0] not in _ROSE_TAGS and data[0] not in _ACSE_DECODERS:
+        raise CSTACodecError(
+            f"not a ROSE or ACSE APDU (first octet {data[0]:#04x})",
+            None,
+            P.generalUnrecognizedPDU,
+        )
+    try:
+        _checkStructure(data)
+    except CSTACodecError as e:
+        problem = P.generalBadlyStructuredPDU if data[0] in _ROSE_TAGS else None
+        raise CSTACodecError(str(e), None, problem) from None
+    if data[0] in _ROSE_TAGS:
+        return _decodeROSE(data)
+    return _decodeACSE(data)
+
+
+def encode(message):
+    """
+    Encode one APDU.
+
+    @param message: an L{Invoke}, L{ReturnResult}, L{ReturnError},
+        L{Reject}, L{AssociationRequest}, L{AssociationResponse},
+        L{ReleaseRequest}, L{ReleaseResponse} or L{Abort}.
+    @return: its BER octets.
+    @raise CSTACodecError: if it cannot be encoded (a value outside its
+        ASN.1 type, a result that does not belong to its operation, ...).
+    """
+    try:
+        return _ENCODERS[type(message)](message)
+    except Exception as e:
+        raise CSTACodecError(f"cannot encode {type(message).__name__}: {e!r}") from None
