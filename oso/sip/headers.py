@@ -19,7 +19,6 @@ from oso.sip.uri import SIPParseError, parseURI
 _TOKEN = r"A-Za-z0-9\-.!%*_+`'~"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _TOKEN_RE = re.compile(rf"[{_TOKEN}]+")
-_QUOTED_RE = re.compile(_QUOTED)
 _GENERIC_PARAM_RE = re.compile(
     rf"[ \t]*;[ \t]*([{_TOKEN}]+)(?:[ \t]*=[ \t]*({_QUOTED}|[{_TOKEN}:\[\]]+))?[ \t]*"
 )

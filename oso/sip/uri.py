@@ -114,11 +114,19 @@ def _parseParams(text, escaped, whole):
 
 def _writeParams(params):
     return "".join(
-        f";{_encode(name, _PARAM_PLAIN, _PARAM_SAFE)}"
+        f";{_encodeParam(name)}"
         if value is None
-        else f";{_encode(name, _PARAM_PLAIN, _PARAM_SAFE)}={_encode(value, _PARAM_PLAIN, _PARAM_SAFE)}"
+        else f";{_encodeParam(name)}={_encodeParam(value)}"
         for name, value in params.items()
     )
+
+
+def _encodeParam(text):
+    return _encode(text, _PARAM_PLAIN, _PARAM_SAFE)
+
+
+def _encodeHeader(text):
+    return _encode(text, _HNV_PLAIN, _HNV_SAFE)
 
 
 def _foldValue(value):
@@ -194,7 +202,7 @@ class SIPURI:
             parts.append("?")
             parts.append(
                 "&".join(
-                    f"{_encode(name, _HNV_PLAIN, _HNV_SAFE)}={_encode(value, _HNV_PLAIN, _HNV_SAFE)}"
+                    f"{_encodeHeader(name)}={_encodeHeader(value)}"
                     for name, value in self.headers.items()
                 )
             )

@@ -683,7 +683,11 @@ def test_equality():
 
 # Property tests.
 
-_TOKENS = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~", min_size=1, max_size=10)
+_TOKENS = st.text(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~",
+    min_size=1,
+    max_size=10,
+)
 _LINE_TEXT = st.text(
     st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=20
 )
