@@ -310,7 +310,14 @@ class CallModel(Routing, FeatureServices):
         analysis = self._checkDestination(newDestination, None)
         if analysis.kind == "internal" and analysis.destination == conn.device:
             raise errors.invalidDestination("a call cannot be deflected to itself")
-        self._divert(conn.call, conn.device, newDestination, EventCause.redirected, conn)
+        call = conn.call
+        hunt, call.hunt = call.hunt, None
+        if hunt is not None:
+            # The call leaves the group: its other members stop ringing.
+            for other in hunt.ringing:
+                if other is not conn:
+                    self._release(other, EventCause.redirected)
+        self._divert(call, conn.device, newDestination, EventCause.redirected, conn)
 
     def generateDigits(self, connection, digits):
         conn = self._connection(connection, S.connected)
