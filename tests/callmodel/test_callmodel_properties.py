@@ -47,6 +47,12 @@ INCOMING = (DID_PREFIX + "101", DID_PREFIX + "200", DID_PREFIX + "201", DID_PREF
 FORWARD_TO = STATIONS + tuple(GROUPS) + ("0301234", "999", None)
 PICKUP_TARGETS = STATIONS + (TRUNK,)
 TWO_CALL_SERVICES = ("alternateCall", "reconnectCall", "transferCall", "conferenceCall")
+#: The services that cannot succeed without telling a terminal.
+TERMINAL_SERVICES = (
+    "makeCall", "answerCall", "holdCall", "retrieveCall", "consultationCall",
+    "alternateCall", "reconnectCall", "conferenceCall", "generateDigits",
+    "directedPickupCall", "groupPickupCall",
+)
 INDEX = st.integers(min_value=0, max_value=63)
 
 
@@ -132,19 +138,23 @@ class CallModelMachine(RuleBasedStateMachine):
                     seen.add(value)
         return seen
 
-    def service(self, name, *args):
+    def service(self, name, *args, mustFail=False):
         """
         Call a service.  A refusal must be a L{CSTAError} and must change
         nothing: no event, no connection, no feature.
+
+        @param mustFail: the service may not succeed.
         """
         before = self.picture()
         count = len(self.x.recorder.events)
         try:
-            return getattr(self.model, name)(*args)
+            result = getattr(self.model, name)(*args)
         except CSTAError:
             assert self.x.recorder.events[count:] == [], f"refused {name}{args} emitted events"
             assert self.picture() == before, f"refused {name}{args} changed the model"
             return None
+        assert not mustFail, f"{name}{args} succeeded"
+        return result
 
     def picture(self):
         calls = {
@@ -194,6 +204,28 @@ class CallModelMachine(RuleBasedStateMachine):
     @rule(i=INDEX, j=INDEX, stale=st.booleans(), name=st.sampled_from(TWO_CALL_SERVICES))
     def twoCallsAnywhere(self, i, j, stale, name):
         self.service(name, self.pickID(i, stale), self.pickID(j, False))
+
+    @rule(device=st.sampled_from(TERMINALS), i=INDEX, j=INDEX,
+          name=st.sampled_from(TERMINAL_SERVICES), other=st.sampled_from(DEVICES))
+    def portGone(self, device, i, j, name, other):
+        """
+        While the port driver is unregistered, a service that must tell a
+        terminal something is refused, and changes nothing.
+        """
+        ids = sorted((cid for cid, _ in self.model.snapshotDevice(device)), key=callOrder)
+        a, b = (ids[i % len(ids)], ids[j % len(ids)]) if ids else (None, None)
+        args = {
+            "makeCall": (device, other),
+            "consultationCall": (a, other),
+            "generateDigits": (a, "1"),
+            "directedPickupCall": (other, device),
+            "groupPickupCall": (device,),
+        }.get(name, (a, b) if name in TWO_CALL_SERVICES else (a,))
+        self.model.unregisterPort(PORT)
+        try:
+            self.service(name, *args, mustFail=True)
+        finally:
+            self.model.registerPort(self.x.phones)
 
     @rule(i=INDEX, digits=st.sampled_from(("1", "12#*", "x1", "")))
     def generateDigits(self, i, digits):
@@ -408,12 +440,15 @@ class CallModelMachine(RuleBasedStateMachine):
     @invariant()
     def oneLinePerDevice(self):
         """
-        A device uses its line for at most one call at a time: all its
-        other connections are on hold.  (There is no exception for a
-        conference: the conferencing device has one connection in it.)
-        Hence two connected connections never share a device.
+        A station or trunk uses its line for at most one call at a time:
+        all its other connections are on hold.  (There is no exception for
+        a conference: the conferencing device has one connection in it.)
+        Hence two connected connections never share a device.  A group
+        holds only queued connections, as many as calls wait.
         """
         for number, conns in self.model._byDevice.items():
+            if number in GROUPS:
+                continue
             using = [c for c in conns if c.state is not S.hold]
             assert len(using) <= 1, f"device {number} uses its line for {using}"
 
@@ -640,3 +675,38 @@ class FoundByThePropertiesTests(SynchronousTestCase):
         )
         self.assertEqual(self.x.phone("104").connections, [])
         self.assertEqual(self.states(), {"2": {"103": S.connected, "202": S.queued}})
+
+    def test_deflectOneLegOfAParallelGroupCall(self):
+        """
+        A member that deflects a parallel group call takes it out of the
+        group: the other members stop ringing, and an answer at the new
+        destination leaves nothing ringing or queued.
+        """
+        self.x.call("100", "201")
+        self.x.recorder.take()
+        self.model.deflectCall(ConnectionID("1", "103"), "101")
+        self.assertEqual(
+            self.events(),
+            [
+                "ConnectionCleared 102@1 null",
+                "ConnectionCleared 104@1 null",
+                "Diverted 103@1 null",
+                "Delivered 101@1 alerting",
+            ],
+        )
+        self.x.phone("101").answer()
+        self.assertEqual(self.states(), {"1": {"100": S.connected, "101": S.connected}})
+
+    def test_deflectToItsOwnGroup(self):
+        """
+        A member that deflects a parallel group call back to the group
+        starts a new hunt: the group does not queue the call while another
+        member still rings it, and an answer leaves nothing queued.
+        """
+        self.x.call("104", "201")
+        self.x.phone("103").refuseCalls = EventCause.busy
+        self.model.deflectCall(ConnectionID("1", "103"), "201")
+        self.assertEqual(self.states(), {"1": {"104": S.connected, "102": S.alerting}})
+        self.model.groupPickupCall("100")
+        self.assertEqual(self.states(), {"1": {"104": S.connected, "100": S.connected}})
+        self.assertFalse(any(self.model._queues.values()))
