@@ -38,6 +38,19 @@ __all__ = ["decode", "encode", "CSTACodecError", "MAX_DEPTH"]
 MAX_DEPTH = 32
 
 _encode = _berEncoder.encode
+
+
+def _why(error):
+    """
+    A short account of an exception for a L{CSTACodecError} (pyasn1's
+    messages print whole schemas).
+    """
+    text = str(error)
+    if len(text) > 160:
+        text = text[:160] + "..."
+    return f"{type(error).__name__}: {text}"
+
+
 _decode = _berDecoder.decode
 P = m.RejectProblem
 
@@ -433,7 +446,7 @@ def _decodeInner(data, codec, invokeID, problem, what):
             raise ValueError("trailing octets")
         return codec.decode(value)
     except Exception as e:
-        raise CSTACodecError(f"undecodable {what}: {e}", invokeID, problem) from None
+        raise CSTACodecError(f"undecodable {what}: {_why(e)}", invokeID, problem) from None
 
 
 def _decodeInvoke(pdu):
@@ -527,13 +540,13 @@ def _decodeROSE(data):
         if rest:
             raise ValueError("trailing octets")
     except Exception as e:
-        raise CSTACodecError(f"not a ROSE APDU: {e}", None, P.generalMistypedPDU) from None
+        raise CSTACodecError(f"not a ROSE APDU: {_why(e)}", None, P.generalMistypedPDU) from None
     try:
         return _ROSE_DECODERS[apdu.getName()](apdu.getComponent())
     except CSTACodecError:
         raise
     except Exception as e:
-        raise CSTACodecError(f"unreadable ROSE APDU: {e}", None, P.generalMistypedPDU) from None
+        raise CSTACodecError(f"unreadable ROSE APDU: {_why(e)}", None, P.generalMistypedPDU) from None
 
 
 def _encodeROSE(kind, build):
@@ -670,8 +683,7 @@ def _encodeAssociationRequest(message):
     apdu.setComponentByName("application-context-name", message.applicationContextName)
     if message.senderACSERequirements is not None:
         apdu.setComponentByName(
-            "sender-acse-requirements",
-            _ACSE_REQUIREMENTS.encode(message.senderACSERequirements),
+            "sender-acse-requirements", ",".join(sorted(message.senderACSERequirements))
         )
     if message.mechanismName is not None:
         apdu.setComponentByName("mechanism-name", message.mechanismName)
@@ -793,7 +805,7 @@ def _decodeACSE(data):
             raise ValueError("trailing octets")
         return convert(apdu)
     except Exception as e:
-        raise CSTACodecError(f"undecodable ACSE APDU: {e}") from None
+        raise CSTACodecError(f"undecodable ACSE APDU: {_why(e)}") from None
 
 
 # --- Entry points -------------------------------------------------------------
@@ -911,4 +923,4 @@ def encode(message):
     try:
         return _ENCODERS[type(message)](message)
     except Exception as e:
-        raise CSTACodecError(f"cannot encode {type(message).__name__}: {e!r}") from None
+        raise CSTACodecError(f"cannot encode {type(message).__name__}: {_why(e)}") from None

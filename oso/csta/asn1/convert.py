@@ -210,6 +210,7 @@ def _callState(schema):
     C{CallState} <-> a tuple of L{LocalConnectionState}, a
     L{SimpleCallState}, or L{None} (unknown).
     """
+    compound = schema.componentType[0].asn1Object
 
     def encode(x):
         value = schema.clone()
@@ -218,9 +219,10 @@ def _callState(schema):
         elif isinstance(x, SimpleCallState):
             value.setComponentByPosition(1, int(x), **_FAST)
         else:
-            states = value.getComponentByPosition(0)
+            states = compound.clone().clear()
             for i, state in enumerate(x):
                 states.setComponentByPosition(i, int(state), **_FAST)
+            value.setComponentByPosition(0, states, **_FAST)
         return value
 
     def decode(value):
@@ -331,7 +333,7 @@ def _sequenceOf(elementType, schema):
     element = converterFor(elementType, schema.componentType)
 
     def encode(items):
-        value = schema.clone()
+        value = schema.clone().clear()
         for i, item in enumerate(items):
             value.setComponentByPosition(i, element.encode(item), **_FAST)
         return value

@@ -131,14 +131,14 @@ class VendorSpecEvents(univ.BitString):
 
 class MonitorFilter(Sequence):
     componentType = namedtype.NamedTypes(
-        Defaulted("callControl", implicit(0, CallControlEvents())),
-        Defaulted("callAssociated", implicit(6, CallAssociatedEvents())),
-        Defaulted("mediaAttachment", implicit(7, MediaAttachmentEvents())),
-        Defaulted("physicalDeviceFeature", implicit(8, PhysicalDeviceFeatureEvents())),
-        Defaulted("logicalDeviceFeature", implicit(9, LogicalDeviceFeatureEvents())),
-        Defaulted("maintenance", implicit(3, DeviceMaintenanceEvents())),
-        Defaulted("voiceUnit", implicit(5, VoiceUnitEvents())),
-        Defaulted("private", implicit(4, VendorSpecEvents())),
+        Defaulted("callControl", implicit(0, CallControlEvents()).clone("")),
+        Defaulted("callAssociated", implicit(6, CallAssociatedEvents()).clone("")),
+        Defaulted("mediaAttachment", implicit(7, MediaAttachmentEvents()).clone("")),
+        Defaulted("physicalDeviceFeature", implicit(8, PhysicalDeviceFeatureEvents()).clone("")),
+        Defaulted("logicalDeviceFeature", implicit(9, LogicalDeviceFeatureEvents()).clone("")),
+        Defaulted("maintenance", implicit(3, DeviceMaintenanceEvents()).clone("")),
+        Defaulted("voiceUnit", implicit(5, VoiceUnitEvents()).clone("")),
+        Defaulted("private", implicit(4, VendorSpecEvents()).clone("")),
     )
 
 

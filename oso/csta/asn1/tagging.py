@@ -92,8 +92,9 @@ class Sequence(univ.Sequence):
     value even when it is only a schema; an absent C{CSTACommonArguments} or
     C{MonitorFilter} would then be encoded empty. Here an absent OPTIONAL
     component is handed out as a placeholder without value (which the
-    encoder skips) and an absent DEFAULT one as its default (which it skips
-    too).
+    encoder skips), an absent DEFAULT one as its default (which it skips
+    too), and an absent mandatory one as its schema (which the encoder
+    refuses).
     """
 
     def values(self):
@@ -102,7 +103,7 @@ class Sequence(univ.Sequence):
             namedType = componentType[position]
             yield self.getComponentByPosition(
                 position,
-                default=namedType.asn1Object if namedType.isDefaulted else _ABSENT,
+                default=_ABSENT if namedType.isOptional else namedType.asn1Object,
                 instantiate=False,
             )
 

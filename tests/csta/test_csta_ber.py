@@ -1,0 +1,480 @@
+"""
+Tests for L{oso.csta.ber}: the ECMA-285 BER codec of ROSE and ACSE APDUs.
+"""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_csta_messages import (
+    ARGUMENT_TYPES,
+    EVENT_TYPES,
+    FAILURES,
+    RESULT_TYPES,
+    acseMessages,
+    apdus,
+    invokesOf,
+    returnErrors,
+    rejects,
+    returnResultsOf,
+)
+
+from oso.callmodel.causes import EventCause
+from oso.callmodel.ids import ConnectionID
+from oso.callmodel.states import LocalConnectionState
+from oso.csta import ber
+from oso.csta import messages as m
+from oso.csta.errors import CSTACodecError
+
+P = m.RejectProblem
+
+
+def tlv(tag, *contents):
+    """
+    A BER encoding with tag octet C{tag} and the concatenated contents
+    (short-form length).
+    """
+    body = b"".join(contents)
+    assert len(body) < 128
+    return bytes([tag, len(body)]) + body
+
+
+def roundTrip(message):
+    data = ber.encode(message)
+    assert isinstance(data, bytes)
+    return ber.decode(data)
+
+
+@pytest.mark.parametrize("cls", ARGUMENT_TYPES + EVENT_TYPES, ids=lambda c: c.__name__)
+def test_invokeRoundTrip(cls):
+    """
+    X.880 invoke: every argument and event message decodes to itself.
+    """
+
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+    @given(invokesOf(cls))
+    def check(invoke):
+        assert roundTrip(invoke) == invoke
+
+    check()
+
+
+@pytest.mark.parametrize("cls", RESULT_TYPES, ids=lambda c: c.__name__)
+def test_returnResultRoundTrip(cls):
+    """
+    X.880 returnResult: every result message decodes to itself.
+    """
+
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+    @given(returnResultsOf(cls))
+    def check(returnResult):
+        assert roundTrip(returnResult) == returnResult
+
+    check()
+
+
+@settings(max_examples=100)
+@given(st.one_of(returnErrors, rejects, acseMessages))
+def test_envelopeRoundTrip(message):
+    """
+    ROSE returnError (every universal failure category) and reject, and the
+    ACSE APDUs, decode to themselves.
+    """
+    assert roundTrip(message) == message
+
+
+def test_failuresCoverEveryCategory():
+    """
+    The failures the round trips use reach every ECMA-285 category.
+    """
+    assert {f.category for f in FAILURES} == set(
+        "operation security stateIncompatibility systemResourceAvailability "
+        "subscribedResourceAvailability performanceManagement privateData "
+        "unspecified".split()
+    )
+
+
+def test_returnResultWithoutResult():
+    """
+    X.880: a returnResult may carry no result at all.
+    """
+    assert ber.encode(m.ReturnResult(invokeID=5)) == bytes.fromhex("a203020105")
+    assert ber.decode(bytes.fromhex("a203020105")) == m.ReturnResult(invokeID=5)
+
+
+# --- Wire forms pinned --------------------------------------------------------
+
+
+def test_systemStatusBytes():
+    """
+    ECMA-285 systemStatus (local code 211) with SystemStatusArg
+    {systemStatus normal}: invoke [1] { invokeId 1, opcode 211, SEQUENCE {
+    ENUMERATED 2 } }.
+    """
+    message = m.Invoke(
+        invokeID=1,
+        operation="systemStatus",
+        argument=m.SystemStatus(systemStatus=m.SystemStatusValue.normal),
+    )
+    wire = bytes.fromhex("a10c020101020200d330030a0102")
+    assert ber.encode(message) == wire
+    assert ber.decode(wire) == message
+
+
+def test_makeCallBytes():
+    """
+    ECMA-285 makeCall (local code 10): both devices are DeviceIDs with a
+    [0] IMPLICIT dialingNumber; the result's ConnectionID is [APPLICATION 11]
+    with callID [0] and deviceID [1] { staticID }.
+    """
+    invoke = m.Invoke(
+        invokeID=7,
+        operation="makeCall",
+        argument=m.MakeCall(callingDevice="201", calledDirectoryNumber="202"),
+    )
+    assert ber.encode(invoke) == bytes.fromhex(
+        "a11602010702010a300e3005800332303130058003323032"
+    )
+    result = m.ReturnResult(
+        invokeID=7,
+        operation="makeCall",
+        result=m.MakeCallResponse(callingDevice=ConnectionID("01", "201")),
+    )
+    assert ber.encode(result) == bytes.fromhex(
+        "a21b020107301602010a30116b0f300d80023031a10730058003323031"
+    )
+
+
+def test_deliveredEventBytes():
+    """
+    ECMA-285 cSTAEventReport (local code 21): the monitor cross reference is
+    [APPLICATION 21]; the event sits in callControlEvents [0] as delivered
+    [4] IMPLICIT; the devices carry their [APPLICATION n] tags, the state
+    [APPLICATION 14], the cause a universal ENUMERATED.
+    """
+    event = m.DeliveredEvent(
+        monitorCrossRefID="1",
+        connection=ConnectionID("c1", "202"),
+        alertingDevice="202",
+        callingDevice="201",
+        calledDevice="202",
+        lastRedirectionDevice=m.DeviceIDStatus.notRequired,
+        localConnectionInfo=LocalConnectionState.alerting,
+        cause=EventCause.newCall,
+    )
+    wire = bytes.fromhex(
+        "a1460202270f020115303d550131a038a4366b0f300d80026331a107300580033230"
+        "32630730058003323032610730058003323031620730058003323032640288004e01"
+        "020a0116"
+    )
+    invoke = m.Invoke(invokeID=9999, operation="cSTAEventReport", argument=event)
+    assert ber.encode(invoke) == wire
+    assert ber.decode(wire) == invoke
+
+
+def test_universalFailureBytes():
+    """
+    ECMA-285 universalFailure (error code local 1): operation [0] EXPLICIT
+    ENUMERATED invalidDeviceID (12).
+    """
+    message = m.ReturnError(invokeID=3, failure=m.UniversalFailure("operation", "invalidDeviceID"))
+    assert ber.encode(message) == bytes.fromhex("a30b020103020101a0030a010c")
+
+
+def test_rejectBytes():
+    """
+    X.880 reject with the invoke id absent (NULL) and general problem
+    mistypedPDU ([0] IMPLICIT INTEGER 1).
+    """
+    message = m.Reject(invokeID=None, problem=P.generalMistypedPDU)
+    assert ber.encode(message) == bytes.fromhex("a4050500800101")
+
+
+def test_associationBytes():
+    """
+    X.227: an AARQ for CSTA Phase III (1.3.12.0.285.200) with a password
+    ([12] { charstring [0] }) and the CSTA user information (an EXTERNAL,
+    single-ASN1-type [0], holding newDefinition [0] with the CSTA versions);
+    the accepting AARE has result [2] { 0 } and result-source-diagnostic [3]
+    { acse-service-user [1] { null } }.
+    """
+    request = m.AssociationRequest(
+        applicationContextName="1.3.12.0.285.200",
+        callingAuthenticationValue="pw",
+        cstaVersions=frozenset({"versionFive"}),
+    )
+    assert ber.encode(request) == bytes.fromhex(
+        "601da10906072b0c00821d8148ac0480027077be0a2808a006a00403020308"
+    )
+    response = m.AssociationResponse(applicationContextName="1.3.12.0.285.200")
+    assert ber.encode(response) == bytes.fromhex(
+        "6117a10906072b0c00821d8148a203020100a305a103020100"
+    )
+
+
+# --- Refusals -----------------------------------------------------------------
+
+def refusal(data):
+    with pytest.raises(CSTACodecError) as caught:
+        ber.decode(data)
+    return caught.value
+
+
+def test_unknownOperation():
+    """
+    X.880 invoke problem unrecognizedOperation, with the invoke id, for an
+    operation code oso does not know.
+    """
+    error = refusal(bytes.fromhex("a10902012a0202270f0500"))
+    assert (error.invokeID, error.problem) == (42, P.invokeUnrecognizedOperation)
+
+
+def test_mistypedArgument():
+    """
+    X.880 invoke problem mistypedArgument, with the invoke id, for a
+    makeCall whose argument is not a MakeCallArgument.
+    """
+    error = refusal(bytes.fromhex("a10902010502010a020101"))
+    assert (error.invokeID, error.problem) == (5, P.invokeMistypedArgument)
+
+
+def test_missingArgument():
+    """
+    An invoke of makeCall without argument is a mistyped argument.
+    """
+    error = refusal(bytes.fromhex("a10602010502010a"))
+    assert (error.invokeID, error.problem) == (5, P.invokeMistypedArgument)
+
+
+def test_unknownResult():
+    """
+    A returnResult for an operation code oso does not know is a mistyped
+    result.
+    """
+    error = refusal(bytes.fromhex("a20b0201063006020227100500"))
+    assert (error.invokeID, error.problem) == (6, P.returnResultMistypedResult)
+
+
+def test_unknownErrorCode():
+    """
+    X.880 returnError problem unrecognizedError for an error code other than
+    universalFailure (local 1).
+    """
+    error = refusal(bytes.fromhex("a306020103020102"))
+    assert (error.invokeID, error.problem) == (3, P.returnErrorUnrecognizedError)
+
+
+def test_unknownFailureValue():
+    """
+    A universal failure value ECMA-285 does not define is a mistyped
+    parameter.
+    """
+    error = refusal(bytes.fromhex("a30b020103020101a0030a0100"))
+    assert (error.invokeID, error.problem) == (3, P.returnErrorMistypedParameter)
+
+
+def test_unknownEnumeration():
+    """
+    An event cause ECMA-285 defines but the call model does not
+    (voiceUnitInitiator, 34) makes the event argument mistyped.
+    """
+    wire = bytearray(
+        bytes.fromhex(
+            "a1460202270f020115303d550131a038a4366b0f300d80026331a107300580033230"
+            "32630730058003323032610730058003323031620730058003323032640288004e01"
+            "020a0116"
+        )
+    )
+    wire[-1] = 34
+    error = refusal(bytes(wire))
+    assert (error.invokeID, error.problem) == (9999, P.invokeMistypedArgument)
+
+
+@pytest.mark.parametrize(
+    "hexdata, why",
+    [
+        ("", "no octets"),
+        ("30030a0102", "a bare SEQUENCE is no APDU"),
+        ("a116020107", "truncated"),
+        ("a18002010702010a300e30058003323031300580033230320000", "indefinite length"),
+        ("a18500000000160201", "five length octets"),
+        ("a1ff", "reserved length octet"),
+        ("a11602010702010a300e300580033230313005800332303200", "octets after the APDU"),
+        ("a11f81808080800102", "tag of five octets"),
+        ("a103a00200", "nested length beyond its parent"),
+        ("a10a02010702010aa003020101", "argument that is not a SEQUENCE"),
+    ],
+)
+def test_malformed(hexdata, why):
+    """
+    X.690 8.1: malformed BER (truncation, indefinite or absurd lengths,
+    trailing octets, overlong tags, inconsistent nesting) is refused with
+    the codec's error and nothing else.
+    """
+    refusal(bytes.fromhex(hexdata))
+
+
+def test_indefiniteLengthRefused():
+    """
+    Indefinite lengths are refused, as a badly structured ROSE PDU.
+    """
+    error = refusal(bytes.fromhex("a18002010702010a30800000" "0000"))
+    assert error.problem == P.generalBadlyStructuredPDU
+    assert error.invokeID is None
+
+
+def test_tooDeep():
+    """
+    Nesting deeper than MAX_DEPTH is refused before pyasn1 sees it.
+    """
+    data = b"\x05\x00"
+    for _ in range(ber.MAX_DEPTH + 1):
+        data = bytes([0xA1, len(data)]) + data if len(data) < 128 else bytes(
+            [0xA1, 0x81, len(data)]
+        ) + data
+    refusal(data)
+
+
+def test_unrecognizedPDU():
+    """
+    A first octet that starts neither a ROSE nor an ACSE APDU is an
+    unrecognized PDU.
+    """
+    assert refusal(bytes.fromhex("30030a0102")).problem == P.generalUnrecognizedPDU
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=64))
+def test_arbitraryBytes(data):
+    """
+    Arbitrary bytes decode or raise CSTACodecError, nothing else.
+    """
+    try:
+        ber.decode(data)
+    except CSTACodecError:
+        pass
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(apdus, st.data())
+def test_mutatedAPDUs(message, data):
+    """
+    A valid APDU with an octet changed, removed or inserted decodes or
+    raises CSTACodecError, nothing else.
+    """
+    wire = bytearray(ber.encode(message))
+    position = data.draw(st.integers(0, len(wire) - 1))
+    action = data.draw(st.sampled_from(["change", "remove", "insert", "cut"]))
+    octet = data.draw(st.integers(0, 255))
+    if action == "change":
+        wire[position] = octet
+    elif action == "remove":
+        del wire[position]
+    elif action == "insert":
+        wire.insert(position, octet)
+    else:
+        del wire[position:]
+    try:
+        ber.decode(bytes(wire))
+    except CSTACodecError:
+        pass
+
+
+# --- Encoding refusals --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        m.Invoke(invokeID=1, operation="answerCall", argument=m.MakeCall(callingDevice="1", calledDirectoryNumber="2")),
+        m.Invoke(invokeID=1, operation="noSuchOperation", argument=m.SystemStatus(systemStatus=m.SystemStatusValue.normal)),
+        m.ReturnResult(invokeID=1, operation="makeCall", result=m.AnswerCallResponse()),
+        m.Invoke(
+            invokeID=1,
+            operation="cSTAEventReport",
+            argument=m.BackInServiceEvent(monitorCrossRefID="1", device=m.DeviceIDStatus.notRequired),
+        ),
+        m.Invoke(invokeID=1, operation="makeCall", argument=m.MakeCall(callingDevice="2\u20ac", calledDirectoryNumber="1")),
+        m.ReturnError(invokeID=1, failure=m.UniversalFailure("operation", "noSuchFailure")),
+        m.AssociationRequest(applicationContextName="not an oid"),
+        m.SystemStatus(systemStatus=m.SystemStatusValue.normal),
+    ],
+    ids=[
+        "wrong argument",
+        "unknown operation",
+        "wrong result",
+        "status the choice lacks",
+        "non-IA5 device",
+        "unknown failure",
+        "bad object identifier",
+        "not an APDU",
+    ],
+)
+def test_encodeRefusals(message):
+    """
+    A message that ECMA-285 cannot carry raises CSTACodecError on encoding.
+    """
+    with pytest.raises(CSTACodecError):
+        ber.encode(message)
+
+
+# --- Reading past what oso does not interpret ---------------------------------
+
+
+def test_connectionIDForms():
+    """
+    ECMA-285 ConnectionID: a call id alone, a device alone (static or
+    dynamic), or both; a dynamic device id reads as its octets.
+    """
+    def result(connection):
+        return m.ReturnResult(
+            invokeID=1, operation="makeCall", result=m.MakeCallResponse(callingDevice=connection)
+        )
+
+    for connection in (ConnectionID("c\xe9", None), ConnectionID(None, "201"), ConnectionID("1", "2")):
+        assert roundTrip(result(connection)) == result(connection)
+    # MakeCallResult { ConnectionID { deviceID [1] { dynamicID [3] "d7" } } }
+    connection = tlv(0x6B, tlv(0xA1, tlv(0x83, b"d7")))
+    wire = tlv(0xA2, tlv(0x02, b"\x01"), tlv(0x30, tlv(0x02, b"\x0a"), tlv(0x30, connection)))
+    assert ber.decode(wire).result.callingDevice == ConnectionID(None, "d7")
+
+
+def test_deviceIDForms():
+    """
+    ECMA-285 DeviceID: every form of deviceIdentifier reads as its digits
+    (implicit/explicit public and private numbers, device number, other).
+    """
+    forms = {
+        "8003323031": "201",  # dialingNumber
+        "8101" + "2a": "42",  # deviceNumber
+        "8203323031": "201",  # implicitPublic
+        "a305" + "8103323031": "201",  # explicitPublic international
+        "8403323031": "201",  # implicitPrivate
+        "a505" + "8503323031": "201",  # explicitPrivate localNumber
+        "8603323031": "201",  # other
+    }
+    for identifier, number in forms.items():
+        device = tlv(0x30, bytes.fromhex(identifier))
+        apdu = tlv(0xA1, bytes.fromhex("02010102010a"), tlv(0x30, device, device))
+        makeCall = ber.decode(apdu).argument
+        assert (makeCall.callingDevice, makeCall.calledDirectoryNumber) == (number, number)
+
+
+def test_privateUserInformation():
+    """
+    OpenScape-style private data in the AARQ user information (an EXTERNAL
+    besides the CSTA one, octet-aligned or a single string) reads as its
+    octets; the CSTA versions come from the CSTA user information.
+    """
+    request = m.AssociationRequest(
+        applicationContextName="1.3.12.0.180.1",
+        cstaVersions=frozenset({"versionFive", "versionNineteen"}),
+        privateData=(b"user=op,passwd=secret",),
+    )
+    assert roundTrip(request) == request
+    # The same credentials as single-ASN1-type [0] { OCTET STRING }.
+    text = b"user=op,passwd=secret"
+    external = tlv(0x28, tlv(0xA0, tlv(0x04, text)))
+    context = tlv(0xA1, tlv(0x06, bytes.fromhex("2b0c00813401")))
+    decoded = ber.decode(tlv(0x60, context, tlv(0xBE, external)))
+    assert decoded.applicationContextName == "1.3.12.0.180.1"
+    assert decoded.privateData == (text,)
