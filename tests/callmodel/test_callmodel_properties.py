@@ -406,7 +406,9 @@ class CallModelMachine(RuleBasedStateMachine):
         """
         Every live call has connections, each belonging to it, at most one
         per device, in a state its device and call allow; C{_byDevice}
-        indexes exactly these connections.
+        indexes exactly these connections.  While a call hunts, the members
+        it rings are exactly its alerting connections (so an answer stops
+        them all), and none rings while it waits in the group's queue.
         """
         byDevice = {}
         for call in self.model.calls():
@@ -431,6 +433,10 @@ class CallModelMachine(RuleBasedStateMachine):
                     assert states[S.connected] + states[S.hold] >= 1, call.connections
             if states[S.connected] + states[S.hold]:
                 assert len(call.connections) >= 2, call.connections
+            if call.hunt is not None:
+                alerting = {c for c in call.connections.values() if c.state is S.alerting}
+                ringing = {c for c in call.hunt.ringing if not c.ended}
+                assert alerting == (set() if call.hunt.queued else ringing), (call, alerting)
         indexed = {n: set(conns) for n, conns in self.model._byDevice.items() if conns}
         assert indexed == byDevice
         for group, queue in self.model._queues.items():
