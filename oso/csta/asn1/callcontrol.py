@@ -117,7 +117,7 @@ class ConsultationCallArgument(Sequence):
         Optional("accountCode", implicit(3, univ.OctetString())),
         Optional("authCode", implicit(4, univ.OctetString())),
         Optional("correlatorData", implicit(5, univ.OctetString())),
-        Optional("userData", implicit(6, univ.OctetString())),
+        Optional("userData", implicit(6, UserData())),  # replaces [APPLICATION 29]
         Optional("callCharacteristics", implicit(7, CallCharacteristics())),
         Optional("mediaCallCharacteristics", opaque(8)),  # MediaCallCharacteristics
         Optional("callingConnectionInfo", opaque(9)),  # ConnectionInformation
