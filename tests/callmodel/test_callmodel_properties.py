@@ -372,34 +372,41 @@ class CallModelMachine(RuleBasedStateMachine):
         assert self.mirror == live, (self.mirror, live, events[-20:])
 
     def apply(self, event):
+        """
+        Change the observer's picture as C{event} says.  Conferenced names
+        no state for the conferencing device: its held connection is
+        connected again (ECMA-269 conference leaves it talking).  A
+        Diverted event may name the connection of a device the call never
+        reached (immediate forwarding); every other connection an event
+        ends must be one the observer knows.
+        """
         if isinstance(event, ev.CallCleared):
             cid = event.clearedCall
             self.cleared[cid] += 1
             assert self.cleared[cid] == 1, f"call {cid} cleared twice"
             assert self.merged[cid] == 0, f"call {cid} cleared after it was merged"
-            assert cid not in self.model._calls or self.model._calls[cid].ended
+            assert cid not in self.model._calls
             left = [c for c in self.mirror if c.callID == cid]
             assert left == [], f"call {cid} cleared with {left} still in it"
         elif isinstance(event, (ev.Transferred, ev.Conferenced)):
-            self.mirror.pop(event.secondaryOldCall, None)
+            if event.secondaryOldCall is not None:
+                del self.mirror[event.secondaryOldCall]
+                self.merged[event.secondaryOldCall.callID] += 1
             if isinstance(event, ev.Transferred):
-                self.mirror.pop(event.primaryOldCall, None)
+                del self.mirror[event.primaryOldCall]
                 pairs = event.transferredConnections
             else:
                 self.mirror[event.primaryOldCall] = S.connected
                 pairs = event.conferenceConnections
-            if event.secondaryOldCall is not None:
-                self.merged[event.secondaryOldCall.callID] += 1
-            moved = {old: self.mirror.pop(old) for old, new in pairs if old in self.mirror}
+            moved = {old: self.mirror.pop(old) for old, new in pairs}
             for old, new in pairs:
-                if old in moved:
-                    self.mirror[new] = moved[old]
-        elif isinstance(event, ev.CallEvent):
-            state = event.localConnectionInfo
-            if state is S.null:
-                self.mirror.pop(event.connection, None)
-            else:
-                self.mirror[event.connection] = state
+                self.mirror[new] = moved[old]
+        elif isinstance(event, ev.Diverted):
+            self.mirror.pop(event.connection, None)
+        elif isinstance(event, ev.ConnectionCleared):
+            del self.mirror[event.connection]
+        elif isinstance(event, ev.CallEvent) and event.localConnectionInfo is not S.null:
+            self.mirror[event.connection] = event.localConnectionInfo
 
     @invariant()
     def connectionsMakeSense(self):
