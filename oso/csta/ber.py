@@ -20,6 +20,7 @@ writes definite lengths only.
 """
 
 import dataclasses
+import operator
 
 from pyasn1.codec.ber import decoder as _berDecoder
 from pyasn1.codec.ber import encoder as _berEncoder
@@ -36,6 +37,9 @@ __all__ = ["decode", "encode", "CSTACodecError", "MAX_DEPTH"]
 
 #: The deepest nesting of constructed encodings accepted.
 MAX_DEPTH = 32
+
+#: How many recent events keep their encoding for the next monitors.
+EVENT_MEMO_SIZE = 256
 
 _encode = _berEncoder.encode
 
@@ -332,6 +336,13 @@ class _EventReportCodec:
         self._info = info
         self._places = {}
         self._codecs = {}
+        self._memo = {}
+        self._keys = {
+            eventType: operator.attrgetter(
+                *(f.name for f in dataclasses.fields(eventType) if f.name != "monitorCrossRefID")
+            )
+            for eventType in self.PLACES
+        }
         for eventType, (category, alternative) in self.PLACES.items():
             categoryPosition = info.componentType.getPositionByName(category)
             choice = info.componentType[categoryPosition].asn1Object
@@ -345,15 +356,33 @@ class _EventReportCodec:
             self._places[eventType] = (categoryPosition, position, codec)
             self._codecs[category, alternative] = codec
 
-    def encode(self, event):
+    def octets(self, event):
+        """
+        The BER octets of the C{CSTAEventReportArgument} of C{event}.
+
+        One change of the call model goes to every monitor that covers it,
+        as the same event under another monitor cross reference: the
+        C{eventSpecificInfo} is encoded once (by pyasn1) and its octets kept
+        for the next monitors; only the cross reference and the SEQUENCE
+        around the two are written here.
+        """
+        eventType = type(event)
+        key = (eventType, self._keys[eventType](event))
+        info = self._memo.get(key)
+        if info is None:
+            info = self._encodeInfo(event)
+            if len(self._memo) >= EVENT_MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]
+            self._memo[key] = info
+        return _tlv(0x30, _tlv(0x55, event.monitorCrossRefID.encode("latin-1")), info)
+
+    def _encodeInfo(self, event):
         categoryPosition, position, codec = self._places[type(event)]
-        value = self.schema.clone()
-        value.setComponentByPosition(0, event.monitorCrossRefID.encode("latin-1"))
-        info = value.getComponentByPosition(1)
+        info = self._info.clone()
         info.getComponentByPosition(categoryPosition).setComponentByPosition(
             position, codec.encode(event)
         )
-        return value
+        return _encode(info)
 
     def decode(self, value):
         crossRef = bytes(value.getComponentByPosition(0)).decode("latin-1")
@@ -364,6 +393,7 @@ class _EventReportCodec:
 
 
 _EVENTS = _EventReportCodec()
+_EVENT_REPORT = BY_NAME["cSTAEventReport"]
 for _type in _EventReportCodec.PLACES:
     _ARGUMENTS[_type] = _EVENTS
 
@@ -406,32 +436,130 @@ for _operation in BY_CODE.values():
 
 
 # --- ROSE ---------------------------------------------------------------------
+#
+# The ROSE envelope around an argument, result or error parameter is a few
+# fixed TLVs, yet pyasn1 spends about as long on it as on a whole MakeCall
+# argument. So envelopes are written by hand, and read by hand when they have
+# the usual shape (an INTEGER invoke id, no linked id, INTEGER codes, octets
+# as BER allows them, checked by _checkStructure before); any other envelope
+# (absent invoke id, linked id, global codes, reject) goes to pyasn1 with the
+# X.880 specification. Both readers give the same Envelope.
 
 _ROS = rose.ROS()
 
+#: A read ROSE envelope: the APDU kind (invoke, returnResult, returnError,
+#: reject), its invoke id (None when absent), its local operation or error
+#: code (None when global or absent; for a reject, the problem kind 0-3), and
+#: the inner octets (argument, result, parameter; for a reject, the problem
+#: value), None when absent.
+_KINDS = {0xA1: "invoke", 0xA2: "returnResult", 0xA3: "returnError", 0xA4: "reject"}
 
-def _invokeIdOf(value):
+
+def _header(data, position):
     """
-    The int of an C{InvokeId}, or L{None} when C{absent}.
+    The tag octet, contents start and contents end of the TLV at
+    C{position} (lengths already checked by L{_checkStructure}), or L{None}
+    for a multi-octet tag.
     """
-    if value.getName() == "absent":
+    tag = data[position]
+    if tag & 0x1F == 0x1F:
         return None
-    return int(value.getComponent())
+    length = data[position + 1]
+    position += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[position : position + count], "big")
+        position += count
+    return tag, position, position + length
 
 
-def _setInvokeId(apdu, invokeID):
-    invokeId = apdu.getComponentByPosition(0)
+def _items(data, start, end):
+    """
+    The TLVs between C{start} and C{end}: (tag, TLV start, contents start,
+    end) each, or L{None} if one has a multi-octet tag.
+    """
+    items = []
+    while start < end:
+        header = _header(data, start)
+        if header is None:
+            return None
+        items.append((header[0], start, header[1], header[2]))
+        start = header[2]
+    return items
+
+
+def _integerAt(data, item):
+    tag, _, contents, end = item
+    if tag != 0x02 or not 1 <= end - contents <= 8:
+        return None
+    return int.from_bytes(data[contents:end], "big", signed=True)
+
+
+def _fastEnvelope(data):
+    """
+    Read an envelope of the usual shape by hand; L{None} for any other.
+    """
+    kind = _KINDS.get(data[0])
+    outer = _header(data, 0)
+    items = _items(data, outer[1], outer[2])
+    if not items or kind == "reject":
+        return None
+    invokeID = _integerAt(data, items[0])
     if invokeID is None:
-        invokeId.setComponentByPosition(1, b"")
-    else:
-        invokeId.setComponentByPosition(0, invokeID)
+        return None
+    if kind == "returnResult":
+        if len(items) == 1:
+            return kind, invokeID, None, None
+        if len(items) != 2 or items[1][0] != 0x30:
+            return None
+        result = _items(data, items[1][2], items[1][3])
+        if result is None or len(result) != 2:
+            return None
+        items = [items[0], *result]
+    if len(items) not in (2, 3):
+        return None
+    code = _integerAt(data, items[1])
+    if code is None:
+        return None
+    inner = data[items[2][1] : items[2][3]] if len(items) == 3 else None
+    return kind, invokeID, code, inner
 
 
-def _local(code):
+def _slowEnvelope(data):
     """
-    The int of a C{Code}, or L{None} for a global (object identifier) code.
+    Read any X.880 envelope with pyasn1.
     """
-    return int(code.getComponent()) if code.getName() == "local" else None
+    apdu, rest = _decode(data, asn1Spec=_ROS)
+    if rest:
+        raise ValueError("trailing octets")
+    kind = apdu.getName()
+    pdu = apdu.getComponent()
+    invokeId = pdu.getComponentByPosition(0)
+    invokeID = None if invokeId.getName() == "absent" else int(invokeId.getComponent())
+
+    def local(code):
+        return int(code.getComponent()) if code.getName() == "local" else None
+
+    def octets(name):
+        value = pdu.getComponentByName(name, default=None, instantiate=False)
+        return None if value is None else bytes(value)
+
+    if kind == "invoke":
+        return kind, invokeID, local(pdu.getComponentByName("opcode")), octets("argument")
+    if kind == "returnError":
+        return kind, invokeID, local(pdu.getComponentByName("errcode")), octets("parameter")
+    if kind == "reject":
+        problem = pdu.getComponentByPosition(1)
+        return (
+            kind,
+            invokeID,
+            problem.componentType.getPositionByName(problem.getName()),
+            int(problem.getComponent()),
+        )
+    result = pdu.getComponentByPosition(1, default=None, instantiate=False)
+    if result is None:
+        return kind, invokeID, None, None
+    return kind, invokeID, local(result.getComponentByPosition(0)), bytes(result[1])
 
 
 def _decodeInner(data, codec, invokeID, problem, what):
@@ -449,32 +577,24 @@ def _decodeInner(data, codec, invokeID, problem, what):
         raise CSTACodecError(f"undecodable {what}: {_why(e)}", invokeID, problem) from None
 
 
-def _decodeInvoke(pdu):
-    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
-    code = _local(pdu.getComponentByName("opcode"))
+def _decodeInvoke(invokeID, code, argument):
     operation = BY_CODE.get(code)
     if operation is None:
         raise CSTACodecError(
             f"unknown operation code {code}", invokeID, P.invokeUnrecognizedOperation
         )
-    argument = pdu.getComponentByName("argument", default=None, instantiate=False)
     if argument is None:
         raise CSTACodecError(
             f"{operation.name} without argument", invokeID, P.invokeMistypedArgument
         )
     codec = _EVENTS if operation.name == "cSTAEventReport" else _ARGUMENTS[operation.argument]
-    message = _decodeInner(
-        bytes(argument), codec, invokeID, P.invokeMistypedArgument, operation.name
-    )
+    message = _decodeInner(argument, codec, invokeID, P.invokeMistypedArgument, operation.name)
     return m.Invoke(invokeID=invokeID, operation=operation.name, argument=message)
 
 
-def _decodeReturnResult(pdu):
-    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
-    result = pdu.getComponentByPosition(1, default=None, instantiate=False)
+def _decodeReturnResult(invokeID, code, result):
     if result is None:
         return m.ReturnResult(invokeID=invokeID)
-    code = _local(result.getComponentByPosition(0))
     operation = BY_CODE.get(code)
     if operation is None or operation.result is None:
         raise CSTACodecError(
@@ -483,7 +603,7 @@ def _decodeReturnResult(pdu):
             P.returnResultMistypedResult,
         )
     message = _decodeInner(
-        bytes(result.getComponentByPosition(1)),
+        result,
         _RESULTS[operation.result],
         invokeID,
         P.returnResultMistypedResult,
@@ -492,38 +612,26 @@ def _decodeReturnResult(pdu):
     return m.ReturnResult(invokeID=invokeID, operation=operation.name, result=message)
 
 
-def _decodeReturnError(pdu):
-    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
-    code = _local(pdu.getComponentByPosition(1))
+def _decodeReturnError(invokeID, code, parameter):
     if code != UNIVERSAL_FAILURE_CODE:
         raise CSTACodecError(
             f"unknown error code {code}", invokeID, P.returnErrorUnrecognizedError
         )
-    parameter = pdu.getComponentByPosition(2, default=None, instantiate=False)
     if parameter is None:
         raise CSTACodecError(
             "universal failure without parameter", invokeID, P.returnErrorMistypedParameter
         )
     failure = _decodeInner(
-        bytes(parameter),
-        _FAILURE,
-        invokeID,
-        P.returnErrorMistypedParameter,
-        "universal failure",
+        parameter, _FAILURE, invokeID, P.returnErrorMistypedParameter, "universal failure"
     )
     return m.ReturnError(invokeID=invokeID, failure=failure)
 
 
-def _decodeReject(pdu):
-    invokeID = _invokeIdOf(pdu.getComponentByPosition(0))
-    problem = pdu.getComponentByPosition(1)
-    kind = problem.componentType.getPositionByName(problem.getName())
+def _decodeReject(invokeID, kind, value):
     try:
-        return m.Reject(invokeID=invokeID, problem=P(kind * 10 + int(problem.getComponent())))
+        return m.Reject(invokeID=invokeID, problem=P(kind * 10 + value))
     except ValueError:
-        raise CSTACodecError(
-            f"unknown {problem.getName()} problem {int(problem.getComponent())}", invokeID
-        ) from None
+        raise CSTACodecError(f"unknown reject problem {kind}/{value}", invokeID) from None
 
 
 _ROSE_DECODERS = {
@@ -536,75 +644,71 @@ _ROSE_DECODERS = {
 
 def _decodeROSE(data):
     try:
-        apdu, rest = _decode(data, asn1Spec=_ROS)
-        if rest:
-            raise ValueError("trailing octets")
+        envelope = _fastEnvelope(data) or _slowEnvelope(data)
     except Exception as e:
         raise CSTACodecError(f"not a ROSE APDU: {_why(e)}", None, P.generalMistypedPDU) from None
-    try:
-        return _ROSE_DECODERS[apdu.getName()](apdu.getComponent())
-    except CSTACodecError:
-        raise
-    except Exception as e:
-        raise CSTACodecError(f"unreadable ROSE APDU: {_why(e)}", None, P.generalMistypedPDU) from None
+    kind, invokeID, code, inner = envelope
+    return _ROSE_DECODERS[kind](invokeID, code, inner)
 
 
-def _encodeROSE(kind, build):
-    value = _ROS.clone()
-    position = value.componentType.getPositionByName(kind)
-    build(value.getComponentByPosition(position))
-    return _encode(value)
+def _length(length):
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def _tlv(tag, *contents):
+    body = b"".join(contents)
+    return bytes([tag]) + _length(len(body)) + body
+
+
+def _integer(number):
+    """
+    A BER INTEGER in the fewest octets (X.690 8.3.2).
+    """
+    size = (number if number >= 0 else ~number).bit_length() // 8 + 1
+    return _tlv(0x02, number.to_bytes(size, "big", signed=True))
+
+
+def _invokeId(invokeID):
+    return b"\x05\x00" if invokeID is None else _integer(invokeID)
 
 
 def _encodeInvoke(message):
     operation = BY_NAME[message.operation]
     if operationFor(message.argument) is not operation:
         raise ValueError(f"{type(message.argument).__name__} is not a {operation.name} argument")
-    argument = _encode(_ARGUMENTS[type(message.argument)].encode(message.argument))
-
-    def build(pdu):
-        _setInvokeId(pdu, message.invokeID)
-        pdu.getComponentByName("opcode").setComponentByPosition(0, operation.code)
-        pdu.setComponentByName("argument", argument)
-
-    return _encodeROSE("invoke", build)
+    if operation is _EVENT_REPORT:
+        argument = _EVENTS.octets(message.argument)
+    else:
+        argument = _encode(_ARGUMENTS[type(message.argument)].encode(message.argument))
+    return _tlv(0xA1, _invokeId(message.invokeID), _integer(operation.code), argument)
 
 
 def _encodeReturnResult(message):
-    def build(pdu):
-        _setInvokeId(pdu, message.invokeID)
-        if message.result is None:
-            return
-        operation = BY_NAME[message.operation]
-        if operation.result is not type(message.result):
-            raise ValueError(
-                f"{type(message.result).__name__} is not a {operation.name} result"
-            )
-        result = pdu.getComponentByPosition(1)
-        result.getComponentByPosition(0).setComponentByPosition(0, operation.code)
-        result.setComponentByPosition(
-            1, _encode(_RESULTS[operation.result].encode(message.result))
-        )
-
-    return _encodeROSE("returnResult", build)
+    if message.result is None:
+        return _tlv(0xA2, _invokeId(message.invokeID))
+    operation = BY_NAME[message.operation]
+    if operation.result is not type(message.result):
+        raise ValueError(f"{type(message.result).__name__} is not a {operation.name} result")
+    result = _encode(_RESULTS[operation.result].encode(message.result))
+    return _tlv(
+        0xA2, _invokeId(message.invokeID), _tlv(0x30, _integer(operation.code), result)
+    )
 
 
 def _encodeReturnError(message):
-    def build(pdu):
-        _setInvokeId(pdu, message.invokeID)
-        pdu.getComponentByPosition(1).setComponentByPosition(0, UNIVERSAL_FAILURE_CODE)
-        pdu.setComponentByPosition(2, _encode(_FAILURE.encode(message.failure)))
-
-    return _encodeROSE("returnError", build)
+    parameter = _encode(_FAILURE.encode(message.failure))
+    return _tlv(
+        0xA3, _invokeId(message.invokeID), _integer(UNIVERSAL_FAILURE_CODE), parameter
+    )
 
 
 def _encodeReject(message):
-    def build(pdu):
-        _setInvokeId(pdu, message.invokeID)
-        kind, value = divmod(int(message.problem), 10)
-        pdu.getComponentByPosition(1).setComponentByPosition(kind, value)
-
-    return _encodeROSE("reject", build)
+    kind, value = divmod(int(message.problem), 10)
+    problem = _integer(value)
+    return _tlv(0xA4, _invokeId(message.invokeID), bytes([0x80 | kind]) + problem[1:])
 
 
 # --- ACSE ---------------------------------------------------------------------

@@ -19,10 +19,12 @@ L{oso.csta.errors.CSTACodecError}.
 """
 
 import dataclasses
+import functools
 import types
 from datetime import datetime, timezone
 from enum import IntEnum
 
+from pyasn1.codec.ber import encoder as _berEncoder
 from pyasn1.type import char, univ, useful
 
 from oso.callmodel.ids import ConnectionID
@@ -52,6 +54,28 @@ class Converter:
     encode: object
     decode: object
     noneIsValue: bool = False
+
+
+#: How many encodings each memoized conversion keeps.
+MEMO_SIZE = 4096
+
+
+def _memoized(converter):
+    """
+    The same conversion, encoding through a cache of BER octets.
+
+    Device and connection ids recur in message after message (every event of
+    a call names the same parties), and building and encoding their pyasn1
+    values is most of the cost of encoding a message. The octets pyasn1
+    produces for a value are kept and handed to the encoder as an ANY, which
+    it writes out unchanged.
+    """
+
+    @functools.lru_cache(maxsize=MEMO_SIZE)
+    def encode(x):
+        return univ.Any(_berEncoder.encode(converter.encode(x)))
+
+    return Converter(encode, converter.decode, converter.noneIsValue)
 
 
 def _parts(annotation):
@@ -353,15 +377,15 @@ def converterFor(annotation, schema):
     """
     parts = _parts(annotation)
     if isinstance(schema, common.DeviceID):
-        return _deviceID(schema)
+        return _memoized(_deviceID(schema))
     if isinstance(schema, common.ConnectionID):
-        return _connectionID(schema)
+        return _memoized(_connectionID(schema))
     if isinstance(schema, monitor.CSTAObject):
-        return _monitorObject(schema)
+        return _memoized(_monitorObject(schema))
     if isinstance(schema, snapshot.CallState):
         return _callState(schema)
     if isinstance(schema, univ.Choice) and DeviceIDStatus in parts:
-        return _deviceOrStatus(schema)
+        return _memoized(_deviceOrStatus(schema))
     if isinstance(schema, common.CSTACommonArguments):
         return _extensions(schema)
     if isinstance(schema, common.CSTAPrivateData) and bytes in parts:
