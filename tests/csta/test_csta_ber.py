@@ -546,3 +546,50 @@ def test_envelopeReadersAgree(message, data):
     fast = ber._fastEnvelope(wire)
     if fast is not None:
         assert ber._slowEnvelope(wire) == fast
+
+
+# --- Memoized encodings -------------------------------------------------------
+
+
+def _alerting(callID, monitor):
+    return m.Invoke(
+        invokeID=9999,
+        operation="cSTAEventReport",
+        argument=m.DeliveredEvent(
+            monitorCrossRefID=monitor,
+            connection=ConnectionID(callID, "202"),
+            alertingDevice="202",
+            callingDevice="201",
+            calledDevice="202",
+            lastRedirectionDevice=m.DeviceIDStatus.notRequired,
+            cause=EventCause.newCall,
+        ),
+    )
+
+
+def test_oneEventForManyMonitors():
+    """
+    The same event under two monitor cross references encodes to two
+    reports that differ in the cross reference only, each decoding to its
+    own event.
+    """
+    first, second = _alerting("c1", "1"), _alerting("c1", "22")
+    wireFirst, wireSecond = ber.encode(first), ber.encode(second)
+    assert ber.decode(wireFirst) == first
+    assert ber.decode(wireSecond) == second
+    # [APPLICATION 21] "1" / "22", then the same eventSpecificInfo.
+    infoFirst = wireFirst[wireFirst.index(b"\x55\x011") + 3 :]
+    infoSecond = wireSecond[wireSecond.index(b"\x55\x0222") + 4 :]
+    assert infoFirst == infoSecond and infoFirst[0] == 0xA0
+
+
+def test_eventMemoBounded():
+    """
+    The encodings kept for the next monitors stay within EVENT_MEMO_SIZE
+    however many events pass, and an event that left the memo still
+    encodes correctly.
+    """
+    for i in range(ber.EVENT_MEMO_SIZE + 50):
+        ber.encode(_alerting(f"call{i}", "1"))
+    assert len(ber._EVENTS._memo) <= ber.EVENT_MEMO_SIZE
+    assert ber.decode(ber.encode(_alerting("call0", "5"))) == _alerting("call0", "5")
