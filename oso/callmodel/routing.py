@@ -226,6 +226,7 @@ class Routing:
                 trunk.type is DeviceType.trunk
                 and analysis.trunkGroup in (None, trunk.trunkGroup)
                 and not self._isBusy(trunk.number)
+                and trunk.number not in call.connections
                 and self._terminal(trunk.number) is not None
             ):
                 break
