@@ -723,3 +723,20 @@ class FoundByThePropertiesTests(SynchronousTestCase):
         self.model.groupPickupCall("100")
         self.assertEqual(self.states(), {"1": {"104": S.connected, "100": S.connected}})
         self.assertFalse(any(self.model._queues.values()))
+
+    def test_callNotSentOutOnTheTrunkItCameIn(self):
+        """
+        A call is never sent to the network on a trunk that is already in
+        it (here the incoming trunk, held): with no other trunk the
+        deflection to an external number finds the trunks busy, and as the
+        held caller hears nothing the call is cleared.
+        """
+        self.x.phone(TRUNK).offHook(DID_PREFIX + "101")
+        self.model.holdCall(ConnectionID("1", TRUNK))
+        self.x.recorder.take()
+        self.model.deflectCall(ConnectionID("1", "101"), "0301234")
+        self.assertEqual(
+            self.events(),
+            ["Diverted 101@1 null", "ConnectionCleared 801@1 null", "CallCleared 1"],
+        )
+        self.assertEqual(self.states(), {})
