@@ -519,8 +519,8 @@ def _fastEnvelope(data):
     if len(items) not in (2, 3):
         return None
     code = _integerAt(data, items[1])
-    if code is None:
-        return None
+    if code is None or (len(items) == 3 and items[2][0] == 0x00):
+        return None  # an end-of-contents octet is no value (X.690 8.1.5)
     inner = data[items[2][1] : items[2][3]] if len(items) == 3 else None
     return kind, invokeID, code, inner
 
