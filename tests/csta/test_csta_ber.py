@@ -324,14 +324,18 @@ def test_indefiniteLengthRefused():
 
 def test_tooDeep():
     """
-    Nesting deeper than MAX_DEPTH is refused before pyasn1 sees it.
+    Encodings nested deeper than MAX_DEPTH levels (the APDU being the
+    first) are refused before pyasn1 sees them.
     """
-    data = b"\x05\x00"
-    for _ in range(ber.MAX_DEPTH + 1):
-        data = bytes([0xA1, len(data)]) + data if len(data) < 128 else bytes(
-            [0xA1, 0x81, len(data)]
-        ) + data
-    refusal(data)
+
+    def nested(levels):
+        data = b"\x05\x00"
+        for _ in range(levels - 1):
+            data = tlv(0xA1, data)
+        return data
+
+    assert "too deep" in str(refusal(nested(ber.MAX_DEPTH + 1)))
+    assert "too deep" not in str(refusal(nested(ber.MAX_DEPTH)))
 
 
 def test_unrecognizedPDU():
@@ -381,19 +385,28 @@ def test_mutatedAPDUs(message, data):
 
 # --- Encoding refusals --------------------------------------------------------
 
+MAKE_CALL = m.MakeCall(callingDevice="1", calledDirectoryNumber="2")
+SYSTEM_STATUS = m.SystemStatus(systemStatus=m.SystemStatusValue.normal)
+
 
 @pytest.mark.parametrize(
     "message",
     [
-        m.Invoke(invokeID=1, operation="answerCall", argument=m.MakeCall(callingDevice="1", calledDirectoryNumber="2")),
-        m.Invoke(invokeID=1, operation="noSuchOperation", argument=m.SystemStatus(systemStatus=m.SystemStatusValue.normal)),
+        m.Invoke(invokeID=1, operation="answerCall", argument=MAKE_CALL),
+        m.Invoke(invokeID=1, operation="noSuchOperation", argument=SYSTEM_STATUS),
         m.ReturnResult(invokeID=1, operation="makeCall", result=m.AnswerCallResponse()),
         m.Invoke(
             invokeID=1,
             operation="cSTAEventReport",
-            argument=m.BackInServiceEvent(monitorCrossRefID="1", device=m.DeviceIDStatus.notRequired),
+            argument=m.BackInServiceEvent(
+                monitorCrossRefID="1", device=m.DeviceIDStatus.notRequired
+            ),
         ),
-        m.Invoke(invokeID=1, operation="makeCall", argument=m.MakeCall(callingDevice="2\u20ac", calledDirectoryNumber="1")),
+        m.Invoke(
+            invokeID=1,
+            operation="makeCall",
+            argument=m.MakeCall(callingDevice="2\u20ac", calledDirectoryNumber="1"),
+        ),
         m.ReturnError(invokeID=1, failure=m.UniversalFailure("operation", "noSuchFailure")),
         m.AssociationRequest(applicationContextName="not an oid"),
         m.SystemStatus(systemStatus=m.SystemStatusValue.normal),
@@ -430,7 +443,11 @@ def test_connectionIDForms():
             invokeID=1, operation="makeCall", result=m.MakeCallResponse(callingDevice=connection)
         )
 
-    for connection in (ConnectionID("c\xe9", None), ConnectionID(None, "201"), ConnectionID("1", "2")):
+    for connection in (
+        ConnectionID("c\xe9", None),
+        ConnectionID(None, "201"),
+        ConnectionID("1", "2"),
+    ):
         assert roundTrip(result(connection)) == result(connection)
     # MakeCallResult { ConnectionID { deviceID [1] { dynamicID [3] "d7" } } }
     connection = tlv(0x6B, tlv(0xA1, tlv(0x83, b"d7")))
@@ -543,7 +560,15 @@ def test_envelopeAsPyasn1(message):
 
 @pytest.mark.parametrize(
     "number, octets",
-    [(0, "00"), (127, "7f"), (128, "0080"), (-1, "ff"), (-128, "80"), (-129, "ff7f"), (65535, "00ffff")],
+    [
+        (0, "00"),
+        (127, "7f"),
+        (128, "0080"),
+        (-1, "ff"),
+        (-128, "80"),
+        (-129, "ff7f"),
+        (65535, "00ffff"),
+    ],
 )
 def test_minimalIntegers(number, octets):
     """
@@ -551,7 +576,8 @@ def test_minimalIntegers(number, octets):
     single octet 0x80 (where pyasn1 writes 0xff80).
     """
     wire = ber.encode(m.ReturnResult(invokeID=number))
-    assert wire == bytes([0xA2, 2 + len(octets) // 2, 0x02, len(octets) // 2]) + bytes.fromhex(octets)
+    size = len(octets) // 2
+    assert wire == bytes([0xA2, 2 + size, 0x02, size]) + bytes.fromhex(octets)
     assert ber.decode(wire) == m.ReturnResult(invokeID=number)
 
 

@@ -147,7 +147,8 @@ def _connection(connection):
         return ("callID", connection.callID.encode("latin-1"))
     if connection.callID is None:
         return ("deviceID", local(connection.deviceID))
-    return ("both", {"callID": connection.callID.encode("latin-1"), "deviceID": local(connection.deviceID)})
+    both = {"callID": connection.callID.encode("latin-1"), "deviceID": local(connection.deviceID)}
+    return ("both", both)
 
 
 def _bitString(names, bits):
@@ -441,13 +442,18 @@ def test_readsPastUninterpretedParameters(oracle):
         },
         "mediaCallCharacteristics": {"mediaClass": (b"\x80", 1)},
         "callCharacteristics": (b"\x40", 2),
-        "callLinkageData": {"globalCallData": {"globalCallLinkageID": ("subDomainCallLinkageID", b"\x01")}},
+        "callLinkageData": {
+            "globalCallData": {"globalCallLinkageID": ("subDomainCallLinkageID", b"\x01")}
+        },
         "deviceHistory": {"oldDeviceID": device},
         "languagePreferences": "de",
     }
     argument = oracle.spec.encode(
         "CSTAEventReportArgument",
-        {"crossRefIdentifier": b"7", "eventSpecificInfo": ("callControlEvents", ("delivered", delivered))},
+        {
+            "crossRefIdentifier": b"7",
+            "eventSpecificInfo": ("callControlEvents", ("delivered", delivered)),
+        },
     )
     apdu = oracle.spec.encode(
         "ROSEapdus",

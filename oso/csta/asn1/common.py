@@ -14,7 +14,6 @@ from pyasn1.type import char, namedtype, univ, useful
 from oso.callmodel.causes import EventCause as _EventCause
 from oso.csta.asn1.tagging import (
     Sequence,
-    bits,
     enumerated,
     explicit,
     implicit,

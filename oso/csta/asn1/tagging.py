@@ -69,13 +69,6 @@ def names(*pairs):
     )
 
 
-def bits(*pairs):
-    """
-    A BIT STRING with named bits.
-    """
-    return univ.BitString(namedValues=names(*pairs))
-
-
 def enumerated(*pairs):
     """
     An ENUMERATED with named values.
