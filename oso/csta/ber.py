@@ -12,24 +12,22 @@ Decoding is strict about the outer form: every length must be definite
 (X.690 8.1.3.6 allows indefinite lengths, but no CSTA peer sends them and
 refusing them bounds the work), long-form lengths have at most four octets,
 tags at most four, nesting at most L{MAX_DEPTH} levels, and the APDU must
-fill the bytes exactly. Within that, pyasn1's BER decoder reads the ROSE
-envelope, and a second pass the argument, result or error parameter with the
-ASN.1 type its operation code names, so that a bad argument can be refused
-with the invoke id it came with. Encoding uses pyasn1's BER encoder, which
-writes definite lengths only.
+fill the bytes exactly. Within that, the ROSE envelope is read first (by hand
+in its usual shape, by pyasn1 otherwise), and then pyasn1's BER decoder reads
+the argument, result or error parameter with the ASN.1 type its operation
+code names, so that a bad argument can be refused with the invoke id it came
+with. Arguments, results, parameters and ACSE APDUs are encoded with
+pyasn1's BER encoder (definite lengths only), ROSE envelopes by hand.
 """
-
-import dataclasses
-import operator
 
 from pyasn1.codec.ber import decoder as _berDecoder
 from pyasn1.codec.ber import encoder as _berEncoder
 
-from oso.callmodel.errors import UniversalFailure
 from oso.csta import messages as m
-from oso.csta.asn1 import acse, callcontrol as cc, cdr, common, events as ev
-from oso.csta.asn1 import failures, features, monitor, rose, snapshot, system
-from oso.csta.asn1.convert import SequenceCodec, converterFor
+from oso.csta.asn1 import acse, rose
+from oso.csta.asn1.convert import converterFor
+from oso.csta.asn1.octets import integer, tlv
+from oso.csta.asn1.tables import ARGUMENTS, EVENTS, FAILURE, RESULTS
 from oso.csta.errors import CSTACodecError
 from oso.csta.operations import BY_CODE, BY_NAME, UNIVERSAL_FAILURE_CODE, operationFor
 
@@ -37,9 +35,6 @@ __all__ = ["decode", "encode", "CSTACodecError", "MAX_DEPTH"]
 
 #: The deepest nesting of constructed encodings accepted.
 MAX_DEPTH = 32
-
-#: How many recent events keep their encoding for the next monitors.
-EVENT_MEMO_SIZE = 256
 
 _encode = _berEncoder.encode
 
@@ -57,382 +52,7 @@ def _why(error):
 
 _decode = _berDecoder.decode
 P = m.RejectProblem
-
-
-# --- Message codecs -----------------------------------------------------------
-
-
-class _CommonResultCodec:
-    """
-    A message that carries nothing but private data <-> C{CHOICE {
-    extensions CSTACommonArguments, noData NULL }}.
-    """
-
-    schema = common.CommonResult()
-
-    def __init__(self, messageType):
-        self.messageType = messageType
-        self._extensions = converterFor(
-            tuple[bytes, ...], self.schema.componentType[0].asn1Object
-        )
-
-    def encode(self, message):
-        value = self.schema.clone()
-        if message.privateData:
-            value.setComponentByPosition(0, self._extensions.encode(message.privateData))
-        else:
-            value.setComponentByPosition(1, b"")
-        return value
-
-    def decode(self, value):
-        if value.getName() == "extensions":
-            return self.messageType(privateData=self._extensions.decode(value.getComponent()))
-        return self.messageType()
-
-
-class _CrossRefOrDataCodec:
-    """
-    SnapshotDeviceResult and SnapshotCallResult: a C{crossRefIDorSnapshotData}
-    CHOICE of a service cross reference or the snapshot data, and other
-    components.
-    """
-
-    def __init__(self, messageType, schemaType, renames=None):
-        self.schema = schemaType()
-        self._rest = SequenceCodec(
-            messageType,
-            self.schema,
-            renames,
-            exclude=("snapshotData", "serviceCrossRefID"),
-        )
-        choice = self.schema.componentType[0].asn1Object
-        self._choice = choice
-        self._crossRef = converterFor(str, choice.componentType[0].asn1Object)
-        field = {f.name: f for f in dataclasses.fields(messageType)}["snapshotData"]
-        self._data = converterFor(field.type, choice.componentType[1].asn1Object)
-
-    def encode(self, message):
-        value = self._rest.encode(message)
-        choice = self._choice.clone()
-        if message.serviceCrossRefID is not None:
-            choice.setComponentByPosition(0, self._crossRef.encode(message.serviceCrossRefID))
-        else:
-            choice.setComponentByPosition(1, self._data.encode(message.snapshotData))
-        value.setComponentByPosition(0, choice)
-        return value
-
-    def decode(self, value):
-        choice = value.getComponentByPosition(0)
-        if choice.getName() == "serviceCrossRefID":
-            part = {"serviceCrossRefID": self._crossRef.decode(choice.getComponent())}
-        else:
-            part = {"snapshotData": self._data.decode(choice.getComponent())}
-        return self._rest.decode(value, **part)
-
-
-def _sequence(messageType, schemaType, **renames):
-    return SequenceCodec(messageType, schemaType(), renames)
-
-
-_PRIVATE = {"privateData": "privateData"}
-
-#: Argument message class -> codec.
-_ARGUMENTS = {
-    m.MakeCall: _sequence(m.MakeCall, cc.MakeCallArgument),
-    m.AnswerCall: _sequence(m.AnswerCall, cc.AnswerCallArgument),
-    m.ClearConnection: _sequence(m.ClearConnection, cc.ClearConnectionArgument),
-    m.ClearCall: _sequence(m.ClearCall, cc.ClearCallArgument),
-    m.HoldCall: _sequence(m.HoldCall, cc.HoldCallArgument),
-    m.RetrieveCall: _sequence(m.RetrieveCall, cc.RetrieveCallArgument),
-    m.ConsultationCall: _sequence(m.ConsultationCall, cc.ConsultationCallArgument),
-    m.AlternateCall: _sequence(m.AlternateCall, cc.AlternateCallArgument),
-    m.ReconnectCall: _sequence(m.ReconnectCall, cc.ReconnectCallArgument),
-    m.TransferCall: _sequence(m.TransferCall, cc.TransferCallArgument),
-    m.SingleStepTransferCall: _sequence(
-        m.SingleStepTransferCall, cc.SingleStepTransArgument
-    ),
-    m.ConferenceCall: _sequence(m.ConferenceCall, cc.ConferenceCallArgument),
-    m.DeflectCall: _sequence(m.DeflectCall, cc.DeflectCallArgument),
-    m.GenerateDigits: _sequence(m.GenerateDigits, cc.GenerateDigitsArgument),
-    m.DirectedPickupCall: _sequence(
-        m.DirectedPickupCall, cc.DirectedPickupCallArgument
-    ),
-    m.GroupPickupCall: _sequence(m.GroupPickupCall, cc.GroupPickupCallArgument),
-    m.SetForwarding: _sequence(m.SetForwarding, features.SetForwardingArgument),
-    m.GetForwarding: _sequence(m.GetForwarding, features.GetForwardingArgument),
-    m.SetDoNotDisturb: _sequence(m.SetDoNotDisturb, features.SetDoNotDisturbArgument),
-    m.GetDoNotDisturb: _sequence(m.GetDoNotDisturb, features.GetDoNotDisturbArgument),
-    m.EscapeService: _sequence(m.EscapeService, features.EscapeArgument, **_PRIVATE),
-    m.MonitorStart: _sequence(m.MonitorStart, monitor.MonitorStartArgument),
-    m.MonitorStop: _sequence(
-        m.MonitorStop, monitor.MonitorStopArgument, monitorCrossRefID="crossRefIdentifier"
-    ),
-    m.ChangeMonitorFilter: _sequence(
-        m.ChangeMonitorFilter,
-        monitor.ChangeMonitorFilterArgument,
-        monitorCrossRefID="crossRefIdentifier",
-        requestedMonitorFilter="requestedFilterList",
-    ),
-    m.SnapshotDevice: _sequence(m.SnapshotDevice, snapshot.SnapshotDeviceArgument),
-    m.SnapshotCall: _sequence(m.SnapshotCall, snapshot.SnapshotCallArgument),
-    m.SystemStatus: _sequence(m.SystemStatus, system.SystemStatusArg),
-    m.SystemRegister: _sequence(m.SystemRegister, system.SystemRegisterArgument),
-    m.SystemRegisterCancel: _sequence(
-        m.SystemRegisterCancel, system.SystemRegisterCancelArgument
-    ),
-    m.SystemRegisterAbort: _sequence(
-        m.SystemRegisterAbort, system.SystemRegisterAbortArgument
-    ),
-    m.RequestSystemStatus: _sequence(m.RequestSystemStatus, system.RequestSysStatArg),
-    m.GetSwitchingFunctionCapabilities: _CommonResultCodec(
-        m.GetSwitchingFunctionCapabilities
-    ),
-    m.GetSwitchingFunctionDevices: _sequence(
-        m.GetSwitchingFunctionDevices, system.GetSwitchingFunctionDevicesArgument
-    ),
-    m.SwitchingFunctionDevices: _sequence(
-        m.SwitchingFunctionDevices, system.SwitchingFunctionDevicesArgument
-    ),
-    m.StartCallDetailRecordsTransmission: _sequence(
-        m.StartCallDetailRecordsTransmission, cdr.StartCDRTransmissionArgument
-    ),
-    m.StopCallDetailRecordsTransmission: _sequence(
-        m.StopCallDetailRecordsTransmission, cdr.StopCDRTransmissionArgument
-    ),
-    m.SendStoredCallDetailRecords: _sequence(
-        m.SendStoredCallDetailRecords, cdr.SendStoredCDRArgument
-    ),
-    m.CallDetailRecordsReport: _sequence(
-        m.CallDetailRecordsReport, cdr.CDRReportArgument
-    ),
-}
-
-#: Result message class -> codec.
-_RESULTS = {
-    m.MakeCallResponse: _sequence(m.MakeCallResponse, cc.MakeCallResult),
-    m.ConsultationCallResponse: _sequence(
-        m.ConsultationCallResponse, cc.ConsultationCallResult
-    ),
-    m.TransferCallResponse: _sequence(m.TransferCallResponse, cc.TransferCallResult),
-    m.SingleStepTransferCallResponse: _sequence(
-        m.SingleStepTransferCallResponse, cc.SingleStepTransResult
-    ),
-    m.ConferenceCallResponse: _sequence(
-        m.ConferenceCallResponse, cc.ConferenceCallResult
-    ),
-    m.DirectedPickupCallResponse: _sequence(
-        m.DirectedPickupCallResponse, cc.DirectedPickupCallResult
-    ),
-    m.GroupPickupCallResponse: _sequence(
-        m.GroupPickupCallResponse, cc.GroupPickupCallResult
-    ),
-    m.GetForwardingResponse: _sequence(
-        m.GetForwardingResponse, features.GetForwardingResult
-    ),
-    m.GetDoNotDisturbResponse: _sequence(
-        m.GetDoNotDisturbResponse, features.GetDoNotDisturbResult
-    ),
-    m.MonitorStartResponse: _sequence(
-        m.MonitorStartResponse,
-        monitor.MonitorStartResult,
-        monitorCrossRefID="crossRefIdentifier",
-        actualMonitorFilter="actualmonitorFilter",
-    ),
-    m.ChangeMonitorFilterResponse: _sequence(
-        m.ChangeMonitorFilterResponse,
-        monitor.ChangeMonitorFilterResult,
-        actualMonitorFilter="actualFilterList",
-    ),
-    m.SnapshotDeviceResponse: _CrossRefOrDataCodec(
-        m.SnapshotDeviceResponse, snapshot.SnapshotDeviceResult
-    ),
-    m.SnapshotCallResponse: _CrossRefOrDataCodec(
-        m.SnapshotCallResponse,
-        snapshot.SnapshotCallResult,
-        {
-            "associatedCallingDevice": "associatedCallingDeviceID",
-            "associatedCalledDevice": "associatedCalledDeviceID",
-        },
-    ),
-    m.SystemRegisterResponse: _sequence(
-        m.SystemRegisterResponse, system.SystemRegisterResult
-    ),
-    m.RequestSystemStatusResponse: _sequence(
-        m.RequestSystemStatusResponse, system.RequestSysStatRes
-    ),
-    m.GetSwitchingFunctionCapabilitiesResponse: _sequence(
-        m.GetSwitchingFunctionCapabilitiesResponse,
-        system.GetSwitchingFunctionCapsResult,
-    ),
-    m.GetSwitchingFunctionDevicesResponse: _sequence(
-        m.GetSwitchingFunctionDevicesResponse, system.GetSwitchingFunctionDevicesResult
-    ),
-    m.StartCallDetailRecordsTransmissionResponse: _sequence(
-        m.StartCallDetailRecordsTransmissionResponse, cdr.StartCDRTransmissionResult
-    ),
-}
-for _type in (
-    m.AnswerCallResponse,
-    m.ClearConnectionResponse,
-    m.ClearCallResponse,
-    m.HoldCallResponse,
-    m.RetrieveCallResponse,
-    m.AlternateCallResponse,
-    m.ReconnectCallResponse,
-    m.DeflectCallResponse,
-    m.GenerateDigitsResponse,
-    m.SetForwardingResponse,
-    m.SetDoNotDisturbResponse,
-    m.EscapeServiceResponse,
-    m.MonitorStopResponse,
-    m.SystemStatusResponse,
-    m.SystemRegisterCancelResponse,
-    m.StopCallDetailRecordsTransmissionResponse,
-    m.SendStoredCallDetailRecordsResponse,
-    m.CallDetailRecordsReportResponse,
-):
-    _RESULTS[_type] = _CommonResultCodec(_type)
-
-
-class _EventReportCodec:
-    """
-    Every event message <-> C{CSTAEventReportArgument}: the monitor cross
-    reference and the event in its category's CHOICE.
-    """
-
-    #: Event class -> (EventSpecificInfo alternative, category alternative).
-    PLACES = {
-        m.CallClearedEvent: ("callControlEvents", "callCleared"),
-        m.ConferencedEvent: ("callControlEvents", "conferenced"),
-        m.ConnectionClearedEvent: ("callControlEvents", "connectionCleared"),
-        m.DeliveredEvent: ("callControlEvents", "delivered"),
-        m.DigitsDialedEvent: ("callControlEvents", "digitsDialed"),
-        m.DivertedEvent: ("callControlEvents", "diverted"),
-        m.EstablishedEvent: ("callControlEvents", "established"),
-        m.FailedEvent: ("callControlEvents", "failed"),
-        m.HeldEvent: ("callControlEvents", "held"),
-        m.NetworkReachedEvent: ("callControlEvents", "networkReached"),
-        m.OriginatedEvent: ("callControlEvents", "originated"),
-        m.QueuedEvent: ("callControlEvents", "queued"),
-        m.RetrievedEvent: ("callControlEvents", "retrieved"),
-        m.ServiceInitiatedEvent: ("callControlEvents", "serviceInitiated"),
-        m.TransferedEvent: ("callControlEvents", "transferred"),
-        m.DoNotDisturbEvent: ("logicalDeviceFeatureEvents", "doNotDisturb"),
-        m.ForwardingEvent: ("logicalDeviceFeatureEvents", "forwarding"),
-        m.BackInServiceEvent: ("deviceMaintenanceEvents", "backInService"),
-        m.OutOfServiceEvent: ("deviceMaintenanceEvents", "outOfService"),
-        m.PrivateEvent: ("vendorSpecEvents", "privateEvent"),
-    }
-
-    RENAMES = {
-        m.NetworkReachedEvent: {"originatingNIDConnection": "originatingNIDConneciton"},
-        m.PrivateEvent: _PRIVATE,
-    }
-
-    schema = ev.CSTAEventReportArgument()
-
-    def __init__(self):
-        info = self.schema.componentType[1].asn1Object
-        self._info = info
-        self._places = {}
-        self._codecs = {}
-        self._memo = {}
-        self._keys = {
-            eventType: operator.attrgetter(
-                *(f.name for f in dataclasses.fields(eventType) if f.name != "monitorCrossRefID")
-            )
-            for eventType in self.PLACES
-        }
-        for eventType, (category, alternative) in self.PLACES.items():
-            categoryPosition = info.componentType.getPositionByName(category)
-            choice = info.componentType[categoryPosition].asn1Object
-            position = choice.componentType.getPositionByName(alternative)
-            codec = SequenceCodec(
-                eventType,
-                choice.componentType[position].asn1Object,
-                self.RENAMES.get(eventType),
-                exclude=("monitorCrossRefID",),
-            )
-            self._places[eventType] = (categoryPosition, position, codec)
-            self._codecs[category, alternative] = codec
-
-    def octets(self, event):
-        """
-        The BER octets of the C{CSTAEventReportArgument} of C{event}.
-
-        One change of the call model goes to every monitor that covers it,
-        as the same event under another monitor cross reference: the
-        C{eventSpecificInfo} is encoded once (by pyasn1) and its octets kept
-        for the next monitors; only the cross reference and the SEQUENCE
-        around the two are written here.
-        """
-        eventType = type(event)
-        key = (eventType, self._keys[eventType](event))
-        info = self._memo.get(key)
-        if info is None:
-            info = self._encodeInfo(event)
-            if len(self._memo) >= EVENT_MEMO_SIZE:
-                del self._memo[next(iter(self._memo))]
-            self._memo[key] = info
-        return _tlv(0x30, _tlv(0x55, event.monitorCrossRefID.encode("latin-1")), info)
-
-    def _encodeInfo(self, event):
-        categoryPosition, position, codec = self._places[type(event)]
-        info = self._info.clone()
-        info.getComponentByPosition(categoryPosition).setComponentByPosition(
-            position, codec.encode(event)
-        )
-        return _encode(info)
-
-    def decode(self, value):
-        crossRef = bytes(value.getComponentByPosition(0)).decode("latin-1")
-        info = value.getComponentByPosition(1)
-        choice = info.getComponent()
-        codec = self._codecs[info.getName(), choice.getName()]
-        return codec.decode(choice.getComponent(), monitorCrossRefID=crossRef)
-
-
-_EVENTS = _EventReportCodec()
 _EVENT_REPORT = BY_NAME["cSTAEventReport"]
-for _type in _EventReportCodec.PLACES:
-    _ARGUMENTS[_type] = _EVENTS
-
-
-class _FailureCodec:
-    """
-    L{UniversalFailure} <-> C{UniversalFailure}.
-    """
-
-    schema = failures.UniversalFailure()
-
-    def encode(self, failure):
-        value = self.schema.clone()
-        position = value.componentType.getPositionByName(failure.category)
-        if failure.category == "unspecified":
-            value.setComponentByPosition(position, b"")
-        else:
-            enumeration = value.componentType[position].asn1Object.namedValues
-            value.setComponentByPosition(position, enumeration[failure.value])
-        return value
-
-    def decode(self, value):
-        category = value.getName()
-        if category == "unspecified":
-            return UniversalFailure("unspecified", "unspecified")
-        name = value.getComponent().namedValues.getName(int(value.getComponent()))
-        if name is None:
-            raise ValueError(f"unknown {category} failure {int(value.getComponent())}")
-        return UniversalFailure(category, name)
-
-
-_FAILURE = _FailureCodec()
-
-for _operation in BY_CODE.values():
-    if not (
-        (_operation.argument in _ARGUMENTS or _operation.name == "cSTAEventReport")
-        and (_operation.result is None or _operation.result in _RESULTS)
-    ):
-        raise LookupError(f"no BER codec for the messages of {_operation.name}")
 
 
 # --- ROSE ---------------------------------------------------------------------
@@ -587,7 +207,7 @@ def _decodeInvoke(invokeID, code, argument):
         raise CSTACodecError(
             f"{operation.name} without argument", invokeID, P.invokeMistypedArgument
         )
-    codec = _EVENTS if operation.name == "cSTAEventReport" else _ARGUMENTS[operation.argument]
+    codec = EVENTS if operation is _EVENT_REPORT else ARGUMENTS[operation.argument]
     message = _decodeInner(argument, codec, invokeID, P.invokeMistypedArgument, operation.name)
     return m.Invoke(invokeID=invokeID, operation=operation.name, argument=message)
 
@@ -604,7 +224,7 @@ def _decodeReturnResult(invokeID, code, result):
         )
     message = _decodeInner(
         result,
-        _RESULTS[operation.result],
+        RESULTS[operation.result],
         invokeID,
         P.returnResultMistypedResult,
         f"{operation.name} result",
@@ -622,7 +242,7 @@ def _decodeReturnError(invokeID, code, parameter):
             "universal failure without parameter", invokeID, P.returnErrorMistypedParameter
         )
     failure = _decodeInner(
-        parameter, _FAILURE, invokeID, P.returnErrorMistypedParameter, "universal failure"
+        parameter, FAILURE, invokeID, P.returnErrorMistypedParameter, "universal failure"
     )
     return m.ReturnError(invokeID=invokeID, failure=failure)
 
@@ -651,28 +271,8 @@ def _decodeROSE(data):
     return _ROSE_DECODERS[kind](invokeID, code, inner)
 
 
-def _length(length):
-    if length < 0x80:
-        return bytes([length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
-
-
-def _tlv(tag, *contents):
-    body = b"".join(contents)
-    return bytes([tag]) + _length(len(body)) + body
-
-
-def _integer(number):
-    """
-    A BER INTEGER in the fewest octets (X.690 8.3.2).
-    """
-    size = (number if number >= 0 else ~number).bit_length() // 8 + 1
-    return _tlv(0x02, number.to_bytes(size, "big", signed=True))
-
-
 def _invokeId(invokeID):
-    return b"\x05\x00" if invokeID is None else _integer(invokeID)
+    return b"\x05\x00" if invokeID is None else integer(invokeID)
 
 
 def _encodeInvoke(message):
@@ -680,35 +280,34 @@ def _encodeInvoke(message):
     if operationFor(message.argument) is not operation:
         raise ValueError(f"{type(message.argument).__name__} is not a {operation.name} argument")
     if operation is _EVENT_REPORT:
-        argument = _EVENTS.octets(message.argument)
+        argument = EVENTS.octets(message.argument)
     else:
-        argument = _encode(_ARGUMENTS[type(message.argument)].encode(message.argument))
-    return _tlv(0xA1, _invokeId(message.invokeID), _integer(operation.code), argument)
+        argument = _encode(ARGUMENTS[type(message.argument)].encode(message.argument))
+    return tlv(0xA1, _invokeId(message.invokeID), integer(operation.code), argument)
 
 
 def _encodeReturnResult(message):
     if message.result is None:
-        return _tlv(0xA2, _invokeId(message.invokeID))
+        return tlv(0xA2, _invokeId(message.invokeID))
     operation = BY_NAME[message.operation]
     if operation.result is not type(message.result):
         raise ValueError(f"{type(message.result).__name__} is not a {operation.name} result")
-    result = _encode(_RESULTS[operation.result].encode(message.result))
-    return _tlv(
-        0xA2, _invokeId(message.invokeID), _tlv(0x30, _integer(operation.code), result)
+    result = _encode(RESULTS[operation.result].encode(message.result))
+    return tlv(
+        0xA2, _invokeId(message.invokeID), tlv(0x30, integer(operation.code), result)
     )
 
 
 def _encodeReturnError(message):
-    parameter = _encode(_FAILURE.encode(message.failure))
-    return _tlv(
-        0xA3, _invokeId(message.invokeID), _integer(UNIVERSAL_FAILURE_CODE), parameter
+    parameter = _encode(FAILURE.encode(message.failure))
+    return tlv(
+        0xA3, _invokeId(message.invokeID), integer(UNIVERSAL_FAILURE_CODE), parameter
     )
 
 
 def _encodeReject(message):
     kind, value = divmod(int(message.problem), 10)
-    problem = _integer(value)
-    return _tlv(0xA4, _invokeId(message.invokeID), bytes([0x80 | kind]) + problem[1:])
+    return tlv(0xA4, _invokeId(message.invokeID), integer(value, tag=0x80 | kind))
 
 
 # --- ACSE ---------------------------------------------------------------------

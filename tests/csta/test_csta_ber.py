@@ -22,6 +22,7 @@ from oso.callmodel.causes import EventCause
 from oso.callmodel.ids import ConnectionID
 from oso.callmodel.states import LocalConnectionState
 from oso.csta import ber
+from oso.csta.asn1 import tables
 from oso.csta import messages as m
 from oso.csta.errors import CSTACodecError
 
@@ -643,7 +644,7 @@ def test_eventMemoBounded():
     however many events pass, and an event that left the memo still
     encodes correctly.
     """
-    for i in range(ber.EVENT_MEMO_SIZE + 50):
+    for i in range(tables.EVENT_MEMO_SIZE + 50):
         ber.encode(_alerting(f"call{i}", "1"))
-    assert len(ber._EVENTS._memo) <= ber.EVENT_MEMO_SIZE
+    assert len(tables.EVENTS._memo) <= tables.EVENT_MEMO_SIZE
     assert ber.decode(ber.encode(_alerting("call0", "5"))) == _alerting("call0", "5")
