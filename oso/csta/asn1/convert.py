@@ -56,8 +56,14 @@ class Converter:
     noneIsValue: bool = False
 
 
-#: How many encodings each memoized conversion keeps.
-MEMO_SIZE = 4096
+#: How many encodings the memoized conversions keep, all together (each
+#: about half a kilobyte).
+MEMO_SIZE = 8192
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _encoded(converter, x):
+    return univ.Any(_berEncoder.encode(converter.encode(x)))
 
 
 def _memoized(converter):
@@ -67,15 +73,12 @@ def _memoized(converter):
     Device and connection ids recur in message after message (every event of
     a call names the same parties), and building and encoding their pyasn1
     values is most of the cost of encoding a message. The octets pyasn1
-    produces for a value are kept and handed to the encoder as an ANY, which
-    it writes out unchanged.
+    produces for a value are kept (in one cache shared by all conversions)
+    and handed to the encoder as an ANY, which it writes out unchanged.
     """
-
-    @functools.lru_cache(maxsize=MEMO_SIZE)
-    def encode(x):
-        return univ.Any(_berEncoder.encode(converter.encode(x)))
-
-    return Converter(encode, converter.decode, converter.noneIsValue)
+    return Converter(
+        functools.partial(_encoded, converter), converter.decode, converter.noneIsValue
+    )
 
 
 def _parts(annotation):
