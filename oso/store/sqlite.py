@@ -1,0 +1,457 @@
+"""
+The SQLite store.
+
+L{SQLiteDatabase} does the work, synchronously, on one connection.
+L{SQLiteStore} is the L{IStore} the server uses: it runs every call of the
+database on one dedicated thread, so the reactor never waits for the disk
+and writes happen one after another in the order they were asked for.
+
+The database runs in WAL mode with C{synchronous=FULL}, and every write is
+one statement committed on its own: when a write's L{Deferred} fires, the
+change is on disk and survives a crash or a power cut.
+"""
+
+import json
+import sqlite3
+
+from twisted.internet.defer import fail, succeed
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+from zope.interface import implementer
+
+from oso.callmodel.devices import (
+    Credentials,
+    Device,
+    DeviceType,
+    Features,
+    ForwardingSetting,
+    ForwardingType,
+    HuntMode,
+)
+from oso.interfaces import IStore
+from oso.store.schema import StoreError, migrate
+
+_COLUMNS = (
+    "number",
+    "name",
+    "type",
+    "port",
+    "class_of_service",
+    "pickup_group",
+    "members",
+    "hunt_mode",
+    "trunk_group",
+    "public_number",
+    "forwarding",
+    "do_not_disturb",
+    "message_waiting",
+    "no_answer_seconds",
+    "password_hash",
+    "digest_ha1",
+)
+_FEATURE_COLUMNS = (
+    "forwarding",
+    "do_not_disturb",
+    "message_waiting",
+    "no_answer_seconds",
+)
+
+
+def _featureValues(features):
+    """
+    @return: the column values of a L{Features}, keyed by column name.
+    """
+    return {
+        "forwarding": json.dumps(
+            [
+                {
+                    "type": setting.forwardingType.name,
+                    "active": setting.active,
+                    "destination": setting.destination,
+                }
+                for setting in features.forwarding
+            ]
+        ),
+        "do_not_disturb": int(features.doNotDisturb),
+        "message_waiting": int(features.messageWaiting),
+        "no_answer_seconds": float(features.noAnswerSeconds),
+    }
+
+
+def deviceToRow(device):
+    """
+    @param device: an L{oso.callmodel.devices.Device}.
+    @return: its row of the C{devices} table, keyed by column name.
+    """
+    return {
+        "number": device.number,
+        "name": device.name,
+        "type": device.type.value,
+        "port": device.port,
+        "class_of_service": device.classOfService,
+        "pickup_group": device.pickupGroup,
+        "members": json.dumps(list(device.members)),
+        "hunt_mode": device.huntMode.value,
+        "trunk_group": device.trunkGroup,
+        "public_number": device.publicNumber,
+        **_featureValues(device.features),
+        "password_hash": device.credentials.passwordHash,
+        "digest_ha1": json.dumps([list(pair) for pair in device.credentials.digestHA1]),
+    }
+
+
+def deviceFromRow(row):
+    """
+    @param row: a row of the C{devices} table, keyed by column name.
+    @return: the L{oso.callmodel.devices.Device} it holds.
+    @raise StoreError: when the row does not hold a device.
+    """
+    try:
+        forwarding = tuple(
+            ForwardingSetting(
+                forwardingType=ForwardingType[setting["type"]],
+                active=setting["active"],
+                destination=setting["destination"],
+            )
+            for setting in json.loads(row["forwarding"])
+        )
+        return Device(
+            number=row["number"],
+            name=row["name"],
+            type=DeviceType(row["type"]),
+            port=row["port"],
+            classOfService=row["class_of_service"],
+            pickupGroup=row["pickup_group"],
+            members=tuple(json.loads(row["members"])),
+            huntMode=HuntMode(row["hunt_mode"]),
+            trunkGroup=row["trunk_group"],
+            publicNumber=row["public_number"],
+            features=Features(
+                forwarding=forwarding,
+                doNotDisturb=bool(row["do_not_disturb"]),
+                messageWaiting=bool(row["message_waiting"]),
+                noAnswerSeconds=row["no_answer_seconds"],
+            ),
+            credentials=Credentials(
+                passwordHash=row["password_hash"],
+                digestHA1=tuple(
+                    (realm, ha1) for realm, ha1 in json.loads(row["digest_ha1"])
+                ),
+            ),
+        )
+    except (ValueError, KeyError, TypeError) as e:
+        raise StoreError(f"device {row['number']!r}: unreadable row ({e!r})") from e
+
+
+class SQLiteDatabase:
+    """
+    The store's database on one SQLite connection, used synchronously.
+
+    Every method must be called on the thread that called L{open}: SQLite
+    connections refuse use from other threads.
+    """
+
+    def __init__(self, connection, applied):
+        """
+        @param connection: the open, current L{sqlite3.Connection}.
+        @param applied: the migrations L{open} applied.
+        """
+        self.connection = connection
+        self.applied = applied
+
+    @classmethod
+    def open(cls, path):
+        """
+        Open (creating or migrating) the database at C{path}.
+
+        @param path: a file name, or C{":memory:"}.
+        @return: an L{SQLiteDatabase}.
+        @raise StoreError: when the database cannot be opened or is newer
+            than this code.
+        """
+        try:
+            connection = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {path}: {e}") from e
+        try:
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            applied = migrate(connection)
+        except sqlite3.Error as e:
+            connection.close()
+            raise StoreError(f"cannot open {path}: {e}") from e
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, applied)
+
+    def close(self):
+        """
+        Close the connection (SQLite checkpoints the WAL into the database).
+        """
+        self.connection.close()
+
+    def loadDevices(self):
+        """
+        @return: every stored device, in the order they were first stored.
+        @raise StoreError: when a row is unreadable.
+        """
+        rows = self.connection.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM devices ORDER BY rowid"
+        )
+        return [deviceFromRow(row) for row in rows]
+
+    def saveDevice(self, device):
+        """
+        Insert a device, or replace the one with its number.
+        """
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+        self.connection.execute(
+            f"INSERT INTO devices ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+            f"ON CONFLICT (number) DO UPDATE SET {assignments}",
+            deviceToRow(device),
+        )
+
+    def deleteDevice(self, number):
+        """
+        Remove a device.
+
+        @return: whether there was one with that number.
+        """
+        cursor = self.connection.execute(
+            "DELETE FROM devices WHERE number = ?", (number,)
+        )
+        return cursor.rowcount > 0
+
+    def saveFeatures(self, number, features):
+        """
+        Replace one device's feature state.
+
+        @raise StoreError: when no device has that number.
+        """
+        assignments = ", ".join(f"{c} = :{c}" for c in _FEATURE_COLUMNS)
+        cursor = self.connection.execute(
+            f"UPDATE devices SET {assignments} WHERE number = :number",
+            {"number": number, **_featureValues(features)},
+        )
+        if cursor.rowcount == 0:
+            raise StoreError(f"no device {number!r} to save features for")
+
+    def getSetting(self, key):
+        """
+        @return: the value stored under C{key}, or L{None}.
+        """
+        row = self.connection.execute(
+            "SELECT value FROM settings WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else row["value"]
+
+    def putSetting(self, key, value):
+        """
+        Store C{value} under C{key}, replacing what was there.
+
+        @raise TypeError: when C{key} or C{value} is not a string.
+        """
+        if not (isinstance(key, str) and isinstance(value, str)):
+            raise TypeError(f"settings are strings, not {key!r}: {value!r}")
+        self.connection.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+class _Session:
+    """
+    One open period of an L{SQLiteStore}: its thread and, once opened there,
+    its database.  C{database} is only touched on C{pool}'s thread.
+    """
+
+    def __init__(self, name):
+        self.pool = ThreadPool(1, 1, name=name)
+        self.database = None
+
+
+@implementer(IStore)
+class SQLiteStore:
+    """
+    The persistent store in an SQLite file, off the reactor thread.
+
+    It may be opened again after it was closed.
+
+    @ivar path: the database file.
+    """
+
+    log = Logger()
+
+    def __init__(self, path, reactor):
+        """
+        @param path: the database file (created on first L{open}).
+        @type path: L{str}
+        @param reactor: the reactor that Deferreds fire in.
+        """
+        self.path = path
+        self._reactor = reactor
+        self._session = None
+        self._shutdownTrigger = None
+
+    def _run(self, session, work):
+        """
+        Run C{work()} on the session's thread, after everything asked for
+        before it.
+
+        @return: a L{Deferred} with its result; L{sqlite3.Error}s become
+            L{StoreError}s.
+        """
+
+        def call():
+            try:
+                return work()
+            except sqlite3.Error as e:
+                raise StoreError(f"{self.path}: {e}") from e
+
+        return deferToThreadPool(self._reactor, session.pool, call)
+
+    def _call(self, method, *args):
+        """
+        Run a method of the open database on the store's thread.
+
+        @return: a L{Deferred} with its result.
+        """
+        session = self._session
+        if session is None:
+            return fail(StoreError(f"{self.path}: the store is not open"))
+
+        def work():
+            if session.database is None:
+                # Opening failed.
+                raise StoreError(f"{self.path}: the store is not open")
+            return method(session.database, *args)
+
+        return self._run(session, work)
+
+    def open(self):
+        """
+        Start the store's thread and open (creating or migrating) the
+        database on it.  An open store closes itself at reactor shutdown.
+
+        @return: a L{Deferred} that fires when the store is ready, or fails
+            with L{StoreError}.
+        """
+        if self._session is not None:
+            return fail(StoreError(f"{self.path}: the store is already open"))
+        session = self._session = _Session(f"oso-store {self.path}")
+        session.pool.start()
+        self._shutdownTrigger = self._reactor.addSystemEventTrigger(
+            "during", "shutdown", self._closeAtShutdown
+        )
+
+        def work():
+            session.database = SQLiteDatabase.open(self.path)
+            return session.database.applied
+
+        def opened(applied):
+            for version, migration in applied:
+                self.log.info(
+                    "store {path}: schema version {version}: {description}",
+                    path=self.path,
+                    version=version,
+                    description=migration.description,
+                )
+
+        def failed(failure):
+            if self._session is session:
+                self._end()
+                session.pool.stop()
+            return failure
+
+        return self._run(session, work).addCallbacks(opened, failed)
+
+    def close(self):
+        """
+        Close the database once everything asked for before is done, and
+        stop the store's thread.  Later calls fail with L{StoreError}.
+
+        @return: a L{Deferred} that fires when the store is closed (at once
+            when it is not open).
+        """
+        session = self._session
+        if session is None:
+            return succeed(None)
+        self._end()
+
+        def work():
+            if session.database is not None:
+                session.database.close()
+                session.database = None
+
+        def stop(result):
+            # The thread is idle now: nothing can be queued behind this.
+            session.pool.stop()
+            return result
+
+        return self._run(session, work).addBoth(stop)
+
+    def _end(self):
+        """
+        Forget the current session and the shutdown trigger.
+        """
+        self._session = None
+        if self._shutdownTrigger is not None:
+            self._reactor.removeSystemEventTrigger(self._shutdownTrigger)
+            self._shutdownTrigger = None
+
+    def _closeAtShutdown(self):
+        # The reactor has already dropped the trigger it is running.
+        self._shutdownTrigger = None
+        return self.close()
+
+    def loadDevices(self):
+        """
+        @return: a L{Deferred} firing with a list of every stored
+            L{oso.callmodel.devices.Device}, in the order they were first
+            stored.
+        """
+        return self._call(SQLiteDatabase.loadDevices)
+
+    def saveDevice(self, device):
+        """
+        Insert or replace a device, its features and credentials included.
+
+        @return: a L{Deferred} that fires once the device is on disk.
+        """
+        return self._call(SQLiteDatabase.saveDevice, device)
+
+    def deleteDevice(self, number):
+        """
+        @return: a L{Deferred} that fires, once the deletion is on disk,
+            with whether a device had that number.
+        """
+        return self._call(SQLiteDatabase.deleteDevice, number)
+
+    def saveFeatures(self, number, features):
+        """
+        Replace one device's L{oso.callmodel.devices.Features}.
+
+        @return: a L{Deferred} that fires once they are on disk, or fails
+            with L{StoreError} when no device has that number.
+        """
+        return self._call(SQLiteDatabase.saveFeatures, number, features)
+
+    def getSetting(self, key):
+        """
+        @return: a L{Deferred} firing with the string stored under C{key},
+            or L{None}.
+        """
+        return self._call(SQLiteDatabase.getSetting, key)
+
+    def putSetting(self, key, value):
+        """
+        Store a string under a key.
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+        return self._call(SQLiteDatabase.putSetting, key, value)
