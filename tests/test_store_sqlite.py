@@ -518,6 +518,63 @@ class OpeningTests(TestCase):
             await store.open()
 
 
+class TriggerRecordingReactor:
+    """
+    The real reactor, except that system event triggers are only recorded
+    (so a test can fire the shutdown trigger without stopping the reactor).
+    """
+
+    def __init__(self):
+        self.triggers = {}
+
+    def __getattr__(self, name):
+        return getattr(reactor, name)
+
+    def addSystemEventTrigger(self, phase, eventType, callable, *args, **kwargs):
+        handle = object()
+        self.triggers[handle] = (phase, eventType, callable, args, kwargs)
+        return handle
+
+    def removeSystemEventTrigger(self, handle):
+        del self.triggers[handle]
+
+
+class ShutdownTests(TestCase):
+    """
+    An open store closes itself when the reactor shuts down.
+    """
+
+    async def test_closesAtShutdown(self):
+        """
+        Opening registers a trigger during shutdown; firing it closes the
+        store (the reactor waits for its Deferred), and it is then gone.
+        """
+        fakeReactor = TriggerRecordingReactor()
+        path = self.mktemp()
+        store = SQLiteStore(path, fakeReactor)
+        self.addCleanup(lambda: store.close())
+        await store.open()
+        [(handle, trigger)] = fakeReactor.triggers.items()
+        phase, eventType, callable, args, kwargs = trigger
+        self.assertEqual((phase, eventType), ("during", "shutdown"))
+        # The reactor drops a trigger before running it.
+        del fakeReactor.triggers[handle]
+        await callable(*args, **kwargs)
+        self.assertEqual(storeThreads(path), [])
+        with self.assertRaises(StoreError):
+            await store.loadDevices()
+
+    async def test_closeRemovesTrigger(self):
+        """
+        Closing a store removes its shutdown trigger.
+        """
+        fakeReactor = TriggerRecordingReactor()
+        store = SQLiteStore(self.mktemp(), fakeReactor)
+        await store.open()
+        await store.close()
+        self.assertEqual(fakeReactor.triggers, {})
+
+
 def vars_(device):
     """
     @return: a device's fields, for building a changed copy with
