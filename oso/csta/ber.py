@@ -18,6 +18,11 @@ the argument, result or error parameter with the ASN.1 type its operation
 code names, so that a bad argument can be refused with the invoke id it came
 with. Arguments, results, parameters and ACSE APDUs are encoded with
 pyasn1's BER encoder (definite lengths only), ROSE envelopes by hand.
+
+pyasn1 is slow (tens of microseconds per TLV), so encoding reuses what it
+can: the encodings of recent device and connection ids
+(L{oso.csta.asn1.convert}) and of an event's C{eventSpecificInfo} for every
+monitor it goes to (L{oso.csta.asn1.tables}).
 """
 
 from pyasn1.codec.ber import decoder as _berDecoder

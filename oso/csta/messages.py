@@ -1337,6 +1337,8 @@ class Invoke:
     """
     A ROSE invoke: a request, or (operation C{cSTAEventReport}) an event.
 
+    @ivar invokeID: the invoke id; L{None} when a peer sent the X.880
+        C{absent} form.
     @ivar operation: the operation name (see L{oso.csta.operations}).
     @ivar argument: the argument message, for example a L{MakeCall}.
     """
