@@ -469,13 +469,16 @@ class CallModelMachine(RuleBasedStateMachine):
     def phonesAgree(self):
         """
         Each plugged-in virtual phone holds exactly the connections the
-        model has at its device; an unplugged one holds none.
+        model has at its device, and plays a tone on exactly those that
+        failed; an unplugged one holds none.
         """
         for number in TERMINALS:
             phone = self.phone(number)
             mine = set(phone.connections)
             model = set(self.model._byDevice.get(number, ()))
             assert mine == (model if phone.pluggedIn else set()), (number, mine, model)
+            failed = {c for c in model if c.state is S.fail}
+            assert set(phone.tone) == failed, (number, phone.tone, failed)
 
     def teardown(self):
         """
