@@ -51,7 +51,7 @@ def test_invokeRoundTrip(cls):
     X.880 invoke: every argument and event message decodes to itself.
     """
 
-    @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
     @given(invokesOf(cls))
     def check(invoke):
         assert roundTrip(invoke) == invoke
@@ -65,7 +65,7 @@ def test_returnResultRoundTrip(cls):
     X.880 returnResult: every result message decodes to itself.
     """
 
-    @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
     @given(returnResultsOf(cls))
     def check(returnResult):
         assert roundTrip(returnResult) == returnResult

@@ -296,7 +296,7 @@ def failureValue(failure):
 # --- Tests --------------------------------------------------------------------
 
 SETTINGS = settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
