@@ -1,0 +1,301 @@
+"""
+Digest authentication, the server's side (RFC 2617 as profiled by RFC 3261
+22.4): challenges and the check of the credentials a client answers with.
+
+Algorithm MD5 (and MD5-sess) with C{qop=auth}; a response without qop
+(RFC 2069, old phones) is accepted too, without nonce-count protection,
+which that form does not have.
+
+Nonces need no state to be checked: each is C{<time>.<random>.<mac>}, the
+MAC an HMAC-SHA256 over the rest under a secret made once per
+L{DigestAuthenticator}. Only the nonce counts seen are remembered, and only
+until their nonce expires. A fresh secret at each start of the server is
+enough: after a restart the phones' nonces are no longer ours, and a phone
+that answers one with the right password gets C{stale=true} and retries
+with a new nonce, without asking its user.
+"""
+
+import hashlib
+import hmac
+import os
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+
+from oso.sip.headers import Challenge
+from oso.sip.uri import SIPParseError, parseURI
+
+_HEX32_RE = re.compile(r"[0-9a-fA-F]{32}")
+_NC_RE = re.compile(r"[0-9a-fA-F]{8}")
+
+
+def _md5(text):
+    # surrogateescape gives back the octets a message was read from.
+    return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()
+
+
+def digestResponse(ha1, method, uri, nonce, qop=None, nc=None, cnonce=None):
+    """
+    The C{request-digest} of RFC 2617 3.2.2.1 (or of RFC 2069 when C{qop}
+    is C{None}), for C{qop=auth}.
+
+    @param ha1: C{H(A1)} as lower-case hex (for MD5-sess, already combined
+        with the nonce and cnonce: see L{sessionHA1}).
+    @param method: the request's method.
+    @param uri: the C{uri} directive, as the client wrote it.
+    @return: 32 lower-case hex digits.
+    @raise UnicodeEncodeError: when a value holds a lone surrogate that no
+        octets stand for.
+    """
+    ha2 = _md5(f"{method}:{uri}")
+    if qop is None:
+        return _md5(f"{ha1}:{nonce}:{ha2}")
+    return _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+
+
+def sessionHA1(ha1, nonce, cnonce):
+    """
+    C{H(A1)} for algorithm MD5-sess (RFC 2617 3.2.2.2), from the stored
+    C{H(user:realm:password)}.
+    """
+    return _md5(f"{ha1}:{nonce}:{cnonce}")
+
+
+class NonceMint:
+    """
+    Makes nonces bound to one server: C{<time hex>.<random hex>.<mac hex>},
+    and tells when a nonce it made was made.
+    """
+
+    def __init__(self, secret, clock, randomBytes=os.urandom):
+        """
+        @param secret: the key of the MAC, C{bytes}.
+        @param clock: an L{IReactorTime}.
+        @param randomBytes: C{n -> bytes}, for the random part.
+        """
+        self._secret = secret
+        self._clock = clock
+        self._randomBytes = randomBytes
+
+    def _mac(self, text):
+        return hmac.new(self._secret, text.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def make(self):
+        """
+        @return: a new nonce.
+        """
+        text = f"{int(self._clock.seconds()):x}.{self._randomBytes(8).hex()}"
+        return f"{text}.{self._mac(text)}"
+
+    def issuedAt(self, nonce):
+        """
+        @return: the time C{nonce} was made in seconds, or C{None} when
+            it was not made here (malformed, tampered with, or made under
+            another secret).
+        """
+        text, dot, mac = nonce.rpartition(".")
+        if not dot or not text.isascii():
+            return None
+        if not hmac.compare_digest(self._mac(text), mac.encode("ascii", "replace").decode()):
+            return None
+        return int(text.partition(".")[0], 16)
+
+
+class AuthOutcome(Enum):
+    """
+    What a check of credentials found.
+
+    @cvar ok: the credentials are good; the request may go on.
+    @cvar missing: there are none for our realm: challenge.
+    @cvar stale: the digest is right but the nonce is expired, not ours
+        (made before a restart) or its count was seen: challenge with
+        C{stale=true}, so the client retries without asking its user.
+    @cvar failed: wrong or malformed: refuse (403), or challenge again.
+    """
+
+    ok = "ok"
+    missing = "missing"
+    stale = "stale"
+    failed = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    """
+    The result of L{DigestAuthenticator.verify}.
+
+    @ivar outcome: an L{AuthOutcome}.
+    @ivar username: the authenticated user name (with C{ok} and C{stale}).
+    @ivar reason: why it is not C{ok}, in words for the log.
+    """
+
+    outcome: AuthOutcome
+    username: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self):
+        """
+        Whether the outcome is L{AuthOutcome.ok}.
+        """
+        return self.outcome is AuthOutcome.ok
+
+
+def _failed(reason, username=None):
+    return AuthResult(AuthOutcome.failed, username, reason)
+
+
+class DigestAuthenticator:
+    """
+    Challenges requests and checks their digest credentials, for one
+    realm.
+
+    @ivar realm: the realm.
+    """
+
+    def __init__(self, realm, secret, clock, nonceLifetime=300, opaque=None, mint=None):
+        """
+        @param realm: the realm the credentials are for.
+        @param secret: C{bytes}, random, made once per server start
+            (C{os.urandom(32)}).
+        @param clock: an L{IReactorTime}.
+        @param nonceLifetime: how many seconds a nonce is good for.
+        @param opaque: the C{opaque} value of the challenges (by default
+            derived from the secret); clients must echo it.
+        @param mint: what makes and recognises nonces, by default a
+            L{NonceMint} with C{secret}.
+        """
+        self.realm = realm
+        self._clock = clock
+        self._lifetime = nonceLifetime
+        if opaque is None:
+            opaque = hmac.new(secret, b"opaque", hashlib.sha256).hexdigest()[:32]
+        self._opaque = opaque
+        self._mint = NonceMint(secret, clock) if mint is None else mint
+        # nonce -> (issued, highest nonce count seen), oldest first use first.
+        self._counts = OrderedDict()
+
+    def challenge(self, stale=False):
+        """
+        A fresh challenge, for a C{WWW-Authenticate} (401) or
+        C{Proxy-Authenticate} (407) header field.
+
+        @param stale: whether to say C{stale=true} (the refused request's
+            nonce was stale, not its password).
+        @return: the field value, text.
+        """
+        params = {
+            "realm": self.realm,
+            "nonce": self._mint.make(),
+            "opaque": self._opaque,
+            "algorithm": "MD5",
+            "qop": "auth",
+        }
+        if stale:
+            params["stale"] = "true"
+        return str(Challenge("Digest", params))
+
+    def verify(self, request, lookupHA1, headerName="Authorization"):
+        """
+        Check the digest credentials of C{request} for this realm.
+
+        @param request: an L{oso.sip.message.Request}.
+        @param lookupHA1: C{username -> HA1 hex or None}: the stored
+            C{H(username:realm:password)} for this realm (see
+            L{oso.callmodel.devices.Credentials.ha1For}).
+        @param headerName: C{"Authorization"} for a registrar or UAS (401),
+            C{"Proxy-Authorization"} for a proxy (407).
+        @return: an L{AuthResult}; never raises for anything a client sent.
+        """
+        try:
+            fields = request.headers.getAllParsed(headerName)
+        except SIPParseError:
+            return _failed(f"malformed {headerName}")
+        digests = [f for f in fields if f.scheme.lower() == "digest"]
+        if not digests:
+            return AuthResult(AuthOutcome.missing, reason=f"no digest {headerName}")
+        ours = [f for f in digests if f.params.get("realm") == self.realm]
+        if not ours:
+            return _failed(f"realm is not {self.realm!r}")
+        try:
+            return self._check(request, ours[0].params, lookupHA1)
+        except UnicodeEncodeError:
+            return _failed("unreadable credentials")
+
+    def _check(self, request, params, lookupHA1):
+        username = params.get("username")
+        nonce = params.get("nonce")
+        uri = params.get("uri")
+        response = params.get("response")
+        if username is None or nonce is None or uri is None or response is None:
+            return _failed("username, nonce, uri or response missing")
+        if not _HEX32_RE.fullmatch(response):
+            return _failed("malformed response", username)
+        algorithm = params.get("algorithm", "MD5").upper()
+        if algorithm not in ("MD5", "MD5-SESS"):
+            return _failed(f"unsupported algorithm {algorithm}", username)
+        if not hmac.compare_digest(
+            params.get("opaque", "").encode("utf-8", "replace"),
+            self._opaque.encode("utf-8", "replace"),
+        ):
+            return _failed("opaque not echoed", username)
+        if not self._sameURI(uri, request.uri):
+            return _failed("uri is not the Request-URI", username)
+        qop = params.get("qop")
+        nc = params.get("nc")
+        cnonce = params.get("cnonce")
+        if qop is not None:
+            if qop.lower() != "auth":
+                return _failed(f"unsupported qop {qop}", username)
+            if nc is None or cnonce is None or not _NC_RE.fullmatch(nc):
+                return _failed("qop without a valid nc and cnonce", username)
+        elif algorithm == "MD5-SESS":
+            return _failed("MD5-sess without qop", username)
+        ha1 = lookupHA1(username)
+        if ha1 is None:
+            return _failed("unknown user", username)
+        if algorithm == "MD5-SESS":
+            ha1 = sessionHA1(ha1, nonce, cnonce)
+        expected = digestResponse(ha1, request.method, uri, nonce, qop, nc, cnonce)
+        if not hmac.compare_digest(expected, response.lower()):
+            return _failed("wrong response (password)", username)
+        # RFC 2617 3.2.1: stale only when the digest is right for the nonce.
+        issued = self._mint.issuedAt(nonce)
+        now = self._clock.seconds()
+        self._forgetExpired(now)
+        if issued is None or not (issued <= now <= issued + self._lifetime):
+            return AuthResult(AuthOutcome.stale, username, "nonce expired or not ours")
+        if qop is not None:
+            count = int(nc, 16)
+            seen = self._counts.get(nonce)
+            if seen is not None and count <= seen[1]:
+                return AuthResult(AuthOutcome.stale, username, "nonce count replayed")
+            self._counts[nonce] = (issued, count)
+        return AuthResult(AuthOutcome.ok, username)
+
+    def _forgetExpired(self, now):
+        """
+        Drop the counts of nonces past their lifetime, oldest first use
+        first: memory stays bounded by the nonces used in about two
+        lifetimes.
+        """
+        counts = self._counts
+        while counts:
+            nonce, (issued, _) = next(iter(counts.items()))
+            if issued + self._lifetime >= now:
+                break
+            del counts[nonce]
+
+    @staticmethod
+    def _sameURI(text, requestURI):
+        """
+        RFC 2617 3.2.2.5: the C{uri} directive names the Request-URI (as
+        written, or equal by the rules of RFC 3261 19.1.4).
+        """
+        if text == str(requestURI):
+            return True
+        try:
+            return parseURI(text) == requestURI
+        except SIPParseError:
+            return False
