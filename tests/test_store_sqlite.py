@@ -150,7 +150,7 @@ class MigrationTests(SynchronousTestCase):
     def test_emptyFile(self):
         """
         A new file is migrated to the current version with every step, and
-        has the devices and settings tables.
+        has the devices, settings and registrations tables.
         """
         applied = migrate(self.connection)
         self.assertEqual(
@@ -163,7 +163,7 @@ class MigrationTests(SynchronousTestCase):
                 "SELECT name FROM sqlite_master WHERE type = 'table'"
             )
         }
-        self.assertEqual(tables, {"devices", "settings"})
+        self.assertEqual(tables, {"devices", "settings", "registrations"})
 
     def test_current(self):
         """

@@ -62,3 +62,33 @@ class IStore(Interface):
         """
         @return: a L{Deferred}.
         """
+
+    def loadRegistrations():
+        """
+        @return: a L{Deferred} firing with every stored
+            L{oso.sip.registrar.Binding} (expired ones included: the
+            registrar drops them).
+        """
+
+    def saveRegistration(binding):
+        """
+        Insert a SIP registration binding, or replace the one with its
+        address of record and contact.
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+
+    def deleteRegistration(aor, contact):
+        """
+        Remove the binding of C{contact} (its URI text, as saved) to
+        C{aor}, if there is one.
+
+        @return: a L{Deferred} that fires once the deletion is on disk.
+        """
+
+    def deleteRegistrations(aor):
+        """
+        Remove every binding of C{aor}.
+
+        @return: a L{Deferred} that fires once the deletion is on disk.
+        """

@@ -20,6 +20,8 @@ class MemoryStore:
     def __init__(self):
         self._devices = {}
         self._settings = {}
+        # (aor, contact) -> Binding, in the order first stored
+        self._registrations = {}
         self.opened = False
 
     def open(self):
@@ -51,4 +53,20 @@ class MemoryStore:
 
     def putSetting(self, key, value):
         self._settings[key] = value
+        return succeed(None)
+
+    def loadRegistrations(self):
+        return succeed(list(self._registrations.values()))
+
+    def saveRegistration(self, binding):
+        self._registrations[binding.aor, binding.contact] = binding
+        return succeed(None)
+
+    def deleteRegistration(self, aor, contact):
+        self._registrations.pop((aor, contact), None)
+        return succeed(None)
+
+    def deleteRegistrations(self, aor):
+        for key in [key for key in self._registrations if key[0] == aor]:
+            del self._registrations[key]
         return succeed(None)

@@ -63,6 +63,30 @@ MIGRATIONS = (
         );
         """,
     ),
+    Migration(
+        "SIP registrations: the contacts bound to each address of record",
+        """
+        CREATE TABLE registrations (
+            aor TEXT NOT NULL,
+            -- the contact URI as text
+            contact TEXT NOT NULL,
+            -- absolute, seconds since the epoch
+            expires REAL NOT NULL,
+            q REAL,
+            call_id TEXT NOT NULL,
+            cseq INTEGER NOT NULL,
+            -- where the REGISTER came from (RFC 3261 18.2.1, RFC 3581)
+            transport TEXT,
+            host TEXT,
+            port INTEGER,
+            -- RFC 5626 +sip.instance and reg-id
+            instance TEXT,
+            reg_id INTEGER,
+            updated REAL NOT NULL,
+            PRIMARY KEY (aor, contact)
+        );
+        """,
+    ),
 )
 
 #: The schema version this code reads and writes.

@@ -30,6 +30,7 @@ from oso.callmodel.devices import (
     HuntMode,
 )
 from oso.interfaces import IStore
+from oso.sip.registrar import Binding
 from oso.store.schema import StoreError, migrate
 
 _COLUMNS = (
@@ -49,6 +50,20 @@ _COLUMNS = (
     "no_answer_seconds",
     "password_hash",
     "digest_ha1",
+)
+_REGISTRATION_COLUMNS = (
+    ("aor", "aor"),
+    ("contact", "contact"),
+    ("expires", "expires"),
+    ("updated", "updated"),
+    ("q", "q"),
+    ("call_id", "callID"),
+    ("cseq", "cseq"),
+    ("transport", "transport"),
+    ("host", "host"),
+    ("port", "port"),
+    ("instance", "instance"),
+    ("reg_id", "regID"),
 )
 _FEATURE_COLUMNS = (
     "forwarding",
@@ -142,6 +157,14 @@ def deviceFromRow(row):
         )
     except (ValueError, KeyError, TypeError) as e:
         raise StoreError(f"device {row['number']!r}: unreadable row ({e!r})") from e
+
+
+def registrationFromRow(row):
+    """
+    @param row: a row of the C{registrations} table, keyed by column name.
+    @return: the L{oso.sip.registrar.Binding} it holds.
+    """
+    return Binding(**{name: row[column] for column, name in _REGISTRATION_COLUMNS})
 
 
 class SQLiteDatabase:
@@ -239,6 +262,43 @@ class SQLiteDatabase:
         )
         if cursor.rowcount == 0:
             raise StoreError(f"no device {number!r} to save features for")
+
+    def loadRegistrations(self):
+        """
+        @return: every stored SIP registration binding.
+        """
+        columns = ", ".join(column for column, _ in _REGISTRATION_COLUMNS)
+        rows = self.connection.execute(
+            f"SELECT {columns} FROM registrations ORDER BY rowid"
+        )
+        return [registrationFromRow(row) for row in rows]
+
+    def saveRegistration(self, binding):
+        """
+        Insert a binding, or replace the one with its aor and contact.
+        """
+        columns = [column for column, _ in _REGISTRATION_COLUMNS]
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+        self.connection.execute(
+            f"INSERT INTO registrations ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT (aor, contact) DO UPDATE SET {assignments}",
+            [getattr(binding, name) for _, name in _REGISTRATION_COLUMNS],
+        )
+
+    def deleteRegistration(self, aor, contact):
+        """
+        Remove one binding, if it is there.
+        """
+        self.connection.execute(
+            "DELETE FROM registrations WHERE aor = ? AND contact = ?", (aor, contact)
+        )
+
+    def deleteRegistrations(self, aor):
+        """
+        Remove every binding of C{aor}.
+        """
+        self.connection.execute("DELETE FROM registrations WHERE aor = ?", (aor,))
 
     def getSetting(self, key):
         """
@@ -455,3 +515,32 @@ class SQLiteStore:
         @return: a L{Deferred} that fires once it is on disk.
         """
         return self._call(SQLiteDatabase.putSetting, key, value)
+
+    def loadRegistrations(self):
+        """
+        @return: a L{Deferred} firing with a list of every stored
+            L{oso.sip.registrar.Binding}, in the order first stored.
+        """
+        return self._call(SQLiteDatabase.loadRegistrations)
+
+    def saveRegistration(self, binding):
+        """
+        Insert or replace a binding (keyed by its aor and contact).
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+        return self._call(SQLiteDatabase.saveRegistration, binding)
+
+    def deleteRegistration(self, aor, contact):
+        """
+        @return: a L{Deferred} that fires once the binding of C{contact}
+            to C{aor} is gone from the disk.
+        """
+        return self._call(SQLiteDatabase.deleteRegistration, aor, contact)
+
+    def deleteRegistrations(self, aor):
+        """
+        @return: a L{Deferred} that fires once every binding of C{aor} is
+            gone from the disk.
+        """
+        return self._call(SQLiteDatabase.deleteRegistrations, aor)

@@ -1,0 +1,430 @@
+"""
+The registrar (RFC 3261 section 10.3), sans-I/O: the contacts bound to
+each address of record, their expiry on a clock, and their persistence in
+the store so that a restart keeps phones reachable until their expiry.
+
+What 10.3 leaves to the caller happens before L{Registrar.handle}: the
+Request-URI's domain (step 1), Require (2), authentication (3, see
+L{oso.sip.digest}), authorisation (4) and the address of record from To
+(5), which the caller hands in as a plain key (the extension's number).
+The registrar does steps 6 to 8 and returns what the response holds; the
+caller writes it with the Via, From, To (with a tag), Call-ID and CSeq of
+the request.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from email.utils import formatdate
+
+from twisted.internet.defer import gatherResults, succeed
+from twisted.logger import Logger
+
+from oso.sip.uri import SIPParseError, parseURI
+
+_QVALUE_RE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+_MAX_DELTA = 2**32 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """
+    One contact bound to an address of record.
+
+    @ivar aor: the address of record (the key the caller chose).
+    @ivar contact: the contact URI, as text.
+    @ivar expires: when it ends, in seconds since the epoch.
+    @ivar updated: when it was last registered, in seconds since the
+        epoch (the newer of two equal-q contacts is tried first).
+    @ivar q: the q parameter (RFC 3261 20.10), or C{None}.
+    @ivar callID: the Call-ID of the REGISTER that made or refreshed it.
+    @ivar cseq: that REGISTER's CSeq number.
+    @ivar transport: the transport the REGISTER came in on (C{"UDP"},
+        C{"TCP"}, C{"TLS"}), or C{None}.
+    @ivar host: the address it came from, or C{None}; with C{port}, where
+        to send requests to a phone behind NAT.
+    @ivar port: the port it came from, or C{None}.
+    @ivar instance: the C{+sip.instance} parameter (RFC 5626 4.1), or
+        C{None}.
+    @ivar regID: the C{reg-id} parameter (RFC 5626 4.2), or C{None}.
+    """
+
+    aor: str
+    contact: str
+    expires: float
+    updated: float = 0.0
+    q: float | None = None
+    callID: str = ""
+    cseq: int = 0
+    transport: str | None = None
+    host: str | None = None
+    port: int | None = None
+    instance: str | None = None
+    regID: int | None = None
+
+    def remaining(self, now):
+        """
+        @return: the whole seconds left at C{now}, rounded up (0 once
+            expired).
+        """
+        return max(0, math.ceil(self.expires - now))
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterResult:
+    """
+    What a REGISTER is answered with.
+
+    @ivar status: the status code (200, 400, 403, 423, 500).
+    @ivar reason: the reason phrase.
+    @ivar headers: C{(name, value)} pairs to add to the response: for a
+        200 a Contact per current binding with its C{expires} and a Date
+        (RFC 3261 10.3 step 8); Min-Expires for a 423.
+    @ivar bindings: the current bindings of the address of record.
+    """
+
+    status: int
+    reason: str
+    headers: tuple = ()
+    bindings: tuple = field(default=())
+
+
+class _Refusal(Exception):
+    def __init__(self, status, reason, headers=()):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+
+
+def _delta(text):
+    """
+    @return: a delta-seconds value (RFC 3261 25.1), at most 2**32-1, or
+        C{None} when C{text} is not one.
+    """
+    if text is None or not (text.isdigit() and text.isascii()):
+        return None
+    return min(int(text), _MAX_DELTA)
+
+
+def _writeQ(q):
+    return f"{q:.3f}".rstrip("0").rstrip(".")
+
+
+class Registrar:
+    """
+    Bindings of contacts to addresses of record, answering REGISTER.
+
+    The bindings in memory are the truth that routing reads
+    (L{contacts}); every change is also written to the store, and
+    L{handle}'s answer waits for those writes, so a 200 is sent only for
+    bindings that are on disk.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock,
+        store,
+        minExpires=60,
+        maxExpires=3600,
+        defaultExpires=3600,
+        maxContacts=10,
+        bindingsChanged=None,
+    ):
+        """
+        @param clock: an L{IReactorTime}, whose C{seconds()} are epoch
+            seconds.
+        @param store: an L{oso.interfaces.IStore}.
+        @param minExpires: the shortest registration granted; shorter ones
+            (but not 0) get 423 (RFC 3261 10.3 step 7).
+        @param maxExpires: longer registrations are shortened to this.
+        @param defaultExpires: for a contact with neither an C{expires}
+            parameter nor an Expires field, or with a malformed one
+            (RFC 3261 20.19).
+        @param maxContacts: the most contacts one address of record may
+            have; a REGISTER that would pass it gets 403.
+        @param bindingsChanged: called with an address of record whenever
+            its set of contacts changes (added, removed, expired; not on a
+            mere refresh), after the change is visible in L{contacts}: the
+            hook for a line's in and out of service.
+        """
+        self._clock = clock
+        self._store = store
+        self.minExpires = minExpires
+        self.maxExpires = maxExpires
+        self.defaultExpires = defaultExpires
+        self.maxContacts = maxContacts
+        self._bindingsChanged = bindingsChanged
+        # aor -> {parsed contact URI: Binding}
+        self._aors = {}
+        # (aor, parsed contact URI) -> DelayedCall ending that binding
+        self._timers = {}
+
+    def start(self):
+        """
+        Load the stored bindings: those still alive are bound again (and
+        announced to C{bindingsChanged}), expired or unreadable ones are
+        deleted from the store.
+
+        @return: a L{Deferred} that fires when that is done.
+        """
+
+        def loaded(bindings):
+            now = self._clock.seconds()
+            deletions = []
+            changed = set()
+            for binding in bindings:
+                try:
+                    uri = parseURI(binding.contact)
+                except SIPParseError:
+                    uri = None
+                if uri is None or binding.expires <= now:
+                    deletions.append(self._store.deleteRegistration(binding.aor, binding.contact))
+                    continue
+                self._aors.setdefault(binding.aor, {})[uri] = binding
+                self._arm(binding.aor, uri, binding, now)
+                changed.add(binding.aor)
+            for aor in sorted(changed):
+                self._announce(aor)
+            return gatherResults(deletions, consumeErrors=True).addCallback(lambda _: None)
+
+        return self._store.loadRegistrations().addCallback(loaded)
+
+    def stop(self):
+        """
+        Stop the expiry timers (the bindings stay in the store).
+        """
+        for timer in self._timers.values():
+            if timer.active():
+                timer.cancel()
+        self._timers.clear()
+
+    def bindings(self, aor):
+        """
+        @return: the current bindings of C{aor}, in no particular order.
+        """
+        return tuple(self._aors.get(aor, {}).values())
+
+    def contacts(self, aor):
+        """
+        Where to route a request for C{aor}: highest q first (a contact
+        without q counts as 1), and among equal q the most recently
+        registered first.
+
+        @return: a list of L{Binding}s.
+        """
+        now = self._clock.seconds()
+        live = [b for b in self._aors.get(aor, {}).values() if b.expires > now]
+        return sorted(live, key=lambda b: (-(1.0 if b.q is None else b.q), -b.updated))
+
+    def handle(self, request, aor, source=None):
+        """
+        Apply a REGISTER to the bindings of C{aor} (RFC 3261 10.3 steps 6
+        to 8): add, refresh or remove its contacts, or remove them all
+        with C{Contact: *}; only list them without any Contact.
+
+        @param request: the REGISTER, an L{oso.sip.message.Request},
+            already authenticated and authorised for C{aor}.
+        @param aor: the address of record.
+        @param source: C{(transport, host, port)} the request came from,
+            kept with its bindings, or C{None}.
+        @return: a L{Deferred} firing with a L{RegisterResult} once the
+            changes are on disk (a 500 if the store failed: the bindings
+            stay changed in memory, and the phone registers again).
+        """
+        now = self._clock.seconds()
+        try:
+            current = self._aors.get(aor, {})
+            updated = self._decide(request, aor, source, current, now)
+        except _Refusal as refusal:
+            return succeed(
+                RegisterResult(
+                    refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor)
+                )
+            )
+        writes = self._apply(aor, current, updated, now)
+        result = RegisterResult(200, "OK", self._listing(updated, now), tuple(updated.values()))
+
+        def failed(failure):
+            self.log.failure("registrar: bindings of {aor} not stored", failure, aor=aor)
+            return RegisterResult(500, "Server Internal Error", (), result.bindings)
+
+        return (
+            gatherResults(writes, consumeErrors=True)
+            .addCallback(lambda _: result)
+            .addErrback(failed)
+        )
+
+    def _decide(self, request, aor, source, current, now):
+        """
+        @return: the bindings C{aor} will have, keyed by parsed contact
+            URI.
+        @raise _Refusal: when the request must be refused; nothing has
+            changed then (RFC 3261 10.3 step 7: all or nothing).
+        """
+        try:
+            contacts = request.contacts
+        except SIPParseError as e:
+            raise _Refusal(400, "Bad Contact") from e
+        expiresText = request.headers.get("expires")
+        callID = request.callID
+        cseq = request.cseq.number
+
+        def checkOrder(binding):
+            # RFC 3261 10.3 step 7: the same Call-ID with a CSeq not higher
+            # is an old request overtaken by a newer one.
+            if binding.callID == callID and cseq <= binding.cseq:
+                raise _Refusal(400, "CSeq Out Of Order")
+
+        if "*" in contacts:
+            # RFC 3261 10.3 step 6.
+            if len(contacts) != 1 or _delta(expiresText) != 0:
+                raise _Refusal(400, "Wildcard Contact Needs Expires 0 Alone")
+            for binding in current.values():
+                checkOrder(binding)
+            return {}
+        headerExpires = _delta(expiresText)
+        if headerExpires is None:
+            headerExpires = self.defaultExpires
+        transport, host, port = (None, None, None) if source is None else source
+        updated = dict(current)
+        for contact in contacts:
+            if "expires" in contact.params:
+                expires = _delta(contact.params["expires"])
+                if expires is None:
+                    expires = self.defaultExpires
+            else:
+                expires = headerExpires
+            if 0 < expires < self.minExpires:
+                raise _Refusal(
+                    423, "Interval Too Brief", [("Min-Expires", str(self.minExpires))]
+                )
+            expires = min(expires, self.maxExpires)
+            q = contact.params.get("q")
+            if q is not None:
+                if not _QVALUE_RE.fullmatch(q):
+                    raise _Refusal(400, "Bad Contact q")
+                q = float(q)
+            instance = contact.params.get("+sip.instance")
+            regID = _delta(contact.params.get("reg-id"))
+            key = contact.uri
+            existing = current.get(key)
+            if existing is not None:
+                checkOrder(existing)
+            if instance is not None and regID is not None:
+                # RFC 5626 6: the same instance and reg-id is the same
+                # flow, whatever its contact URI now.
+                for other, binding in current.items():
+                    if binding.instance == instance and binding.regID == regID and other != key:
+                        checkOrder(binding)
+                        updated.pop(other, None)
+            if expires == 0:
+                updated.pop(key, None)
+                continue
+            updated[key] = Binding(
+                aor=aor,
+                contact=str(contact.uri),
+                expires=now + expires,
+                updated=now,
+                q=q,
+                callID=callID,
+                cseq=cseq,
+                transport=transport,
+                host=host,
+                port=port,
+                instance=instance,
+                regID=regID,
+            )
+        if len(updated) > self.maxContacts:
+            raise _Refusal(403, "Too Many Contacts")
+        return updated
+
+    def _apply(self, aor, current, updated, now):
+        """
+        Make C{updated} the bindings of C{aor}: in memory, on the timers
+        and in the store.
+
+        @return: the store's L{Deferred}s.
+        """
+        writes = []
+        changed = current.keys() != updated.keys()
+        kept = current
+        if current and not updated:
+            for key in current:
+                self._disarm(aor, key)
+            writes.append(self._store.deleteRegistrations(aor))
+            kept = {}
+        for key, binding in kept.items():
+            replacement = updated.get(key)
+            if replacement is None or replacement.contact != binding.contact:
+                self._disarm(aor, key)
+                writes.append(self._store.deleteRegistration(aor, binding.contact))
+        for key, binding in updated.items():
+            if current.get(key) is not binding:
+                self._arm(aor, key, binding, now)
+                writes.append(self._store.saveRegistration(binding))
+        if updated:
+            self._aors[aor] = updated
+        else:
+            self._aors.pop(aor, None)
+        if changed:
+            self._announce(aor)
+        return writes
+
+    def _listing(self, bindings, now):
+        """
+        RFC 3261 10.3 step 8: a Contact for each binding with its
+        remaining time, and a Date.
+        """
+        headers = []
+        for binding in bindings.values():
+            value = f"<{binding.contact}>;expires={binding.remaining(now)}"
+            if binding.q is not None:
+                value += f";q={_writeQ(binding.q)}"
+            headers.append(("Contact", value))
+        headers.append(("Date", formatdate(now, usegmt=True)))
+        return tuple(headers)
+
+    def _arm(self, aor, key, binding, now):
+        """
+        (Re)start the timer that ends C{binding}.
+        """
+        self._disarm(aor, key)
+        self._timers[aor, key] = self._clock.callLater(
+            max(0, binding.expires - now), self._expire, aor, key, binding
+        )
+
+    def _disarm(self, aor, key):
+        timer = self._timers.pop((aor, key), None)
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _expire(self, aor, key, binding):
+        """
+        A binding's time is over: it vanishes, from the store too.
+        """
+        self._timers.pop((aor, key), None)
+        bindings = self._aors.get(aor, {})
+        if bindings.get(key) is not binding:
+            return
+        del bindings[key]
+        if not bindings:
+            del self._aors[aor]
+        self._store.deleteRegistration(aor, binding.contact).addErrback(
+            lambda failure: self.log.failure(
+                "registrar: expired binding {contact} of {aor} not deleted",
+                failure,
+                aor=aor,
+                contact=binding.contact,
+            )
+        )
+        self._announce(aor)
+
+    def _announce(self, aor):
+        if self._bindingsChanged is None:
+            return
+        try:
+            self._bindingsChanged(aor)
+        except Exception:
+            self.log.failure("registrar: bindingsChanged({aor}) failed", aor=aor)
