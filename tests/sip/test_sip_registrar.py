@@ -1,0 +1,413 @@
+"""
+Tests for L{oso.sip.registrar}: REGISTER handling (RFC 3261 10.3),
+expiry on a clock, and bindings kept in the store across a restart.
+"""
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from twisted.internet import reactor
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from oso.sip.message import Request, parseMessage
+from oso.sip.registrar import Binding, Registrar
+from oso.sip.uri import parseURI
+from oso.store import SQLiteStore
+from oso.store.memory import MemoryStore
+
+START = 1_700_000_000.0
+
+
+def register(*contacts, expires=None, callID="call-1", cseq=1):
+    """
+    @return: a REGISTER for 201, read from bytes as a phone sends it.
+    """
+    lines = [
+        "REGISTER sip:oso.example SIP/2.0",
+        "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK" + str(cseq),
+        "From: <sip:201@oso.example>;tag=x",
+        "To: <sip:201@oso.example>",
+        f"Call-ID: {callID}",
+        f"CSeq: {cseq} REGISTER",
+    ]
+    lines += [f"Contact: {contact}" for contact in contacts]
+    if expires is not None:
+        lines.append(f"Expires: {expires}")
+    lines.append("Content-Length: 0")
+    return parseMessage(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+
+def contactExpires(result):
+    """
+    @return: C{{contact URI text: expires}} from a result's Contact fields.
+    """
+    found = {}
+    for name, value in result.headers:
+        if name == "Contact":
+            uri, _, params = value.partition(">;")
+            found[uri[1:]] = dict(p.split("=") for p in params.split(";"))["expires"]
+    return {uri: int(expires) for uri, expires in found.items()}
+
+
+class RegistrarTests(SynchronousTestCase):
+    """
+    L{Registrar} with a L{Clock} and a L{MemoryStore}.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(START)
+        self.store = MemoryStore()
+        self.changed = []
+        self.registrar = Registrar(
+            self.clock, self.store, minExpires=60, maxExpires=3600, defaultExpires=1800,
+            maxContacts=3, bindingsChanged=self.changed.append,
+        )
+        self.successResultOf(self.registrar.start())
+
+    def handle(self, request, source=("UDP", "198.51.100.7", 40000)):
+        return self.successResultOf(self.registrar.handle(request, "201", source))
+
+    def stored(self):
+        return {b.contact: b for b in self.successResultOf(self.store.loadRegistrations())}
+
+    def test_register(self):
+        """
+        RFC 3261 10.3 steps 7-8: a new contact is bound and the 200 lists it
+        with its expires and a Date; it is stored, announced, and routed
+        to, with the address the REGISTER came from.
+        """
+        result = self.handle(register("<sip:201@192.0.2.10:5060>"))
+        self.assertEqual((result.status, result.reason), (200, "OK"))
+        self.assertEqual(contactExpires(result), {"sip:201@192.0.2.10:5060": 1800})
+        self.assertIn("Date", dict(result.headers))
+        [binding] = self.registrar.contacts("201")
+        self.assertEqual(binding.contact, "sip:201@192.0.2.10:5060")
+        self.assertEqual(binding.expires, START + 1800)
+        self.assertEqual((binding.transport, binding.host, binding.port),
+                         ("UDP", "198.51.100.7", 40000))
+        self.assertEqual((binding.callID, binding.cseq), ("call-1", 1))
+        self.assertEqual(self.stored(), {binding.contact: binding})
+        self.assertEqual(self.changed, ["201"])
+
+    def test_expiresSources(self):
+        """
+        RFC 3261 10.3 step 7: a contact's expires parameter wins over the
+        Expires field, which wins over the registrar's default; a
+        malformed value counts as the default (RFC 3261 20.19).
+        """
+        result = self.handle(register(
+            "<sip:a@192.0.2.1>;expires=120", "<sip:b@192.0.2.1>", "<sip:c@192.0.2.1>;expires=x",
+            expires=600,
+        ))
+        self.assertEqual(contactExpires(result),
+                         {"sip:a@192.0.2.1": 120, "sip:b@192.0.2.1": 600,
+                          "sip:c@192.0.2.1": 1800})
+
+    def test_clampedToMax(self):
+        """
+        RFC 3261 10.3 step 7: a longer registration than the maximum is
+        shortened to it.
+        """
+        result = self.handle(register("<sip:a@192.0.2.1>", expires=99999999999))
+        self.assertEqual(contactExpires(result), {"sip:a@192.0.2.1": 3600})
+
+    def test_intervalTooBrief(self):
+        """
+        RFC 3261 10.3 step 7, 21.4.17: an interval above 0 but below the
+        minimum gets 423 with Min-Expires, and nothing of the request is
+        applied.
+        """
+        result = self.handle(register("<sip:a@192.0.2.1>", "<sip:b@192.0.2.1>;expires=59"))
+        self.assertEqual((result.status, result.reason), (423, "Interval Too Brief"))
+        self.assertEqual(result.headers, (("Min-Expires", "60"),))
+        self.assertEqual(self.registrar.contacts("201"), [])
+        self.assertEqual(self.stored(), {})
+        self.assertEqual(self.changed, [])
+        self.assertEqual(self.handle(register("<sip:a@192.0.2.1>", expires=60)).status, 200)
+
+    def test_unregisterOne(self):
+        """
+        RFC 3261 10.2.2: expires 0 removes that contact only (no 423),
+        from the store too.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", "<sip:b@192.0.2.1>"))
+        result = self.handle(register("<sip:a@192.0.2.1>;expires=0", cseq=2))
+        self.assertEqual(result.status, 200)
+        self.assertEqual(contactExpires(result), {"sip:b@192.0.2.1": 1800})
+        self.assertEqual(list(self.stored()), ["sip:b@192.0.2.1"])
+        self.assertEqual(self.changed, ["201", "201"])
+
+    def test_wildcard(self):
+        """
+        RFC 3261 10.2.2, 10.3 step 6: C{Contact: *} with C{Expires: 0}
+        removes every binding of the address of record, and no other's.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", "<sip:b@192.0.2.1>"))
+        self.successResultOf(self.registrar.handle(register("<sip:c@192.0.2.1>"), "202"))
+        result = self.handle(register("*", expires=0, callID="other", cseq=1))
+        self.assertEqual(result.status, 200)
+        self.assertEqual(contactExpires(result), {})
+        self.assertEqual(self.registrar.contacts("201"), [])
+        self.assertEqual(list(self.stored()), ["sip:c@192.0.2.1"])
+        self.assertEqual(self.changed, ["201", "202", "201"])
+
+    def test_wildcardRefused(self):
+        """
+        RFC 3261 10.3 step 6: C{*} without C{Expires: 0}, or with other
+        contacts, is a 400 and changes nothing.
+        """
+        self.handle(register("<sip:a@192.0.2.1>"))
+        for request in (
+            register("*", cseq=2),
+            register("*", expires=10, cseq=3),
+            # The codec refuses this from the wire; a request built in
+            # code reaches the registrar.
+            Request("REGISTER", parseURI("sip:oso.example"), [
+                ("Via", "SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK4"),
+                ("From", "<sip:201@oso.example>;tag=x"), ("To", "<sip:201@oso.example>"),
+                ("Call-ID", "call-1"), ("CSeq", "4 REGISTER"), ("Contact", "*"),
+                ("Contact", "<sip:b@192.0.2.1>"), ("Expires", "0"),
+            ]),
+        ):
+            result = self.handle(request)
+            self.assertEqual(result.status, 400)
+            self.assertEqual(len(self.registrar.contacts("201")), 1)
+
+    def test_cseqOrder(self):
+        """
+        RFC 3261 10.3 step 7: with the same Call-ID, a CSeq not higher
+        than the binding's is refused and changes nothing; a new Call-ID
+        may start anywhere.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", cseq=5))
+        for cseq in (5, 4):
+            result = self.handle(register("<sip:a@192.0.2.1>;expires=0", cseq=cseq))
+            self.assertEqual((result.status, result.reason), (400, "CSeq Out Of Order"))
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        wildcard = self.handle(register("*", expires=0, cseq=3))
+        self.assertEqual(wildcard.status, 400)
+        self.assertEqual(self.handle(register("<sip:a@192.0.2.1>", cseq=6)).status, 200)
+        other = self.handle(register("<sip:a@192.0.2.1>", callID="rebooted", cseq=1))
+        self.assertEqual(other.status, 200)
+        self.assertEqual(self.registrar.contacts("201")[0].callID, "rebooted")
+
+    def test_listsRemaining(self):
+        """
+        RFC 3261 10.3 step 8: the 200 lists every current binding, those
+        of earlier requests too, with the seconds each has left; a
+        REGISTER without Contact only asks for that list.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=1000))
+        self.clock.advance(300)
+        result = self.handle(register("<sip:b@192.0.2.1>", expires=1000, callID="c2"))
+        self.assertEqual(contactExpires(result),
+                         {"sip:a@192.0.2.1": 700, "sip:b@192.0.2.1": 1000})
+        self.clock.advance(0.5)
+        query = self.handle(register(callID="c3"))
+        self.assertEqual(contactExpires(query),
+                         {"sip:a@192.0.2.1": 700, "sip:b@192.0.2.1": 1000})
+        self.assertEqual(self.changed, ["201", "201"])
+
+    def test_expiry(self):
+        """
+        RFC 3261 10.2.1: a binding not refreshed vanishes at its expiry:
+        from routing and the store, announced.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=100))
+        self.clock.advance(99)
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        self.clock.advance(1)
+        self.assertEqual(self.registrar.contacts("201"), [])
+        self.assertEqual(self.registrar.bindings("201"), ())
+        self.assertEqual(self.stored(), {})
+        self.assertEqual(self.changed, ["201", "201"])
+
+    def test_refreshPostponesExpiry(self):
+        """
+        RFC 3261 10.2.4: a refresh starts the interval again, and is not
+        announced (the set of contacts is the same).
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=100))
+        self.clock.advance(90)
+        self.handle(register("<sip:a@192.0.2.1>", expires=100, cseq=2))
+        self.clock.advance(50)
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        self.assertEqual(self.stored()["sip:a@192.0.2.1"].cseq, 2)
+        self.clock.advance(50)
+        self.assertEqual(self.registrar.contacts("201"), [])
+        self.assertEqual(self.changed, ["201", "201"])
+
+    def test_sameURIWrittenOtherwise(self):
+        """
+        RFC 3261 10.3 step 7, 19.1.4: a contact equal to a bound one by
+        URI comparison refreshes it (the store keeps only the new
+        spelling).
+        """
+        self.handle(register("<sip:a@Example.COM>"))
+        self.handle(register("<sip:a@example.com>", cseq=2))
+        self.assertEqual([b.contact for b in self.registrar.contacts("201")],
+                         ["sip:a@example.com"])
+        self.assertEqual(list(self.stored()), ["sip:a@example.com"])
+
+    def test_routingOrder(self):
+        """
+        RFC 3261 10.2.1.2, 16.6: contacts are tried by q, highest first
+        (none counts as 1.0), and the newest first among equals.
+        """
+        self.handle(register("<sip:low@192.0.2.1>;q=0.1", "<sip:old@192.0.2.1>"))
+        self.clock.advance(1)
+        self.handle(register("<sip:new@192.0.2.1>;q=1.0", callID="c2"))
+        self.assertEqual(
+            [b.contact for b in self.registrar.contacts("201")],
+            ["sip:new@192.0.2.1", "sip:old@192.0.2.1", "sip:low@192.0.2.1"],
+        )
+        result = self.handle(register(callID="c3"))
+        self.assertIn(("Contact", "<sip:low@192.0.2.1>;expires=1799;q=0.1"), result.headers)
+
+    def test_badQ(self):
+        """
+        RFC 3261 20.10: a q outside the qvalue grammar is a 400.
+        """
+        result = self.handle(register("<sip:a@192.0.2.1>;q=1.5"))
+        self.assertEqual(result.status, 400)
+        self.assertEqual(self.registrar.contacts("201"), [])
+
+    def test_tooManyContacts(self):
+        """
+        A REGISTER that would bind more than the maximum number of
+        contacts is refused with 403, and changes nothing.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", "<sip:b@192.0.2.1>"))
+        result = self.handle(register("<sip:c@192.0.2.1>", "<sip:d@192.0.2.1>", cseq=2))
+        self.assertEqual(result.status, 403)
+        self.assertEqual(len(self.registrar.contacts("201")), 2)
+        replaced = self.handle(register("<sip:a@192.0.2.1>;expires=0", "<sip:c@192.0.2.1>",
+                                        "<sip:d@192.0.2.1>", cseq=3))
+        self.assertEqual(replaced.status, 200)
+        self.assertEqual(len(self.registrar.contacts("201")), 3)
+
+    def test_instanceReplaces(self):
+        """
+        RFC 5626 6: a contact with the +sip.instance and reg-id of a bound
+        one replaces it, whatever its URI (a phone with a new address).
+        """
+        instance = '+sip.instance="<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>";reg-id=1'
+        self.handle(register(f"<sip:201@192.0.2.1>;{instance}"))
+        self.handle(register(f"<sip:201@192.0.2.2>;{instance}", callID="c2"))
+        [binding] = self.registrar.contacts("201")
+        self.assertEqual(binding.contact, "sip:201@192.0.2.2")
+        self.assertEqual(binding.regID, 1)
+        self.assertEqual(binding.instance, '"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"')
+        self.assertEqual(list(self.stored()), ["sip:201@192.0.2.2"])
+
+    def test_observerErrorContained(self):
+        """
+        An exception from bindingsChanged is logged and does not stop the
+        registration.
+        """
+
+        def broken(aor):
+            raise RuntimeError("observer bug")
+
+        registrar = Registrar(self.clock, self.store, bindingsChanged=broken)
+        result = self.successResultOf(registrar.handle(register("<sip:a@192.0.2.1>"), "201"))
+        self.assertEqual(result.status, 200)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_storeFailure(self):
+        """
+        When the store cannot take the change, the answer is 500 (no 200
+        for bindings that are not on disk).
+        """
+        registrar = Registrar(self.clock, SQLiteStore("never-opened.sqlite", reactor))
+        result = self.successResultOf(registrar.handle(register("<sip:a@192.0.2.1>"), "201"))
+        self.assertEqual(result.status, 500)
+        self.assertTrue(self.flushLoggedErrors())
+
+    def test_stop(self):
+        """
+        Once stopped, the registrar ends no binding: they stay in the store
+        for the next start.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=100))
+        self.registrar.stop()
+        self.clock.advance(200)
+        self.assertEqual(list(self.stored()), ["sip:a@192.0.2.1"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class PersistenceTests(TestCase):
+    """
+    Bindings in an SQLite file outlive a restart of the server.
+    """
+
+    def setUp(self):
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        self.path = str(Path(folder) / "oso.sqlite")
+        self.clock = Clock()
+        self.clock.advance(START)
+        self.stores = []
+
+    async def start(self):
+        """
+        Start a store and a registrar on the file, as the server does.
+        """
+        store = SQLiteStore(self.path, reactor)
+        self.addCleanup(store.close)
+        await store.open()
+        self.changed = []
+        registrar = Registrar(self.clock, store, bindingsChanged=self.changed.append)
+        self.addCleanup(registrar.stop)
+        await registrar.start()
+        return store, registrar
+
+    async def test_restart(self):
+        """
+        After a restart, bindings still alive are routed to with their
+        expiry and source and announced; expired ones are dropped from
+        the store.
+        """
+        store, registrar = await self.start()
+        first = await registrar.handle(register("<sip:a@192.0.2.1>", expires=600),
+                                       "201", ("TCP", "198.51.100.7", 40000))
+        self.assertEqual(first.status, 200)
+        # The 200 comes only once the binding is on disk.
+        other = sqlite3.connect(self.path)
+        self.addCleanup(other.close)
+        self.assertEqual(other.execute("SELECT contact FROM registrations").fetchall(),
+                         [("sip:a@192.0.2.1",)])
+        await registrar.handle(register("<sip:b@192.0.2.1>", expires=60, callID="c2"), "202")
+        registrar.stop()
+        await store.close()
+
+        self.clock.advance(120)
+        store, registrar = await self.start()
+        [binding] = registrar.contacts("201")
+        self.assertEqual(binding, Binding(
+            aor="201", contact="sip:a@192.0.2.1", expires=START + 600, updated=START,
+            callID="call-1", cseq=1, transport="TCP", host="198.51.100.7", port=40000))
+        self.assertEqual(registrar.contacts("202"), [])
+        self.assertEqual(self.changed, ["201"])
+        self.assertEqual([b.aor for b in await store.loadRegistrations()], ["201"])
+        query = await registrar.handle(register(callID="c3"), "201")
+        self.assertEqual(contactExpires(query), {"sip:a@192.0.2.1": 480})
+
+        self.clock.advance(480)
+        self.assertEqual(registrar.contacts("201"), [])
+        self.assertEqual(self.changed, ["201", "201"])
+
+    async def test_wildcardOnDisk(self):
+        """
+        RFC 3261 10.3 step 6: an unregistration with C{*} is on disk
+        before its 200.
+        """
+        store, registrar = await self.start()
+        await registrar.handle(register("<sip:a@192.0.2.1>", "<sip:b@192.0.2.1>"), "201")
+        result = await registrar.handle(register("*", expires=0, cseq=2), "201")
+        self.assertEqual(result.status, 200)
+        self.assertEqual(await store.loadRegistrations(), [])
