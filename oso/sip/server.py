@@ -1,0 +1,164 @@
+"""
+Server transactions (RFC 3261 17.2): the INVITE server transaction
+(17.2.1, with the Accepted state of RFC 6026 7.1) and the non-INVITE
+server transaction (17.2.2), each one table.
+
+RFC 6026 replaces the INVITE server transaction's end on a 2xx with an
+Accepted state held for Timer L (64*T1): retransmissions of the INVITE are
+absorbed instead of reaching the transaction user as new requests, the
+transaction user's retransmissions of the 2xx (13.3.1.4) pass through it,
+and an ACK that matches it is passed up.
+"""
+
+from oso.sip.transaction import Transaction, makeResponse
+
+_INVITE_TABLE = {
+    ("Proceeding", "start"): (("passUp", "startTrying"), "Proceeding"),
+    ("Proceeding", "timerTrying"): (("sendTrying",), "Proceeding"),
+    ("Proceeding", "request"): (("resendLast",), "Proceeding"),
+    ("Proceeding", "tu1xx"): (("sendResponse",), "Proceeding"),
+    ("Proceeding", "tu2xx"): (("sendResponse", "startL"), "Accepted"),
+    ("Proceeding", "tuFinal"): (("sendResponse", "startG", "startH"), "Completed"),
+    ("Proceeding", "transportError"): (("reportTransportError",), "Terminated"),
+    ("Accepted", "request"): ((), "Accepted"),
+    ("Accepted", "ack"): (("passUp",), "Accepted"),
+    ("Accepted", "tu2xx"): (("sendResponse",), "Accepted"),
+    ("Accepted", "transportError"): (("reportTransportError",), "Accepted"),
+    ("Accepted", "timerL"): ((), "Terminated"),
+    ("Completed", "request"): (("resendLast",), "Completed"),
+    ("Completed", "timerG"): (("resendLast", "backoffG"), "Completed"),
+    ("Completed", "timerH"): (("reportTimeout",), "Terminated"),
+    ("Completed", "ack"): (("startI",), "Confirmed"),
+    ("Completed", "transportError"): (("reportTransportError",), "Terminated"),
+    ("Confirmed", "ack"): ((), "Confirmed"),
+    ("Confirmed", "request"): ((), "Confirmed"),
+    ("Confirmed", "timerI"): ((), "Terminated"),
+}
+
+_NON_INVITE_TABLE = {
+    ("Trying", "start"): (("passUp",), "Trying"),
+    ("Trying", "request"): ((), "Trying"),
+    ("Trying", "tu1xx"): (("sendResponse",), "Proceeding"),
+    ("Trying", "tuFinal"): (("sendResponse", "startJ"), "Completed"),
+    ("Proceeding", "request"): (("resendLast",), "Proceeding"),
+    ("Proceeding", "tu1xx"): (("sendResponse",), "Proceeding"),
+    ("Proceeding", "tuFinal"): (("sendResponse", "startJ"), "Completed"),
+    ("Proceeding", "transportError"): (("reportTransportError",), "Terminated"),
+    ("Completed", "request"): (("resendLast",), "Completed"),
+    ("Completed", "transportError"): (("reportTransportError",), "Terminated"),
+    ("Completed", "timerJ"): ((), "Terminated"),
+}
+
+
+class ServerTransaction(Transaction):
+    """
+    What both server transactions share: passing the request up, sending
+    the transaction user's responses, re-sending the last one for a
+    retransmitted request.
+
+    @ivar source: where the request came from; responses go there (the
+        transport adapter applies RFC 3261 18.2.2 and RFC 3581).
+    @ivar cancelledBy: for an INVITE, the CANCEL server transaction that
+        cancels it, else C{None}.
+    @ivar cancels: for a CANCEL, the INVITE server transaction it
+        cancels (RFC 3261 9.2), or C{None} when none matched.
+    """
+
+    TU_INPUTS = frozenset({"tu1xx", "tu2xx", "tuFinal"})
+    cancels = None
+
+    @property
+    def source(self):
+        return self.destination
+
+    def respond(self, response):
+        """
+        Send a response from the transaction user.
+
+        @param response: a L{oso.sip.message.Response} to C{request}
+            (L{oso.sip.transaction.makeResponse}).
+        @raise oso.sip.transaction.TransactionError: when the state
+            allows no such response (a second final response).
+        """
+        self._feed(self._classify(response.status), response)
+
+    def _classify(self, status):
+        raise NotImplementedError()
+
+    def _start(self):
+        self._feed("start", self.request)
+
+    def _receive(self, request):
+        """
+        Take a request matched to this transaction (17.2.3): a
+        retransmission, or for an INVITE its ACK.
+        """
+        self._feed("ack" if request.method == "ACK" else "request", request)
+
+    def _passUp(self, request):
+        self._layer.deliverRequest(request, self)
+
+    def _sendResponse(self, response):
+        self.lastResponse = response
+        self._transmit(response)
+
+    def _resendLast(self, request):
+        if self.lastResponse is not None:
+            self._transmit(self.lastResponse)
+
+
+class ServerInviteTransaction(ServerTransaction):
+    """
+    RFC 3261 17.2.1 (Figure 7) with RFC 6026's Accepted state: 100 Trying
+    after 200 ms unless the transaction user answered; a non-2xx final
+    response is retransmitted on Timer G (doubling up to T2) until its ACK
+    or Timer H; after the ACK, retransmitted ACKs are absorbed until Timer
+    I.
+    """
+
+    TABLE = _INVITE_TABLE
+    TIMERS = {
+        "Proceeding": {"Trying"},
+        "Accepted": {"L"},
+        "Completed": {"G", "H"},
+        "Confirmed": {"I"},
+    }
+    INITIAL = "Proceeding"
+    cancelledBy = None
+
+    def _classify(self, status):
+        if status < 200:
+            return "tu1xx"
+        return "tu2xx" if status < 300 else "tuFinal"
+
+    def _sendTrying(self, message):
+        """
+        RFC 3261 17.2.1: 100 Trying, unless the transaction user has
+        answered within the 200 ms.
+        """
+        if self.lastResponse is None:
+            self._sendResponse(makeResponse(self.request, 100))
+
+    def _resendLast(self, request):
+        """
+        RFC 3261 17.2.1: a retransmitted INVITE gets the last provisional
+        response again, or 100 Trying at once when there has been none.
+        """
+        if self.lastResponse is None:
+            self._sendResponse(makeResponse(self.request, 100))
+        else:
+            self._transmit(self.lastResponse)
+
+
+class ServerNonInviteTransaction(ServerTransaction):
+    """
+    RFC 3261 17.2.2 (Figure 8): retransmitted requests are absorbed while
+    Trying and answered with the last response afterwards, until Timer J.
+    """
+
+    TABLE = _NON_INVITE_TABLE
+    TIMERS = {"Completed": {"J"}}
+    INITIAL = "Trying"
+
+    def _classify(self, status):
+        return "tu1xx" if status < 200 else "tuFinal"

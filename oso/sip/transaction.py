@@ -1,0 +1,264 @@
+"""
+What every SIP transaction shares (RFC 3261 section 17): the timer
+values, the table-driven state machine engine, and building a response
+to a request (8.2.6).
+
+A transaction is a small table of C{(state, input) -> (actions, new
+state)}, in the manner of h11 and h2: inputs are messages from the network
+(C{"1xx"}, C{"request"}, ...), messages from the transaction user
+(C{"tu2xx"}, ...), timers firing (C{"timerA"}, ...) and C{"transportError"}.
+A network input the table lacks is absorbed (a late response, a stray
+retransmission); a transaction user input the table lacks is a misuse and
+raises L{TransactionError}.
+
+Timers run on an injected L{twisted.internet.interfaces.IReactorTime}.
+A timer whose value is zero (Timers D, I, J and K on a reliable
+transport) fires at once, after the transition that started it.
+"""
+
+import secrets
+from collections import deque
+
+from twisted.logger import Logger
+
+from oso.sip.message import Response
+
+#: RFC 3261 8.1.1.7: every branch made by an RFC 3261 element starts so.
+MAGIC_COOKIE = "z9hG4bK"
+#: Transports that lose messages, so that requests and responses are
+#: retransmitted (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1).
+UNRELIABLE = frozenset({"UDP"})
+
+
+class TransactionError(Exception):
+    """
+    The transaction user asked a transaction for something its state does
+    not allow (a response after the final one, a second final response).
+    """
+
+
+def newBranch():
+    """
+    @return: a new, random Via branch with the magic cookie (RFC 3261
+        8.1.1.7).
+    """
+    return MAGIC_COOKIE + secrets.token_hex(8)
+
+
+def isReliable(transport):
+    """
+    @param transport: a Via transport name (C{"UDP"}, C{"TCP"}, C{"TLS"}).
+    @return: C{True} unless the transport may lose messages.
+    """
+    return transport.upper() not in UNRELIABLE
+
+
+class TimerConfig:
+    """
+    The timer values of RFC 3261 Table 4, from T1, T2 and T4, plus Timers L
+    and M of RFC 6026 and the 200 ms after which an INVITE server
+    transaction sends 100 Trying itself (17.2.1). Timer C belongs to
+    proxies (16.6 step 11) and is not kept here: oso is a UA.
+
+    @ivar t1: the round-trip time estimate, seconds (500 ms).
+    @ivar t2: the longest interval between non-INVITE retransmissions (4 s).
+    @ivar t4: how long a message may stay in the network (5 s).
+    @ivar timerD: Timer D on an unreliable transport (at least 32 s).
+    @ivar trying: the delay before an automatic 100 Trying.
+    """
+
+    def __init__(self, t1=0.5, t2=4.0, t4=5.0, timerD=32.0, trying=0.2):
+        self.t1 = t1
+        self.t2 = t2
+        self.t4 = t4
+        self.timerD = timerD
+        self.trying = trying
+
+    def duration(self, name, reliable):
+        """
+        @param name: a timer name, C{"A"} to C{"M"} or C{"Trying"}.
+        @param reliable: whether the transaction runs over a reliable
+            transport.
+        @return: the timer's first value in seconds, or C{None} when the
+            timer does not run on such a transport (retransmission timers
+            A, E and G on a reliable one).
+        """
+        if name in ("A", "E", "G"):
+            return None if reliable else self.t1
+        if name in ("B", "F", "H", "L", "M"):
+            return 64 * self.t1
+        if name == "D":
+            return 0 if reliable else self.timerD
+        if name in ("I", "K"):
+            return 0 if reliable else self.t4
+        if name == "J":
+            return 0 if reliable else 64 * self.t1
+        if name == "Trying":
+            return self.trying
+        raise KeyError(name)
+
+
+def makeResponse(request, status, reason=None, toTag=None):
+    """
+    Build a response to C{request} (RFC 3261 8.2.6.2): every Via in order,
+    From, To, Call-ID and CSeq copied, a To tag added when C{toTag} is
+    given and To has none, and for 100 Trying the Timestamp (8.2.6.1).
+
+    @param reason: the reason phrase, by default RFC 3261's.
+    @return: a new L{oso.sip.message.Response}.
+    """
+    response = Response(status, reason)
+    headers = response.headers
+    for name in ("via", "from", "to", "call-id", "cseq"):
+        for value in request.headers.getAll(name):
+            headers.add(name, value)
+    if toTag is not None and response.toAddress.tag is None:
+        response.toAddress.tag = toTag
+    if status == 100 and "timestamp" in request.headers:
+        headers.add("timestamp", request.headers.get("timestamp"))
+    return response
+
+
+class Transaction:
+    """
+    The engine of the four transaction state machines: a subclass gives
+    its C{TABLE}, the timers alive in each state (C{TIMERS}, every other
+    timer is cancelled on entering a state), the inputs that come from the
+    transaction user (C{TU_INPUTS}), and one method C{_name} per action.
+    Actions C{startX} start timer X; C{backoffX} restarts it with the
+    next interval.
+
+    @ivar request: the request that began the transaction.
+    @ivar state: the current state's name.
+    @ivar reliable: C{True} when the transport does not lose messages.
+    @ivar destination: where messages of the transaction go, as the
+        transport adapter understands it.
+    @ivar transport: the transport name, C{"UDP"}, C{"TCP"}, C{"TLS"}.
+    @ivar lastResponse: the last response sent or received.
+    """
+
+    TABLE = {}
+    TIMERS = {}
+    TU_INPUTS = frozenset()
+    INITIAL = None
+    _log = Logger()
+
+    def __init__(self, layer, request, destination, transport, reliable=None):
+        """
+        @param layer: the L{oso.sip.transactions.TransactionLayer} that
+            holds the clock, the C{send} callable, the timer values and the
+            transaction user's callbacks.
+        @param reliable: by default from the transport (L{isReliable}).
+        """
+        self._layer = layer
+        self.request = request
+        self.destination = destination
+        self.transport = transport
+        self.reliable = isReliable(transport) if reliable is None else reliable
+        self.state = self.INITIAL
+        self.lastResponse = None
+        self._timers = {}
+        self._intervals = {}
+        self._pending = deque()
+        self._running = False
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.request.method} {self.state}>"
+
+    def _feed(self, event, message=None):
+        """
+        Apply an input, and then those that its actions caused (a transport
+        error, a timer of zero), each to the state the previous one left.
+        """
+        self._pending.append((event, message))
+        if self._running:
+            return
+        self._running = True
+        try:
+            while self._pending:
+                self._step(*self._pending.popleft())
+        finally:
+            self._running = False
+
+    def _step(self, event, message):
+        if self.state == "Terminated":
+            if event in self.TU_INPUTS:
+                raise TransactionError(f"{self!r} has ended: cannot take {event}")
+            return
+        transition = self.TABLE.get((self.state, event))
+        if transition is None:
+            if event in self.TU_INPUTS:
+                self._pending.clear()
+                raise TransactionError(f"{self!r} cannot take {event}")
+            self._log.debug("{transaction} absorbs {event}", transaction=self, event=event)
+            return
+        actions, state = transition
+        for action in actions:
+            if action.startswith("start"):
+                self._startTimer(action[5:])
+            elif action.startswith("backoff"):
+                self._backoff(action[7:])
+            else:
+                getattr(self, "_" + action)(message)
+        self._enter(state)
+
+    def _enter(self, state):
+        self.state = state
+        live = self.TIMERS.get(state, ())
+        for name in list(self._timers):
+            if name not in live:
+                call = self._timers.pop(name)
+                if call.active():
+                    call.cancel()
+        if state == "Terminated":
+            self._pending.clear()
+            self._layer._ended(self)
+
+    def _startTimer(self, name, interval=None):
+        if interval is None:
+            interval = self._layer.config.duration(name, self.reliable)
+            if interval is None:
+                return
+        self._intervals[name] = interval
+        if interval == 0:
+            self._pending.append(("timer" + name, None))
+            return
+        self._timers[name] = self._layer.clock.callLater(interval, self._fire, name)
+
+    def _fire(self, name):
+        del self._timers[name]
+        self._feed("timer" + name)
+
+    def _backoff(self, name):
+        """
+        Restart a retransmission timer with twice its interval: without
+        bound for Timer A (17.1.1.2), at most T2 for Timers E and G
+        (17.1.2.2, 17.2.1); Timer E in Proceeding restarts at T2 outright
+        (the C{backoffE2} action).
+        """
+        t2 = self._layer.config.t2
+        if name == "E2":
+            self._startTimer("E", t2)
+            return
+        interval = 2 * self._intervals[name]
+        self._startTimer(name, interval if name == "A" else min(interval, t2))
+
+    def _transmit(self, message):
+        """
+        Hand a message to the transport; an C{OSError} from it is the
+        transport error of RFC 3261 17.1.4 / 17.2.4, applied after the
+        current transition.
+        """
+        try:
+            self._layer.send(message, self.destination, self.transport)
+        except OSError as error:
+            self._log.info(
+                "{transaction}: transport error: {error}", transaction=self, error=error
+            )
+            self._pending.append(("transportError", None))
+
+    def _reportTimeout(self, message):
+        self._layer.failed(self, "timeout")
+
+    def _reportTransportError(self, message):
+        self._layer.failed(self, "transport")

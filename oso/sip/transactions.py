@@ -1,0 +1,219 @@
+"""
+The transaction layer (RFC 3261 section 17): the table of live
+transactions, matching each incoming message to one (17.1.3, 17.2.3),
+and the CANCEL helpers of section 9.
+
+It is sans-I/O: the transport adapter hands it what arrived
+(L{TransactionLayer.receive}) and gives it a C{send(message, destination,
+transport)} callable, which may raise C{OSError} for a transport error
+(17.1.4, 17.2.4); the transaction user (the UA core) is three callables,
+C{deliverRequest(request, serverTransaction)}, C{deliverResponse(response,
+clientTransaction)} and C{failed(transaction, reason)}. A request that
+belongs to no transaction (an ACK for a 2xx, 17.2.3 / 13.3.1.4) reaches
+C{deliverRequest} with C{None}; so does a response that matches no client
+transaction reach C{deliverResponse} (18.1.2: a stray 2xx retransmission
+is the UA core's to acknowledge).
+"""
+
+from twisted.logger import Logger
+
+from oso.sip.client import ClientInviteTransaction, ClientNonInviteTransaction
+from oso.sip.message import Request
+from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
+from oso.sip.transaction import MAGIC_COOKIE, TimerConfig, makeResponse
+
+
+def clientKey(message):
+    """
+    RFC 3261 17.1.3: a response matches the client transaction whose
+    request had the same top Via branch and CSeq method.
+    """
+    via = message.via
+    return (via.branch if via is not None else None, message.cseq.method)
+
+
+def serverKey(request, method=None):
+    """
+    RFC 3261 17.2.3: the key of the server transaction a request belongs
+    to. With a magic-cookie branch: the branch, the sent-by of the top Via
+    and the method (ACK counting as INVITE). Without (RFC 2543): the
+    Request-URI, To tag, From tag, Call-ID, CSeq number, top Via and
+    method; an ACK is looked up without its To tag, which is checked
+    against the response sent (L{TransactionLayer._matchServer}).
+
+    @param method: the method to look for instead of the request's (a
+        CANCEL looks for the INVITE it cancels, 9.2).
+    """
+    method = method or request.method
+    if method == "ACK":
+        method = "INVITE"
+    via = request.via
+    branch = via.branch or ""
+    if branch.startswith(MAGIC_COOKIE):
+        return (branch, via.host.lower(), via.port, method)
+    toTag = None if request.method == "ACK" else request.toAddress.tag
+    return (
+        "2543",
+        str(request.uri),
+        toTag,
+        request.fromAddress.tag,
+        request.callID,
+        request.cseq.number,
+        str(via),
+        method,
+    )
+
+
+def makeCancel(request):
+    """
+    The CANCEL for a client request (RFC 3261 9.1): the request's
+    Request-URI, Call-ID, From, To (without a tag it got since), CSeq
+    number and Route fields, only its top Via (the same branch, so that it
+    reaches the same server transaction), CSeq method CANCEL.
+
+    @return: a new L{oso.sip.message.Request}.
+    """
+    cancel = Request("CANCEL", request.uri)
+    headers = cancel.headers
+    headers.add("via", request.headers.get("via"))
+    headers.add("max-forwards", "70")
+    for name in ("from", "to", "call-id"):
+        headers.add(name, request.headers.get(name))
+    headers.add("cseq", f"{request.cseq.number} CANCEL")
+    for route in request.headers.getAll("route"):
+        headers.add("route", route)
+    return cancel
+
+
+def answerCancel(cancel, toTag):
+    """
+    Answer a CANCEL at the server (RFC 3261 9.2): 481 when it matched no
+    INVITE; else 200 to the CANCEL and, when the INVITE has not had a final
+    response yet, 487 Request Terminated to the INVITE.
+
+    @param cancel: the CANCEL's L{ServerNonInviteTransaction}.
+    @param toTag: the To tag of the INVITE's responses (the dialog's local
+        tag) for the 487.
+    @return: C{True} when the INVITE was terminated.
+    """
+    invite = cancel.cancels
+    if invite is None:
+        cancel.respond(makeResponse(cancel.request, 481))
+        return False
+    cancel.respond(makeResponse(cancel.request, 200, toTag=toTag))
+    if invite.state != "Proceeding":
+        return False
+    invite.respond(makeResponse(invite.request, 487, toTag=toTag))
+    return True
+
+
+class TransactionLayer:
+    """
+    The live client and server transactions of one UA, matched by key.
+
+    @ivar clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @ivar config: the L{TimerConfig}.
+    @ivar send: C{send(message, destination, transport)}.
+    @ivar deliverRequest: C{deliverRequest(request, serverTransaction)}.
+    @ivar deliverResponse: C{deliverResponse(response, clientTransaction)}.
+    @ivar failed: C{failed(transaction, reason)}, C{reason} being
+        C{"timeout"} or C{"transport"}.
+    """
+
+    _log = Logger()
+
+    def __init__(self, clock, send, deliverRequest, deliverResponse, failed, config=None):
+        self.clock = clock
+        self.send = send
+        self.deliverRequest = deliverRequest
+        self.deliverResponse = deliverResponse
+        self.failed = failed
+        self.config = TimerConfig() if config is None else config
+        self._clients = {}
+        self._servers = {}
+
+    @property
+    def transactions(self):
+        """
+        The live transactions, clients first.
+        """
+        return list(self._clients.values()) + list(self._servers.values())
+
+    def request(self, request, destination, transport, reliable=None):
+        """
+        Start a client transaction and send its request.
+
+        @param request: a request other than ACK (an ACK for a 2xx is sent
+            by the UA core without a transaction), whose top Via carries a
+            branch (L{oso.sip.transaction.newBranch}).
+        @param reliable: by default from C{transport}.
+        @return: the L{ClientInviteTransaction} or
+            L{ClientNonInviteTransaction}.
+        @raise ValueError: for an ACK, a request without a branch or one
+            whose transaction is already live.
+        """
+        if request.method == "ACK":
+            raise ValueError("an ACK has no client transaction (RFC 3261 17.1.1.3)")
+        if request.via is None or not request.via.branch:
+            raise ValueError("the request needs a top Via with a branch")
+        key = clientKey(request)
+        if key in self._clients:
+            raise ValueError(f"a client transaction for {key} is live")
+        kind = ClientInviteTransaction if request.method == "INVITE" else ClientNonInviteTransaction
+        transaction = kind(self, request, destination, transport, reliable)
+        transaction._key = key
+        self._clients[key] = transaction
+        transaction._start()
+        return transaction
+
+    def receive(self, message, source, transport):
+        """
+        Take a message from the transport: a response goes to its client
+        transaction, a request to its server transaction or to a new one.
+
+        @param source: where it came from; responses to a request go there.
+        """
+        if isinstance(message, Request):
+            self._receiveRequest(message, source, transport)
+            return
+        transaction = self._clients.get(clientKey(message))
+        if transaction is None:
+            self.deliverResponse(message, None)
+        else:
+            transaction._receive(message)
+
+    def _matchServer(self, request):
+        transaction = self._servers.get(serverKey(request))
+        if (
+            transaction is not None
+            and request.method == "ACK"
+            and transaction._key[0] == "2543"
+            and transaction.lastResponse is not None
+            and transaction.lastResponse.toAddress.tag != request.toAddress.tag
+        ):
+            return None
+        return transaction
+
+    def _receiveRequest(self, request, source, transport):
+        transaction = self._matchServer(request)
+        if transaction is not None:
+            transaction._receive(request)
+            return
+        if request.method == "ACK":
+            self.deliverRequest(request, None)
+            return
+        kind = ServerInviteTransaction if request.method == "INVITE" else ServerNonInviteTransaction
+        transaction = kind(self, request, source, transport)
+        transaction._key = serverKey(request)
+        self._servers[transaction._key] = transaction
+        if request.method == "CANCEL":
+            invite = self._servers.get(serverKey(request, "INVITE"))
+            if invite is not None:
+                transaction.cancels = invite
+                invite.cancelledBy = transaction
+        transaction._start()
+
+    def _ended(self, transaction):
+        table = self._clients if transaction._key in self._clients else self._servers
+        if table.get(transaction._key) is transaction:
+            del table[transaction._key]

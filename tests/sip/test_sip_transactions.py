@@ -1,0 +1,991 @@
+"""
+SIP transactions (RFC 3261 section 17, RFC 6026): the four state machines
+with their timers on a L{Clock}, matching, the ACK for a non-2xx, CANCEL,
+and a client and a server layer talking over a lossy in-memory network.
+"""
+
+import pytest
+from twisted.internet.task import Clock
+
+from oso.sip import parseMessage
+from oso.sip.client import ClientInviteTransaction, ClientNonInviteTransaction
+from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
+from oso.sip.transaction import (
+    TimerConfig,
+    TransactionError,
+    makeResponse,
+    newBranch,
+)
+from oso.sip.transactions import TransactionLayer, answerCancel, makeCancel
+
+CLIENT = ("192.0.2.1", 5060)
+SERVER = ("192.0.2.2", 5060)
+
+
+def request(method="INVITE", branch="z9hG4bKinv1", transport="UDP", extra=(), toTag=None):
+    """
+    A request from alice to bob with the mandatory fields.
+    """
+    to = "<sip:bob@b.example>" + (f";tag={toTag}" if toTag else "")
+    text = "\r\n".join(
+        [
+            f"{method} sip:bob@b.example SIP/2.0",
+            f"Via: SIP/2.0/{transport} a.example:5060;branch={branch}",
+            "Max-Forwards: 70",
+            "From: <sip:alice@a.example>;tag=a1",
+            f"To: {to}",
+            "Call-ID: call1@a.example",
+            f"CSeq: 7 {method}",
+            *extra,
+            "Content-Length: 0",
+            "",
+            "",
+        ]
+    )
+    return parseMessage(text.encode())
+
+
+class End:
+    """
+    One UA's transaction layer on a L{Clock}, recording what it sends and
+    what it gives its transaction user.
+    """
+
+    def __init__(self, clock=None, config=None, fail=False):
+        self.clock = Clock() if clock is None else clock
+        self.sent = []
+        self.requests = []
+        self.responses = []
+        self.failures = []
+        self.fail = fail
+        self.layer = TransactionLayer(
+            self.clock,
+            self._send,
+            lambda message, transaction: self.requests.append((message, transaction)),
+            lambda message, transaction: self.responses.append((message, transaction)),
+            lambda transaction, reason: self.failures.append((transaction, reason)),
+            config,
+        )
+
+    def _send(self, message, destination, transport):
+        if self.fail:
+            raise ConnectionRefusedError("no route")
+        self.sent.append((self.clock.seconds(), message))
+
+    def times(self):
+        """
+        @return: when each message was sent.
+        """
+        return [when for when, message in self.sent]
+
+    def last(self):
+        return self.sent[-1][1]
+
+
+def wait(clock, seconds):
+    """
+    Advance C{clock} by C{seconds}, stopping at each delayed call's time so
+    that calls scheduled by calls run when they are due.
+    """
+    end = clock.seconds() + seconds
+    while True:
+        due = [call.getTime() for call in clock.getDelayedCalls()]
+        if not due or min(due) > end:
+            break
+        clock.advance(max(min(due) - clock.seconds(), 0))
+    clock.advance(end - clock.seconds())
+
+
+def intervals(times):
+    return [round(b - a, 6) for a, b in zip(times, times[1:])]
+
+
+# INVITE client transaction (RFC 3261 17.1.1, RFC 6026 7.2)
+
+
+def test_inviteClientTimerADoublesWithoutBoundUntilTimerB():
+    """
+    RFC 3261 17.1.1.2: over UDP the INVITE is retransmitted on Timer A,
+    starting at T1 and doubling without the T2 cap, until Timer B (64*T1)
+    ends the transaction with a timeout reported to the TU.
+    """
+    end = End()
+    transaction = end.layer.request(request(), SERVER, "UDP")
+    wait(end.clock, 31.9)
+    assert intervals(end.times()) == [0.5, 1, 2, 4, 8, 16]
+    assert end.failures == []
+    wait(end.clock, 0.1)
+    assert end.failures == [(transaction, "timeout")]
+    assert transaction.state == "Terminated"
+    assert end.layer.transactions == []
+    assert end.clock.getDelayedCalls() == []
+
+
+def test_inviteClientReliableSendsOnce():
+    """
+    RFC 3261 17.1.1.2: over a reliable transport Timer A is not started;
+    Timer B still times the transaction out.
+    """
+    end = End()
+    end.layer.request(request(transport="TCP"), SERVER, "TCP")
+    wait(end.clock, 31.9)
+    assert len(end.sent) == 1
+    wait(end.clock, 0.1)
+    assert [reason for _, reason in end.failures] == ["timeout"]
+
+
+def test_inviteClientTimerValuesFollowT1():
+    """
+    RFC 3261 17.1.1.2: Timers A and B scale with a configured T1.
+    """
+    end = End(config=TimerConfig(t1=0.1))
+    end.layer.request(request(), SERVER, "UDP")
+    wait(end.clock, 6.39)
+    assert intervals(end.times()) == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2]
+    assert end.failures == []
+    wait(end.clock, 0.02)
+    assert len(end.failures) == 1
+
+
+def test_inviteClientProvisionalStopsRetransmissionsAndTimerB():
+    """
+    RFC 3261 17.1.1.2: a 1xx in Calling moves to Proceeding and is passed
+    up; the INVITE is no longer retransmitted and Timer B no longer runs
+    (Timer C is a proxy's: oso has none); further 1xx are passed up too.
+    """
+    end = End()
+    invite = request()
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    ringing = makeResponse(invite, 180, toTag="b1")
+    end.layer.receive(ringing, SERVER, "UDP")
+    end.layer.receive(ringing, SERVER, "UDP")
+    assert transaction.state == "Proceeding"
+    assert end.responses == [(ringing, transaction), (ringing, transaction)]
+    wait(end.clock, 100)
+    assert len(end.sent) == 1
+    assert end.failures == []
+
+
+@pytest.mark.parametrize("provisional", [False, True])
+def test_inviteClient2xxAccepted(provisional):
+    """
+    RFC 6026 7.2: a 2xx in Calling or Proceeding moves to Accepted and is
+    passed up; no ACK is made by the transaction (the ACK for a 2xx is the
+    TU's, 13.2.2.4); retransmitted 2xx are passed up while Timer M
+    (64*T1) runs; after it a 2xx is a stray for the UA core.
+    """
+    end = End()
+    invite = request()
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    if provisional:
+        end.layer.receive(makeResponse(invite, 183, toTag="b1"), SERVER, "UDP")
+    ok = makeResponse(invite, 200, toTag="b1")
+    end.layer.receive(ok, SERVER, "UDP")
+    assert transaction.state == "Accepted"
+    end.layer.receive(ok, SERVER, "UDP")
+    assert end.responses[-2:] == [(ok, transaction), (ok, transaction)]
+    wait(end.clock, 10)
+    assert [m.method for _, m in end.sent] == ["INVITE"]
+    wait(end.clock, 22)
+    assert transaction.state == "Terminated"
+    end.layer.receive(ok, SERVER, "UDP")
+    assert end.responses[-1] == (ok, None)
+    assert end.failures == []
+
+
+@pytest.mark.parametrize("provisional", [False, True])
+def test_inviteClientNon2xxIsAcknowledgedInside(provisional):
+    """
+    RFC 3261 17.1.1.2 and 17.1.1.3: a 300-699 in Calling or Proceeding is
+    passed up and answered with an ACK made by the transaction: the
+    INVITE's Request-URI, top Via only, From, Call-ID, CSeq number and
+    Route, the response's To (with tag), CSeq method ACK.
+    """
+    end = End()
+    invite = request(
+        extra=("Via: SIP/2.0/UDP proxy.example;branch=z9hG4bKp", "Route: <sip:p1.example;lr>")
+    )
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    if provisional:
+        end.layer.receive(makeResponse(invite, 180, toTag="b1"), SERVER, "UDP")
+    busy = makeResponse(invite, 486, toTag="b1")
+    end.layer.receive(busy, SERVER, "UDP")
+    assert transaction.state == "Completed"
+    assert end.responses[-1] == (busy, transaction)
+    ack = end.last()
+    assert (ack.method, ack.uri) == ("ACK", invite.uri)
+    assert ack.headers.getAll("via") == ["SIP/2.0/UDP a.example:5060;branch=z9hG4bKinv1"]
+    assert ack.headers.get("from") == invite.headers.get("from")
+    assert ack.headers.get("call-id") == invite.callID
+    assert ack.toAddress.tag == "b1"
+    assert str(ack.cseq) == "7 ACK"
+    assert ack.headers.getAll("route") == ["<sip:p1.example;lr>"]
+    assert transaction.ack is ack
+
+
+def test_inviteClientCompletedResendsAckUntilTimerD():
+    """
+    RFC 3261 17.1.1.2: in Completed each retransmission of the final
+    response is answered with the ACK again and not passed up; Timer D
+    (32 s on UDP) ends the transaction.
+    """
+    end = End()
+    invite = request()
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    busy = makeResponse(invite, 486, toTag="b1")
+    end.layer.receive(busy, SERVER, "UDP")
+    wait(end.clock, 10)
+    end.layer.receive(busy, SERVER, "UDP")
+    assert [m.method for _, m in end.sent] == ["INVITE", "ACK", "ACK"]
+    assert end.sent[1][1] is end.sent[2][1]
+    assert len(end.responses) == 1
+    wait(end.clock, 21.9)
+    assert transaction.state == "Completed"
+    wait(end.clock, 0.1)
+    assert transaction.state == "Terminated"
+    assert end.layer.transactions == []
+
+
+def test_inviteClientReliableTimerDIsZero():
+    """
+    RFC 3261 17.1.1.2: over a reliable transport Timer D is zero: the
+    transaction ends as soon as it has sent the ACK.
+    """
+    end = End()
+    invite = request(transport="TCP")
+    transaction = end.layer.request(invite, SERVER, "TCP")
+    end.layer.receive(makeResponse(invite, 603, toTag="b1"), SERVER, "TCP")
+    assert transaction.state == "Terminated"
+    assert [m.method for _, m in end.sent] == ["INVITE", "ACK"]
+    assert end.clock.getDelayedCalls() == []
+
+
+def test_inviteClientTransportError():
+    """
+    RFC 3261 17.1.1.2 and 17.1.4: a transport error while sending the
+    INVITE ends the transaction and is reported to the TU.
+    """
+    end = End(fail=True)
+    transaction = end.layer.request(request(), SERVER, "UDP")
+    assert end.failures == [(transaction, "transport")]
+    assert transaction.state == "Terminated"
+    assert end.clock.getDelayedCalls() == []
+
+
+def test_inviteClientTransportErrorOnAck():
+    """
+    RFC 3261 17.1.4: a transport error while sending the ACK in Completed
+    ends the transaction and is reported.
+    """
+    end = End()
+    invite = request()
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    end.fail = True
+    end.layer.receive(makeResponse(invite, 486, toTag="b1"), SERVER, "UDP")
+    assert end.failures == [(transaction, "transport")]
+    assert transaction.state == "Terminated"
+
+
+# Non-INVITE client transaction (RFC 3261 17.1.2)
+
+
+def test_nonInviteClientTimerECappedAtT2UntilTimerF():
+    """
+    RFC 3261 17.1.2.2: Timer E starts at T1 and doubles up to T2 (4 s)
+    while Trying; Timer F (64*T1) times the transaction out.
+    """
+    end = End()
+    transaction = end.layer.request(request("OPTIONS"), SERVER, "UDP")
+    wait(end.clock, 31.9)
+    assert intervals(end.times()) == [0.5, 1, 2, 4, 4, 4, 4, 4, 4, 4]
+    wait(end.clock, 0.1)
+    assert end.failures == [(transaction, "timeout")]
+    assert end.clock.getDelayedCalls() == []
+
+
+def test_nonInviteClientT2Configurable():
+    """
+    RFC 3261 17.1.2.2: the cap on Timer E is the configured T2.
+    """
+    end = End(config=TimerConfig(t2=1.0))
+    end.layer.request(request("OPTIONS"), SERVER, "UDP")
+    wait(end.clock, 4)
+    assert intervals(end.times()) == [0.5, 1, 1, 1]
+
+
+def test_nonInviteClientProceedingRetransmitsEveryT2():
+    """
+    RFC 3261 17.1.2.2: after a 1xx (passed up) the request is still
+    retransmitted, Timer E restarting at T2 each time it fires; Timer F
+    still runs.
+    """
+    end = End()
+    options = request("OPTIONS")
+    transaction = end.layer.request(options, SERVER, "UDP")
+    wait(end.clock, 0.2)
+    trying = makeResponse(options, 100)
+    end.layer.receive(trying, SERVER, "UDP")
+    assert transaction.state == "Proceeding"
+    end.layer.receive(trying, SERVER, "UDP")
+    assert end.responses == [(trying, transaction), (trying, transaction)]
+    wait(end.clock, 31.7)
+    assert intervals(end.times()) == [0.5, 4, 4, 4, 4, 4, 4, 4]
+    wait(end.clock, 0.1)
+    assert end.failures == [(transaction, "timeout")]
+
+
+@pytest.mark.parametrize("provisional", [False, True])
+def test_nonInviteClientFinalThenTimerK(provisional):
+    """
+    RFC 3261 17.1.2.2: a final response (2xx too) in Trying or Proceeding
+    is passed up and moves to Completed, where retransmissions are
+    absorbed and nothing is resent; Timer K (T4 on UDP) ends it.
+    """
+    end = End()
+    options = request("OPTIONS")
+    transaction = end.layer.request(options, SERVER, "UDP")
+    if provisional:
+        end.layer.receive(makeResponse(options, 100), SERVER, "UDP")
+    ok = makeResponse(options, 200, toTag="b1")
+    end.layer.receive(ok, SERVER, "UDP")
+    end.layer.receive(ok, SERVER, "UDP")
+    assert transaction.state == "Completed"
+    assert end.responses[-1] == (ok, transaction)
+    assert len(end.responses) == 1 + provisional
+    wait(end.clock, 4.9)
+    assert len(end.sent) == 1
+    assert transaction.state == "Completed"
+    wait(end.clock, 0.1)
+    assert transaction.state == "Terminated"
+
+
+def test_nonInviteClientReliable():
+    """
+    RFC 3261 17.1.2.2: over TCP Timer E is not started and Timer K is zero.
+    """
+    end = End()
+    options = request("OPTIONS", transport="TCP")
+    transaction = end.layer.request(options, SERVER, "TCP")
+    wait(end.clock, 20)
+    assert len(end.sent) == 1
+    end.layer.receive(makeResponse(options, 404, toTag="b1"), SERVER, "TCP")
+    assert transaction.state == "Terminated"
+    assert end.clock.getDelayedCalls() == []
+
+
+@pytest.mark.parametrize("provisional", [False, True])
+def test_nonInviteClientTransportError(provisional):
+    """
+    RFC 3261 17.1.2.2 and 17.1.4: a transport error on a retransmission in
+    Trying or Proceeding ends the transaction and is reported.
+    """
+    end = End()
+    options = request("OPTIONS")
+    transaction = end.layer.request(options, SERVER, "UDP")
+    if provisional:
+        end.layer.receive(makeResponse(options, 100), SERVER, "UDP")
+    end.fail = True
+    wait(end.clock, 0.5)
+    assert end.failures == [(transaction, "transport")]
+    assert transaction.state == "Terminated"
+
+
+def test_clientRequestChecks():
+    """
+    RFC 3261 17.1.1.3, 8.1.1.7: an ACK has no client transaction, a
+    request needs a branch, and one branch and method make one
+    transaction.
+    """
+    end = End()
+    with pytest.raises(ValueError):
+        end.layer.request(request("ACK"), SERVER, "UDP")
+    noBranch = request()
+    noBranch.headers.set("via", "SIP/2.0/UDP a.example")
+    with pytest.raises(ValueError):
+        end.layer.request(noBranch, SERVER, "UDP")
+    end.layer.request(request(), SERVER, "UDP")
+    with pytest.raises(ValueError):
+        end.layer.request(request(), SERVER, "UDP")
+
+
+# INVITE server transaction (RFC 3261 17.2.1, RFC 6026 7.1)
+
+
+def serverInvite(end, message=None, transport="UDP"):
+    message = request(transport=transport) if message is None else message
+    end.layer.receive(message, CLIENT, transport)
+    return end.requests[-1][1]
+
+
+def test_inviteServerSendsTryingAfter200ms():
+    """
+    RFC 3261 17.2.1: the INVITE is passed up and, when the TU has not
+    answered within 200 ms, the transaction sends 100 Trying (no To tag,
+    Timestamp copied, 8.2.6.1).
+    """
+    end = End()
+    invite = request(extra=("Timestamp: 54",))
+    transaction = serverInvite(end, invite)
+    assert isinstance(transaction, ServerInviteTransaction)
+    assert end.requests == [(invite, transaction)]
+    wait(end.clock, 0.19)
+    assert end.sent == []
+    wait(end.clock, 0.01)
+    trying = end.last()
+    assert (trying.status, trying.toAddress.tag) == (100, None)
+    assert trying.headers.get("timestamp") == "54"
+    assert transaction.state == "Proceeding"
+
+
+def test_inviteServerNoTryingWhenTheTUAnswers():
+    """
+    RFC 3261 17.2.1: no 100 Trying when the TU sent a provisional response
+    within 200 ms; further provisional responses pass through.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    ringing = makeResponse(transaction.request, 180, toTag="b1")
+    transaction.respond(ringing)
+    transaction.respond(ringing)
+    wait(end.clock, 1)
+    assert [m for _, m in end.sent] == [ringing, ringing]
+
+
+def test_inviteServerAbsorbsRetransmittedInvite():
+    """
+    RFC 3261 17.2.1: a retransmitted INVITE is not passed up again; in
+    Proceeding it gets the last provisional response again, or 100
+    Trying at once when there has been none.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    end.layer.receive(request(), CLIENT, "UDP")
+    assert end.last().status == 100
+    ringing = makeResponse(transaction.request, 180, toTag="b1")
+    transaction.respond(ringing)
+    end.layer.receive(request(), CLIENT, "UDP")
+    assert end.last() is ringing
+    assert len(end.requests) == 1
+
+
+def test_inviteServerTimerGDoublesToT2UntilTimerH():
+    """
+    RFC 3261 17.2.1: a 300-699 moves to Completed; over UDP Timer G
+    resends it starting at T1, doubling up to T2; Timer H (64*T1) without
+    an ACK ends the transaction with a timeout reported.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    busy = makeResponse(transaction.request, 486, toTag="b1")
+    transaction.respond(busy)
+    assert transaction.state == "Completed"
+    wait(end.clock, 31.9)
+    assert all(m is busy for _, m in end.sent)
+    assert intervals(end.times()) == [0.5, 1, 2, 4, 4, 4, 4, 4, 4, 4]
+    wait(end.clock, 0.1)
+    assert end.failures == [(transaction, "timeout")]
+    assert end.clock.getDelayedCalls() == []
+
+
+def test_inviteServerCompletedResendsOnRetransmittedInvite():
+    """
+    RFC 3261 17.2.1: in Completed a retransmitted INVITE gets the final
+    response again.
+    """
+    end = End(config=TimerConfig())
+    transaction = serverInvite(end, request(transport="TCP"), "TCP")
+    busy = makeResponse(transaction.request, 486, toTag="b1")
+    transaction.respond(busy)
+    end.layer.receive(request(transport="TCP"), CLIENT, "TCP")
+    assert [m for _, m in end.sent] == [busy, busy]
+    wait(end.clock, 20)
+    assert len(end.sent) == 2
+
+
+def test_inviteServerAckConfirmsThenTimerI():
+    """
+    RFC 3261 17.2.1: the ACK (matching the INVITE transaction, 17.2.3)
+    moves Completed to Confirmed and is not passed up; Timer G stops;
+    retransmitted ACKs are absorbed; Timer I (T4 on UDP) ends it.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    busy = makeResponse(transaction.request, 486, toTag="b1")
+    transaction.respond(busy)
+    end.layer.receive(request("ACK", toTag="b1"), CLIENT, "UDP")
+    assert transaction.state == "Confirmed"
+    end.layer.receive(request("ACK", toTag="b1"), CLIENT, "UDP")
+    end.layer.receive(request(), CLIENT, "UDP")
+    assert len(end.requests) == 1
+    wait(end.clock, 4.9)
+    assert len(end.sent) == 1
+    assert transaction.state == "Confirmed"
+    wait(end.clock, 0.1)
+    assert transaction.state == "Terminated"
+
+
+def test_inviteServerReliableTimerIZero():
+    """
+    RFC 3261 17.2.1: over TCP Timer G does not run and Timer I is zero.
+    """
+    end = End()
+    transaction = serverInvite(end, request(transport="TCP"), "TCP")
+    transaction.respond(makeResponse(transaction.request, 486, toTag="b1"))
+    wait(end.clock, 10)
+    assert len(end.sent) == 1
+    end.layer.receive(request("ACK", transport="TCP", toTag="b1"), CLIENT, "TCP")
+    assert transaction.state == "Terminated"
+
+
+def test_inviteServer2xxAccepted():
+    """
+    RFC 6026 7.1: a 2xx moves to Accepted; retransmitted INVITEs are
+    absorbed (neither passed up nor answered), the TU's retransmissions of
+    the 2xx pass through, an ACK matching the transaction is passed up,
+    and Timer L (64*T1) ends it; an ACK with a new branch (13.2.2.4) is
+    passed up without a transaction.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    ok = makeResponse(transaction.request, 200, toTag="b1")
+    transaction.respond(ok)
+    assert transaction.state == "Accepted"
+    end.layer.receive(request(), CLIENT, "UDP")
+    assert len(end.sent) == 1
+    assert len(end.requests) == 1
+    transaction.respond(ok)
+    assert len(end.sent) == 2
+    sameBranch = request("ACK", toTag="b1")
+    end.layer.receive(sameBranch, CLIENT, "UDP")
+    newBranchAck = request("ACK", branch="z9hG4bKack2", toTag="b1")
+    end.layer.receive(newBranchAck, CLIENT, "UDP")
+    assert end.requests[1:] == [(sameBranch, transaction), (newBranchAck, None)]
+    wait(end.clock, 31.9)
+    assert transaction.state == "Accepted"
+    wait(end.clock, 0.1)
+    assert transaction.state == "Terminated"
+    assert end.failures == []
+
+
+def test_inviteServerRefusesASecondFinalResponse():
+    """
+    RFC 3261 17.2.1: after a non-2xx final response the TU can send no
+    other; a response after the transaction ended is refused too.
+    """
+    end = End()
+    transaction = serverInvite(end, request(transport="TCP"), "TCP")
+    transaction.respond(makeResponse(transaction.request, 486, toTag="b1"))
+    with pytest.raises(TransactionError):
+        transaction.respond(makeResponse(transaction.request, 200, toTag="b1"))
+    end.layer.receive(request("ACK", transport="TCP", toTag="b1"), CLIENT, "TCP")
+    with pytest.raises(TransactionError):
+        transaction.respond(makeResponse(transaction.request, 180, toTag="b1"))
+
+
+@pytest.mark.parametrize("status", [180, 486])
+def test_inviteServerTransportError(status):
+    """
+    RFC 3261 17.2.1 and 17.2.4: a transport error while sending a response
+    in Proceeding (or on Completed's first send) ends the transaction and
+    is reported to the TU.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    end.fail = True
+    transaction.respond(makeResponse(transaction.request, status, toTag="b1"))
+    assert end.failures == [(transaction, "transport")]
+    assert transaction.state == "Terminated"
+    assert end.clock.getDelayedCalls() == []
+
+
+def test_inviteServerTransportErrorInAcceptedIsReported():
+    """
+    RFC 6026 7.1: a transport error in Accepted is reported; the
+    transaction stays until Timer L.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    end.fail = True
+    transaction.respond(makeResponse(transaction.request, 200, toTag="b1"))
+    assert end.failures == [(transaction, "transport")]
+    assert transaction.state == "Accepted"
+
+
+# Non-INVITE server transaction (RFC 3261 17.2.2)
+
+
+def test_nonInviteServerStates():
+    """
+    RFC 3261 17.2.2: the request is passed up once; in Trying a
+    retransmission is absorbed silently, in Proceeding and Completed it
+    gets the last response again; a final response moves to Completed and
+    Timer J (64*T1 on UDP) ends it; no 100 Trying is sent by itself.
+    """
+    end = End()
+    options = request("OPTIONS")
+    end.layer.receive(options, CLIENT, "UDP")
+    transaction = end.requests[0][1]
+    assert isinstance(transaction, ServerNonInviteTransaction)
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    wait(end.clock, 1)
+    assert end.sent == []
+    trying = makeResponse(options, 100)
+    transaction.respond(trying)
+    transaction.respond(trying)
+    assert transaction.state == "Proceeding"
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    assert [m for _, m in end.sent] == [trying, trying, trying]
+    ok = makeResponse(options, 200, toTag="b1")
+    transaction.respond(ok)
+    assert transaction.state == "Completed"
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    assert end.last() is ok
+    assert len(end.requests) == 1
+    wait(end.clock, 31.9)
+    assert transaction.state == "Completed"
+    wait(end.clock, 0.1)
+    assert transaction.state == "Terminated"
+    with pytest.raises(TransactionError):
+        transaction.respond(ok)
+
+
+def test_nonInviteServerFinalFromTryingReliable():
+    """
+    RFC 3261 17.2.2: a final response straight from Trying moves to
+    Completed; over TCP Timer J is zero; a second final one is refused.
+    """
+    end = End()
+    options = request("OPTIONS", transport="TCP")
+    end.layer.receive(options, CLIENT, "TCP")
+    transaction = end.requests[0][1]
+    ok = makeResponse(options, 200, toTag="b1")
+    transaction.respond(ok)
+    assert transaction.state == "Terminated"
+    assert end.layer.transactions == []
+
+
+@pytest.mark.parametrize("provisional", [False, True])
+def test_nonInviteServerTransportError(provisional):
+    """
+    RFC 3261 17.2.2 and 17.2.4: a transport error sending a response ends
+    the transaction and is reported.
+    """
+    end = End()
+    options = request("OPTIONS")
+    end.layer.receive(options, CLIENT, "UDP")
+    transaction = end.requests[0][1]
+    end.fail = True
+    transaction.respond(makeResponse(options, 100 if provisional else 200, toTag="b1"))
+    assert end.failures == [(transaction, "transport")]
+    assert transaction.state == "Terminated"
+
+
+# The tables themselves
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        ClientInviteTransaction,
+        ClientNonInviteTransaction,
+        ServerInviteTransaction,
+        ServerNonInviteTransaction,
+    ],
+)
+def test_everyTimerStartedHasATransition(kind):
+    """
+    RFC 3261 17: every timer a transition starts is alive in the state it
+    leads to and has a transition there when it fires, and every action
+    names a method; Terminated has no transitions.
+    """
+    for (state, _), (actions, target) in kind.TABLE.items():
+        assert state != "Terminated"
+        for action in actions:
+            if action.startswith("start"):
+                name = action[5:]
+                assert name in kind.TIMERS[target]
+                assert (target, "timer" + name) in kind.TABLE
+            elif not action.startswith("backoff"):
+                assert callable(getattr(kind, "_" + action))
+
+
+# Matching (RFC 3261 17.1.3, 17.2.3)
+
+
+def test_clientMatchingUsesBranchAndMethod():
+    """
+    RFC 3261 17.1.3 and 9.1: a CANCEL shares its INVITE's branch; each
+    response goes to the transaction of its CSeq method; a response of an
+    unknown branch is a stray for the UA core.
+    """
+    end = End()
+    invite = request()
+    inviteTransaction = end.layer.request(invite, SERVER, "UDP")
+    end.layer.receive(makeResponse(invite, 180, toTag="b1"), SERVER, "UDP")
+    cancel = makeCancel(invite)
+    cancelTransaction = end.layer.request(cancel, SERVER, "UDP")
+    cancelled = makeResponse(cancel, 200, toTag="b1")
+    end.layer.receive(cancelled, SERVER, "UDP")
+    assert end.responses[-1] == (cancelled, cancelTransaction)
+    assert inviteTransaction.state == "Proceeding"
+    other = makeResponse(request(branch="z9hG4bKother"), 200)
+    end.layer.receive(other, SERVER, "UDP")
+    assert end.responses[-1] == (other, None)
+
+
+def test_serverMatchingNeedsTheSameSentBy():
+    """
+    RFC 3261 17.2.3: with a magic-cookie branch, the same branch from
+    another sent-by is another transaction, and so is another method.
+    """
+    end = End()
+    end.layer.receive(request(), CLIENT, "UDP")
+    elsewhere = request()
+    elsewhere.headers.set("via", "SIP/2.0/UDP c.example;branch=z9hG4bKinv1")
+    end.layer.receive(elsewhere, CLIENT, "UDP")
+    end.layer.receive(request("INFO"), CLIENT, "UDP")
+    assert len({id(transaction) for _, transaction in end.requests}) == 3
+
+
+def test_rfc2543Matching():
+    """
+    RFC 3261 17.2.3: a branch without the magic cookie is matched on
+    Request-URI, tags, Call-ID, CSeq and top Via: a retransmission is
+    absorbed; an ACK matches when its To tag is that of the response sent,
+    and is otherwise passed up without a transaction.
+    """
+    end = End()
+    invite = request(branch="old1")
+    transaction = serverInvite(end, invite)
+    end.layer.receive(request(branch="old1"), CLIENT, "UDP")
+    assert len(end.requests) == 1
+    otherCSeq = request(branch="old1")
+    otherCSeq.headers.set("cseq", "8 INVITE")
+    end.layer.receive(otherCSeq, CLIENT, "UDP")
+    assert len(end.requests) == 2
+    transaction.respond(makeResponse(invite, 486, toTag="b1"))
+    wrong = request("ACK", branch="old1", toTag="zz")
+    end.layer.receive(wrong, CLIENT, "UDP")
+    assert end.requests[-1] == (wrong, None)
+    end.layer.receive(request("ACK", branch="old1", toTag="b1"), CLIENT, "UDP")
+    assert transaction.state == "Confirmed"
+
+
+def test_rfc2543MatchingWithoutBranch():
+    """
+    RFC 3261 17.2.3: a request with no branch at all is matched the RFC
+    2543 way.
+    """
+    end = End()
+    message = request()
+    message.headers.set("via", "SIP/2.0/UDP a.example")
+    end.layer.receive(message, CLIENT, "UDP")
+    again = request()
+    again.headers.set("via", "SIP/2.0/UDP a.example")
+    end.layer.receive(again, CLIENT, "UDP")
+    assert len(end.requests) == 1
+
+
+# Responses and CANCEL (RFC 3261 8.2.6, 9)
+
+
+def test_makeResponse():
+    """
+    RFC 3261 8.2.6.2: a response copies every Via in order, From, To,
+    Call-ID and CSeq, and adds the To tag given; a To that has a tag
+    keeps it.
+    """
+    invite = request(extra=("Via: SIP/2.0/UDP p.example;branch=z9hG4bKp",))
+    response = makeResponse(invite, 404, toTag="t9")
+    assert (response.status, response.reason) == (404, "Not Found")
+    assert response.headers.getAll("via") == invite.headers.getAll("via")
+    assert response.fromAddress.tag == "a1"
+    assert response.toAddress.tag == "t9"
+    assert (response.callID, str(response.cseq)) == (invite.callID, "7 INVITE")
+    assert "timestamp" not in response.headers
+    tagged = makeResponse(request(toTag="old"), 200, "Fine", toTag="new")
+    assert (tagged.reason, tagged.toAddress.tag) == ("Fine", "old")
+
+
+def test_makeCancel():
+    """
+    RFC 3261 9.1: a CANCEL copies the INVITE's Request-URI, top Via (same
+    branch), From, To, Call-ID, CSeq number and Route; its CSeq method is
+    CANCEL.
+    """
+    invite = request(extra=("Route: <sip:p1.example;lr>", "Via: SIP/2.0/UDP x;branch=z9hG4bKx"))
+    cancel = makeCancel(invite)
+    assert (cancel.method, cancel.uri) == ("CANCEL", invite.uri)
+    assert cancel.headers.getAll("via") == [invite.headers.getAll("via")[0]]
+    assert str(cancel.cseq) == "7 CANCEL"
+    assert cancel.headers.get("to") == invite.headers.get("to")
+    assert cancel.headers.get("from") == invite.headers.get("from")
+    assert cancel.headers.getAll("route") == ["<sip:p1.example;lr>"]
+
+
+def test_answerCancel():
+    """
+    RFC 3261 9.2: a CANCEL matching a pending INVITE is linked to it and
+    answered 200, the INVITE 487; a CANCEL for an INVITE already answered
+    gets 200 and leaves the INVITE; one matching nothing gets 481.
+    """
+    end = End()
+    invite = serverInvite(end)
+    end.layer.receive(makeCancel(invite.request), CLIENT, "UDP")
+    cancel = end.requests[-1][1]
+    assert (cancel.cancels, invite.cancelledBy) == (invite, cancel)
+    assert answerCancel(cancel, "b1") is True
+    assert [(m.status, m.cseq.method) for _, m in end.sent] == [(200, "CANCEL"), (487, "INVITE")]
+    assert end.last().toAddress.tag == "b1"
+    assert invite.state == "Completed"
+    end.layer.receive(makeCancel(request(branch="z9hG4bKlate")), CLIENT, "UDP")
+    assert answerCancel(end.requests[-1][1], "b1") is False
+    assert end.last().status == 481
+
+
+def test_answerCancelAfterFinal():
+    """
+    RFC 3261 9.2: a CANCEL for an INVITE that has its final response
+    changes nothing but gets 200.
+    """
+    end = End()
+    invite = serverInvite(end)
+    invite.respond(makeResponse(invite.request, 200, toTag="b1"))
+    end.layer.receive(makeCancel(invite.request), CLIENT, "UDP")
+    assert answerCancel(end.requests[-1][1], "b1") is False
+    assert [m.status for _, m in end.sent] == [200, 200]
+    assert invite.state == "Accepted"
+
+
+def test_newBranchHasTheMagicCookie():
+    """
+    RFC 3261 8.1.1.7: branches start with z9hG4bK and are unique.
+    """
+    branches = {newBranch() for _ in range(50)}
+    assert len(branches) == 50
+    assert all(branch.startswith("z9hG4bK") for branch in branches)
+
+
+# A client and a server over a lossy network
+
+
+class Network:
+    """
+    Two L{End}s on one clock, each's sends delivered to the other after
+    C{delay} unless C{drop(message)} says to lose it (h11's ConnectionPair,
+    with loss).
+    """
+
+    def __init__(self, drop, delay=0.01):
+        self.clock = Clock()
+        self.client = End(self.clock)
+        self.server = End(self.clock)
+        self.lost = []
+        self.client.layer.send = self._carry(self.server, CLIENT)
+        self.server.layer.send = self._carry(self.client, SERVER)
+        self.drop = drop
+        self.delay = delay
+
+    def _carry(self, to, source):
+        sender = self.client if to is self.server else self.server
+
+        def send(message, destination, transport):
+            sender.sent.append((self.clock.seconds(), message))
+            wire = message.serialise()
+            if self.drop(message):
+                self.lost.append(message)
+                return
+            self.clock.callLater(
+                self.delay, to.layer.receive, parseMessage(wire), source, transport
+            )
+
+        return send
+
+
+def dropFirst(**counts):
+    """
+    @return: a drop policy losing the first C{n} messages of each kind
+        (C{INVITE=1}, C{r486=2}: a method or C{r} and a status).
+    """
+    left = dict(counts)
+
+    def drop(message):
+        kind = getattr(message, "method", None) or f"r{message.status}"
+        if left.get(kind, 0) > 0:
+            left[kind] -= 1
+            return True
+        return False
+
+    return drop
+
+
+def test_pairInviteRejectedRecoversFromLoss():
+    """
+    RFC 3261 17.1.1.2 and 17.2.1 over UDP: the first INVITE, the first
+    two 486 and the first ACK are lost; Timer A resends the INVITE, Timer
+    G the 486, the client resends its ACK for each 486 it hears; both ends
+    finish with the 486 delivered once and the server Confirmed then
+    Terminated.
+    """
+    net = dropFirst(INVITE=1, r486=2, ACK=1)
+    network = Network(net)
+    invite = request()
+    client = network.client.layer.request(invite, SERVER, "UDP")
+    wait(network.clock, 0.6)
+    assert [m.method for m, _ in network.server.requests] == ["INVITE"]
+    server = network.server.requests[0][1]
+    server.respond(makeResponse(server.request, 486, toTag="b1"))
+    wait(network.clock, 5)
+    assert [m.status for m, _ in network.client.responses] == [486]
+    assert [getattr(m, "method", None) for m in network.lost] == ["INVITE", None, None, "ACK"]
+    assert server.state == "Confirmed"
+    assert client.state == "Completed"
+    wait(network.clock, 40)
+    assert (client.state, server.state) == ("Terminated", "Terminated")
+    assert network.client.failures == network.server.failures == []
+    assert network.clock.getDelayedCalls() == []
+
+
+def test_pairNonInviteRecoversFromLoss():
+    """
+    RFC 3261 17.1.2.2 and 17.2.2 over UDP: the first OPTIONS and the
+    first 200 are lost; Timer E resends the request, the server answers
+    the retransmission with its 200 again, and the client gets it once.
+    """
+    network = Network(dropFirst(OPTIONS=1, r200=1))
+    options = request("OPTIONS")
+    client = network.client.layer.request(options, SERVER, "UDP")
+    wait(network.clock, 0.6)
+    server = network.server.requests[0][1]
+    server.respond(makeResponse(server.request, 200, toTag="b1"))
+    wait(network.clock, 1.0)
+    assert [m.status for m, _ in network.client.responses] == [200]
+    assert len(network.server.requests) == 1
+    assert client.state == "Completed"
+    wait(network.clock, 40)
+    assert network.client.layer.transactions == network.server.layer.transactions == []
+
+
+def test_pairInviteAcceptedAndCancelRace():
+    """
+    RFC 3261 9 and RFC 6026 over UDP: the client CANCELs after 180 but
+    the server has already sent 200; the CANCEL gets 200, the INVITE is
+    not terminated, and the lost first 200 reaches the client through the
+    TU's retransmission via the Accepted server transaction.
+    """
+    network = Network(dropFirst(r200=1))
+    invite = request()
+    client = network.client.layer.request(invite, SERVER, "UDP")
+    wait(network.clock, 0.05)
+    server = network.server.requests[0][1]
+    ok = makeResponse(server.request, 200, toTag="b1")
+    server.respond(ok)
+    network.client.layer.request(makeCancel(invite), SERVER, "UDP")
+    wait(network.clock, 0.05)
+    answerCancel(network.server.requests[-1][1], "b1")
+    wait(network.clock, 0.05)
+    assert [m.cseq.method for m, _ in network.client.responses] == ["CANCEL"]
+    server.respond(ok)
+    wait(network.clock, 0.05)
+    assert [(m.status, m.cseq.method) for m, _ in network.client.responses][-1] == (200, "INVITE")
+    assert client.state == "Accepted"
