@@ -18,7 +18,7 @@ _INVITE_TABLE = {
     ("Calling", "timerA"): (("transmitRequest", "backoffA"), "Calling"),
     ("Calling", "timerB"): (("reportTimeout",), "Terminated"),
     ("Calling", "transportError"): (("reportTransportError",), "Terminated"),
-    ("Calling", "1xx"): (("passUp",), "Proceeding"),
+    ("Calling", "1xx"): (("passUp", "sendRequestedCancel"), "Proceeding"),
     ("Calling", "2xx"): (("passUp", "startM"), "Accepted"),
     ("Calling", "final"): (("passUp", "sendAck", "startD"), "Completed"),
     ("Proceeding", "1xx"): (("passUp",), "Proceeding"),
@@ -104,12 +104,17 @@ class ClientInviteTransaction(ClientTransaction):
     and that ACK again for each retransmission of it until Timer D.
 
     @ivar ack: the ACK sent for a non-2xx final response, or C{None}.
+    @ivar cancelRequested: C{True} when the TU asked to cancel before any
+        provisional response (L{oso.sip.transactions.TransactionLayer.cancel}).
+    @ivar cancelTransaction: the CANCEL's client transaction once sent.
     """
 
     TABLE = _INVITE_TABLE
     TIMERS = {"Calling": {"A", "B"}, "Accepted": {"M"}, "Completed": {"D"}}
     INITIAL = "Calling"
     ack = None
+    cancelRequested = False
+    cancelTransaction = None
 
     def _classify(self, status):
         if status < 200:
@@ -119,6 +124,14 @@ class ClientInviteTransaction(ClientTransaction):
     def _sendAck(self, response):
         self.ack = makeAck(self.request, response)
         self._transmit(self.ack)
+
+    def _sendRequestedCancel(self, response):
+        """
+        RFC 3261 9.1: a CANCEL asked for in Calling goes out with the first
+        provisional response.
+        """
+        if self.cancelRequested:
+            self._layer._sendCancel(self)
 
     def _resendAck(self, response):
         self._transmit(self.ack)

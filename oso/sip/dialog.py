@@ -74,7 +74,9 @@ class Dialog:
         while empty (a UAS that has sent none).
     @ivar remoteSeq: the CSeq number of the peer's last request, or
         C{None} while empty.
-    @ivar remoteTarget: the peer's Contact URI: where requests go.
+    @ivar remoteTarget: the peer's Contact URI: where requests go (the
+        peer's From/To URI when it sent no Contact, which RFC 3261 12.1
+        requires but not every peer heeds).
     @ivar routeSet: the route set, L{NameAddress} values in the order the
         Route fields are written.
     @ivar localContact: the Contact this UA puts in its requests, or
@@ -144,7 +146,7 @@ class Dialog:
             remoteURI=request.toAddress.uri.copy(),
             localSeq=request.cseq.number,
             remoteSeq=None,
-            remoteTarget=_contactURI(response),
+            remoteTarget=_contactURI(response) or request.toAddress.uri.copy(),
             routeSet=[route.copy() for route in reversed(response.recordRoutes)],
             localContact=localContact,
             secure=_isSecure(request),
@@ -169,7 +171,7 @@ class Dialog:
             remoteURI=request.fromAddress.uri.copy(),
             localSeq=None,
             remoteSeq=request.cseq.number,
-            remoteTarget=_contactURI(request),
+            remoteTarget=_contactURI(request) or request.fromAddress.uri.copy(),
             routeSet=[route.copy() for route in request.recordRoutes],
             localContact=localContact,
             secure=_isSecure(request),

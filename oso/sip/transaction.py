@@ -141,6 +141,7 @@ class Transaction:
     TIMERS = {}
     TU_INPUTS = frozenset()
     INITIAL = None
+    _key = None
     _log = Logger()
 
     def __init__(self, layer, request, destination, transport, reliable=None):

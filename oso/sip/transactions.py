@@ -17,7 +17,11 @@ is the UA core's to acknowledge).
 
 from twisted.logger import Logger
 
-from oso.sip.client import ClientInviteTransaction, ClientNonInviteTransaction
+from oso.sip.client import (
+    ClientInviteTransaction,
+    ClientNonInviteTransaction,
+    ClientTransaction,
+)
 from oso.sip.message import Request
 from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
 from oso.sip.transaction import MAGIC_COOKIE, TimerConfig, makeResponse
@@ -38,8 +42,9 @@ def serverKey(request, method=None):
     to. With a magic-cookie branch: the branch, the sent-by of the top Via
     and the method (ACK counting as INVITE). Without (RFC 2543): the
     Request-URI, To tag, From tag, Call-ID, CSeq number, top Via and
-    method; an ACK is looked up without its To tag, which is checked
-    against the response sent (L{TransactionLayer._matchServer}).
+    method; for an INVITE and its ACK the To tag is left out of the key and
+    the ACK's is checked against the response sent instead
+    (L{TransactionLayer._matchServer}).
 
     @param method: the method to look for instead of the request's (a
         CANCEL looks for the INVITE it cancels, 9.2).
@@ -51,7 +56,8 @@ def serverKey(request, method=None):
     branch = via.branch or ""
     if branch.startswith(MAGIC_COOKIE):
         return (branch, via.host.lower(), via.port, method)
-    toTag = None if request.method == "ACK" else request.toAddress.tag
+    # An ACK's To tag is the response's, so INVITE keys leave To out.
+    toTag = None if method == "INVITE" else request.toAddress.tag
     return (
         "2543",
         str(request.uri),
@@ -166,12 +172,41 @@ class TransactionLayer:
         transaction._start()
         return transaction
 
+    def cancel(self, transaction):
+        """
+        Cancel a client INVITE transaction (RFC 3261 9.1): the CANCEL
+        (L{makeCancel}) goes to the same destination over the same
+        transport, at once when a provisional response has arrived, else
+        upon the first one (a CANCEL must not overtake the INVITE); nothing
+        is sent once a final response has arrived. The CANCEL's client
+        transaction is then the INVITE transaction's C{cancelTransaction};
+        its responses reach C{deliverResponse} like any other.
+
+        @param transaction: a L{ClientInviteTransaction}.
+        """
+        if transaction.state == "Calling":
+            transaction.cancelRequested = True
+        elif transaction.state == "Proceeding":
+            self._sendCancel(transaction)
+
+    def _sendCancel(self, transaction):
+        if transaction.cancelTransaction is None:
+            transaction.cancelTransaction = self.request(
+                makeCancel(transaction.request),
+                transaction.destination,
+                transaction.transport,
+                transaction.reliable,
+            )
+
     def receive(self, message, source, transport):
         """
         Take a message from the transport: a response goes to its client
         transaction, a request to its server transaction or to a new one.
 
         @param source: where it came from; responses to a request go there.
+        @raise oso.sip.uri.SIPParseError: when a field that matching reads
+            (To, From, CSeq) is malformed; the transport adapter answers a
+            request so refused with 400 and drops such a response.
         """
         if isinstance(message, Request):
             self._receiveRequest(message, source, transport)
@@ -214,6 +249,6 @@ class TransactionLayer:
         transaction._start()
 
     def _ended(self, transaction):
-        table = self._clients if transaction._key in self._clients else self._servers
+        table = self._clients if isinstance(transaction, ClientTransaction) else self._servers
         if table.get(transaction._key) is transaction:
             del table[transaction._key]

@@ -287,3 +287,13 @@ def test_newTag():
     RFC 3261 19.3: tags are random and distinct.
     """
     assert len({newTag() for _ in range(50)}) == 50
+
+
+def test_remoteTargetWithoutContact():
+    """
+    RFC 3261 12.1.1: a request without Contact (which the RFC requires)
+    still gives a usable dialog: the remote target falls back to the
+    peer's From URI.
+    """
+    dialog = Dialog.fromRequest(invite(), "b1")
+    assert str(dialog.createRequest("BYE").uri) == "sip:alice@a.example"

@@ -989,3 +989,55 @@ def test_pairInviteAcceptedAndCancelRace():
     wait(network.clock, 0.05)
     assert [(m.status, m.cseq.method) for m, _ in network.client.responses][-1] == (200, "INVITE")
     assert client.state == "Accepted"
+
+
+def test_cancelWaitsForAProvisionalResponse():
+    """
+    RFC 3261 9.1: a CANCEL asked for while Calling is held until the first
+    provisional response, then sent once (same branch, to the INVITE's
+    destination); asked for again it is not sent twice.
+    """
+    end = End()
+    invite = request()
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    end.layer.cancel(transaction)
+    assert [m.method for _, m in end.sent] == ["INVITE"]
+    end.layer.receive(makeResponse(invite, 180, toTag="b1"), SERVER, "UDP")
+    cancel = end.last()
+    assert (cancel.method, cancel.via.branch) == ("CANCEL", invite.via.branch)
+    assert transaction.cancelTransaction.request is cancel
+    end.layer.cancel(transaction)
+    assert [m.method for _, m in end.sent] == ["INVITE", "CANCEL"]
+
+
+def test_cancelAfterAFinalResponseSendsNothing():
+    """
+    RFC 3261 9.1: once the INVITE has a final response there is nothing to
+    cancel; a CANCEL asked for in Proceeding goes at once.
+    """
+    end = End()
+    invite = request()
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    end.layer.receive(makeResponse(invite, 100), SERVER, "UDP")
+    end.layer.cancel(transaction)
+    assert end.last().method == "CANCEL"
+    end.layer.receive(makeResponse(invite, 200, toTag="b1"), SERVER, "UDP")
+    other = end.layer.request(request(branch="z9hG4bKinv2"), SERVER, "UDP")
+    end.layer.receive(makeResponse(other.request, 486, toTag="b2"), SERVER, "UDP")
+    end.layer.cancel(other)
+    end.layer.cancel(transaction)
+    assert [m.method for _, m in end.sent] == ["INVITE", "CANCEL", "INVITE", "ACK"]
+
+
+def test_rfc2543AckForReInvite():
+    """
+    RFC 3261 17.2.3: in the RFC 2543 way, the ACK of an INVITE that had a
+    To tag (a re-INVITE) matches its transaction too.
+    """
+    end = End()
+    reinvite = request(branch="old2", toTag="b1")
+    transaction = serverInvite(end, reinvite)
+    transaction.respond(makeResponse(reinvite, 488))
+    end.layer.receive(request("ACK", branch="old2", toTag="b1"), CLIENT, "UDP")
+    assert transaction.state == "Confirmed"
+    assert len(end.requests) == 1
