@@ -1,7 +1,9 @@
 """
 Messages per second for encode and decode of a MakeCall request and a
-DeliveredEvent, in ECMA-323 XML and (once L{oso.csta.ber} is in the tree)
-ECMA-285 BER, on one core. C{--profile} adds a cProfile top 10 for each.
+DeliveredEvent, in ECMA-323 XML and ECMA-285 BER (a ROSE invoke around each),
+on one core.  The BER encoder keeps encoded device and connection ids, so
+it is measured both on one repeated message and with a new call id each
+time. C{--profile} adds a cProfile top 10 for each.
 
     python bench/csta_codecs.py [--profile] [--seconds 1.0]
 """
@@ -10,6 +12,7 @@ import argparse
 import cProfile
 import pstats
 import time
+from dataclasses import replace
 
 from oso.callmodel.causes import EventCause
 from oso.callmodel.ids import ConnectionID
@@ -50,13 +53,26 @@ def cases():
         data = xml.encode(message, Edition.ED3)
         yield f"XML {name} encode", lambda message=message: xml.encode(message, Edition.ED3)
         yield f"XML {name} decode", lambda data=data: xml.decode(data)
-    try:
-        from oso.csta import ber
-    except ImportError:
-        print("BER: oso.csta.ber is not in the tree yet")
-        return
-    print("BER: oso.csta.ber is present; add its calls here once its API is settled")
+    from oso.csta import ber
 
+    invokes = [
+        ("MakeCall", m.Invoke(invokeID=1, operation="makeCall", argument=MAKE_CALL)),
+        (
+            "DeliveredEvent",
+            m.Invoke(invokeID=9999, operation="cSTAEventReport", argument=DELIVERED),
+        ),
+    ]
+    for name, invoke in invokes:
+        data = ber.encode(invoke)
+        yield f"BER {name} encode", lambda invoke=invoke: ber.encode(invoke)
+        yield f"BER {name} decode", lambda data=data: ber.decode(data)
+    callIDs = iter(range(10**9))
+
+    def freshEvent():
+        event = replace(DELIVERED, connection=ConnectionID(str(next(callIDs)), "101"))
+        return ber.encode(m.Invoke(invokeID=9999, operation="cSTAEventReport", argument=event))
+
+    yield "BER DeliveredEvent encode, new call", freshEvent
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
