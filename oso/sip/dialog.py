@@ -58,6 +58,22 @@ def newTag():
     return secrets.token_hex(6)
 
 
+def makeDialogResponse(request, status, localTag, contact, reason=None):
+    """
+    A response that sets up a dialog at the UAS (RFC 3261 12.1.1): like
+    L{oso.sip.transaction.makeResponse} with our To tag, plus the request's
+    Record-Route fields in order and our Contact.
+
+    @param contact: the URI of our Contact.
+    @return: a new L{oso.sip.message.Response}.
+    """
+    response = makeResponse(request, status, reason, toTag=localTag)
+    for value in request.headers.getAll("record-route"):
+        response.headers.add("record-route", value)
+    response.headers.add("contact", NameAddress(contact.copy()))
+    return response
+
+
 def _contactURI(message):
     contacts = [contact for contact in message.contacts if contact != "*"]
     return contacts[0].uri.copy() if contacts else None

@@ -9,7 +9,7 @@ state)}, in the manner of h11 and h2: inputs are messages from the network
 (C{"tu2xx"}, ...), timers firing (C{"timerA"}, ...) and C{"transportError"}.
 A network input the table lacks is absorbed (a late response, a stray
 retransmission); a transaction user input the table lacks is a misuse and
-raises L{TransactionError}.
+raises L{TransactionError} (Terminated has no transitions at all).
 
 Timers run on an injected L{twisted.internet.interfaces.IReactorTime}.
 A timer whose value is zero (Timers D, I, J and K on a reliable
@@ -170,7 +170,14 @@ class Transaction:
         """
         Apply an input, and then those that its actions caused (a transport
         error, a timer of zero), each to the state the previous one left.
+        An input given while another is being applied (a response the TU
+        sends from within C{deliverRequest}) waits for it to finish.
+
+        @raise TransactionError: at once, when a transaction user input is
+            not allowed in the current state.
         """
+        if event in self.TU_INPUTS and (self.state, event) not in self.TABLE:
+            raise TransactionError(f"{self!r} cannot take {event}")
         self._pending.append((event, message))
         if self._running:
             return
@@ -182,15 +189,10 @@ class Transaction:
             self._running = False
 
     def _step(self, event, message):
-        if self.state == "Terminated":
-            if event in self.TU_INPUTS:
-                raise TransactionError(f"{self!r} has ended: cannot take {event}")
-            return
         transition = self.TABLE.get((self.state, event))
         if transition is None:
-            if event in self.TU_INPUTS:
-                self._pending.clear()
-                raise TransactionError(f"{self!r} cannot take {event}")
+            # A retransmission or a late response; or a TU input that was
+            # allowed when given but that an earlier input made moot.
             self._log.debug("{transaction} absorbs {event}", transaction=self, event=event)
             return
         actions, state = transition

@@ -7,7 +7,7 @@ ordering and target refresh.
 import pytest
 
 from oso.sip import parseMessage, parseURI
-from oso.sip.dialog import Dialog, DialogID, dialogIDOf, newTag
+from oso.sip.dialog import Dialog, DialogID, dialogIDOf, makeDialogResponse, newTag
 from oso.sip.transaction import makeResponse
 
 
@@ -297,3 +297,27 @@ def test_remoteTargetWithoutContact():
     """
     dialog = Dialog.fromRequest(invite(), "b1")
     assert str(dialog.createRequest("BYE").uri) == "sip:alice@a.example"
+
+
+def test_makeDialogResponse():
+    """
+    RFC 3261 12.1.1: a response that sets up a dialog copies the request's
+    Record-Route in order, carries our To tag and our Contact; the UAC's
+    dialog made from it routes back through the same proxies, reversed.
+    """
+    request = invite(*RECORD_ROUTES, "Contact: <sip:alice@192.0.2.1>")
+    response = makeDialogResponse(request, 200, "b1", parseURI("sip:bob@192.0.2.2"))
+    assert response.headers.getAll("record-route") == [
+        "<sip:p1.example;lr>",
+        "<sip:p2.example;lr>",
+    ]
+    assert (response.toAddress.tag, response.headers.get("contact")) == (
+        "b1",
+        "<sip:bob@192.0.2.2>",
+    )
+    uac = Dialog.fromResponse(request, response)
+    uas = Dialog.fromRequest(request, "b1")
+    assert uac.id == DialogID(uas.callID, uas.remoteTag, uas.localTag)
+    assert str(uac.createRequest("BYE").uri) == "sip:bob@192.0.2.2"
+    assert str(uas.createRequest("BYE").uri) == "sip:alice@192.0.2.1"
+    assert [str(r.uri) for r in uac.routeSet] == [str(r.uri) for r in reversed(uas.routeSet)]

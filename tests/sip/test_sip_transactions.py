@@ -1041,3 +1041,34 @@ def test_rfc2543AckForReInvite():
     end.layer.receive(request("ACK", branch="old2", toTag="b1"), CLIENT, "UDP")
     assert transaction.state == "Confirmed"
     assert len(end.requests) == 1
+
+
+def test_tuAnsweringFromWithinDeliverRequest():
+    """
+    RFC 3261 17.2.1: a TU that answers from within C{deliverRequest} has
+    its responses sent in order once the INVITE has been taken (and no
+    100 Trying follows); a 200 given while the 486 still waited is dropped
+    once the 486 has made it moot; a response the state does not allow
+    raises L{TransactionError} to the TU at once.
+    """
+    end = End()
+    errors = []
+
+    def answer(message, transaction):
+        end.requests.append((message, transaction))
+        transaction.respond(makeResponse(message, 180, toTag="b1"))
+        transaction.respond(makeResponse(message, 486, toTag="b1"))
+        try:
+            transaction.respond(makeResponse(message, 200, toTag="b1"))
+        except TransactionError as error:
+            errors.append(error)
+
+    end.layer.deliverRequest = answer
+    end.layer.receive(request(transport="TCP"), CLIENT, "TCP")
+    assert [m.status for _, m in end.sent] == [180, 486]
+    assert errors == []
+    transaction = end.requests[0][1]
+    with pytest.raises(TransactionError):
+        transaction.respond(makeResponse(transaction.request, 200, toTag="b1"))
+    wait(end.clock, 1)
+    assert [m.status for _, m in end.sent] == [180, 486]
