@@ -5,6 +5,8 @@ and a client and a server layer talking over a lossy in-memory network.
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
 from oso.sip import parseMessage
@@ -1072,3 +1074,36 @@ def test_tuAnsweringFromWithinDeliverRequest():
         transaction.respond(makeResponse(transaction.request, 200, toTag="b1"))
     wait(end.clock, 1)
     assert [m.status for _, m in end.sent] == [180, 486]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    method=st.sampled_from(["INVITE", "OPTIONS"]),
+    status=st.sampled_from([200, 486]),
+    losses=st.lists(st.booleans(), max_size=30),
+)
+def test_pairUnderArbitraryLoss(method, status, losses):
+    """
+    RFC 3261 17 over UDP, whatever messages the network loses (C{losses}
+    says for each message in turn): the server's TU gets the request at
+    most once, the client's TU the final response at most once and a
+    timeout only without it, and within a few minutes every transaction on
+    both sides has ended and no timer is left.
+    """
+    pending = list(losses)
+    network = Network(lambda message: pending.pop(0) if pending else False)
+
+    def answer(message, transaction):
+        network.server.requests.append((message, transaction))
+        if transaction is not None:
+            transaction.respond(makeResponse(message, status, toTag="b1"))
+
+    network.server.layer.deliverRequest = answer
+    client = network.client.layer.request(request(method), SERVER, "UDP")
+    wait(network.clock, 300)
+    finals = [m for m, t in network.client.responses if m.status >= 200 and t is client]
+    assert len([t for _, t in network.server.requests if t is not None]) <= 1
+    assert len(finals) <= 1
+    assert bool(finals) != bool(network.client.failures)
+    assert network.client.layer.transactions == network.server.layer.transactions == []
+    assert network.clock.getDelayedCalls() == []
