@@ -201,7 +201,8 @@ class TransactionLayer:
     def receive(self, message, source, transport):
         """
         Take a message from the transport: a response goes to its client
-        transaction, a request to its server transaction or to a new one.
+        transaction (one with more than one Via is dropped, RFC 3261
+        8.1.3.3), a request to its server transaction or to a new one.
 
         @param source: where it came from; responses to a request go there.
         @raise oso.sip.uri.SIPParseError: when a field that matching reads
@@ -210,6 +211,11 @@ class TransactionLayer:
         """
         if isinstance(message, Request):
             self._receiveRequest(message, source, transport)
+            return
+        if len(message.vias) > 1:
+            # RFC 3261 8.1.3.3: a UA's response has one Via; more means it
+            # was meant for a proxy.
+            self._log.info("dropped {response} with several Vias", response=message)
             return
         transaction = self._clients.get(clientKey(message))
         if transaction is None:

@@ -208,9 +208,13 @@ def test_inviteClientNon2xxIsAcknowledgedInside(provisional):
         extra=("Via: SIP/2.0/UDP proxy.example;branch=z9hG4bKp", "Route: <sip:p1.example;lr>")
     )
     transaction = end.layer.request(invite, SERVER, "UDP")
+    top = invite.headers.getAll("via")[0]
     if provisional:
-        end.layer.receive(makeResponse(invite, 180, toTag="b1"), SERVER, "UDP")
+        ringing = makeResponse(invite, 180, toTag="b1")
+        ringing.headers.set("via", top)
+        end.layer.receive(ringing, SERVER, "UDP")
     busy = makeResponse(invite, 486, toTag="b1")
+    busy.headers.set("via", top)
     end.layer.receive(busy, SERVER, "UDP")
     assert transaction.state == "Completed"
     assert end.responses[-1] == (busy, transaction)
@@ -1107,3 +1111,15 @@ def test_pairUnderArbitraryLoss(method, status, losses):
     assert bool(finals) != bool(network.client.failures)
     assert network.client.layer.transactions == network.server.layer.transactions == []
     assert network.clock.getDelayedCalls() == []
+
+
+def test_responseWithSeveralViasIsDropped():
+    """
+    RFC 3261 8.1.3.3: a response with more than one Via is not for a UA
+    and is discarded.
+    """
+    end = End()
+    invite = request(extra=("Via: SIP/2.0/UDP p.example;branch=z9hG4bKp",))
+    transaction = end.layer.request(invite, SERVER, "UDP")
+    end.layer.receive(makeResponse(invite, 180, toTag="b1"), SERVER, "UDP")
+    assert (end.responses, transaction.state) == ([], "Calling")
