@@ -97,7 +97,7 @@ class NonceMint:
         text, dot, mac = nonce.rpartition(".")
         if not dot or not text.isascii():
             return None
-        if not hmac.compare_digest(self._mac(text), mac.encode("ascii", "replace").decode()):
+        if not hmac.compare_digest(self._mac(text).encode(), mac.encode("utf-8", "replace")):
             return None
         return int(text.partition(".")[0], 16)
 

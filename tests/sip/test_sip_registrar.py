@@ -8,6 +8,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet import reactor
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -411,3 +413,49 @@ class PersistenceTests(TestCase):
         result = await registrar.handle(register("*", expires=0, cseq=2), "201")
         self.assertEqual(result.status, 200)
         self.assertEqual(await store.loadRegistrations(), [])
+
+
+steps = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "*"]), max_size=3),
+        st.sampled_from([None, "0", "30", "60", "600", "x"]),
+        st.sampled_from(["call-1", "call-2"]),
+        st.integers(1, 4),
+        st.sampled_from([0, 1, 59, 600]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps)
+def test_storeMirrorsMemory(actions):
+    """
+    Whatever REGISTERs come and whatever time passes, the store holds
+    exactly the bindings routing sees, each alive, never more than the
+    maximum; and a request refused changes nothing.
+    """
+    clock = Clock()
+    clock.advance(START)
+    store = MemoryStore()
+    registrar = Registrar(clock, store, maxContacts=3)
+    for contacts, expires, callID, cseq, advance in actions:
+        values = [c if c == "*" else f"<sip:{c}@192.0.2.1>" for c in contacts]
+        request = Request("REGISTER", parseURI("sip:oso.example"), [
+            ("Via", "SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1"),
+            ("From", "<sip:201@oso.example>;tag=x"), ("To", "<sip:201@oso.example>"),
+            ("Call-ID", callID), ("CSeq", f"{cseq} REGISTER"),
+        ] + [("Contact", value) for value in values]
+          + ([] if expires is None else [("Expires", expires)]))
+        before = registrar.bindings("201")
+        result = registrar.handle(request, "201").result
+        if result.status != 200:
+            assert registrar.bindings("201") == before
+        clock.advance(advance)
+        now = clock.seconds()
+        live = registrar.contacts("201")
+        stored = store.loadRegistrations().result
+        assert sorted(stored, key=repr) == sorted(live, key=repr)
+        assert set(registrar.bindings("201")) == set(live)
+        assert all(binding.expires > now for binding in live)
+        assert len(live) <= 3
