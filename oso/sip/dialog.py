@@ -291,4 +291,5 @@ def _isSecure(request):
     RFC 3261 12.1.1, 12.1.2: a dialog is secure when its request went over
     TLS to a C{sips:} Request-URI.
     """
-    return getattr(request.uri, "secure", False) and request.via.transport == "TLS"
+    via = request.via
+    return getattr(request.uri, "secure", False) and via is not None and via.transport == "TLS"
