@@ -14,7 +14,7 @@ the request.
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 
 from twisted.internet.defer import gatherResults, succeed
@@ -86,7 +86,7 @@ class RegisterResult:
     status: int
     reason: str
     headers: tuple = ()
-    bindings: tuple = field(default=())
+    bindings: tuple = ()
 
 
 class _Refusal(Exception):
