@@ -14,6 +14,7 @@ from oso.sip.client import ClientInviteTransaction, ClientNonInviteTransaction
 from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
 from oso.sip.transaction import (
     TimerConfig,
+    Transaction,
     TransactionError,
     makeResponse,
     newBranch,
@@ -1123,3 +1124,44 @@ def test_responseWithSeveralViasIsDropped():
     transaction = end.layer.request(invite, SERVER, "UDP")
     end.layer.receive(makeResponse(invite, 180, toTag="b1"), SERVER, "UDP")
     assert (end.responses, transaction.state) == ([], "Calling")
+
+
+def test_everyTransitionIsExercised(monkeypatch):
+    """
+    RFC 3261 17 and RFC 6026: the scenarios of this file, run again here
+    with every transition recorded, take each entry of the four tables.
+    """
+    taken = set()
+    step = Transaction._step
+
+    def recording(self, event, message):
+        if (self.state, event) in self.TABLE:
+            taken.add((type(self), self.state, event))
+        step(self, event, message)
+
+    monkeypatch.setattr(Transaction, "_step", recording)
+    for name, test in list(globals().items()):
+        if not name.startswith("test_") or name == "test_everyTransitionIsExercised":
+            continue
+        if hasattr(test, "hypothesis"):
+            continue
+        marks = [mark for mark in getattr(test, "pytestmark", []) if mark.name == "parametrize"]
+        if marks:
+            argument, values = marks[0].args
+            for value in values:
+                test(**{argument: value})
+        else:
+            test()
+    kinds = [
+        ClientInviteTransaction,
+        ClientNonInviteTransaction,
+        ServerInviteTransaction,
+        ServerNonInviteTransaction,
+    ]
+    missing = [
+        (kind.__name__, state, event)
+        for kind in kinds
+        for state, event in kind.TABLE
+        if (kind, state, event) not in taken
+    ]
+    assert missing == []
