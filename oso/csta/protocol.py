@@ -1,0 +1,106 @@
+"""
+The Twisted adapter of the CSTA link: a L{Protocol} per TCP connection
+that hands bytes to an L{oso.csta.link.CSTALink}, and a L{Factory} that
+keeps the link limit.
+
+CSTA links are licensed per link on the OpenScape Office MX: the factory
+admits at most C{maxLinks} at once; one more is still given a link, told to
+refuse the client's first message with a reason (an AARE reject for BER, a
+CSTAErrorCode for XML) and closed.
+"""
+
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+
+from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT, CSTALink
+
+#: Links open at once when the configuration says nothing.
+DEFAULT_MAX_LINKS = 4
+
+
+class CSTAProtocol(Protocol):
+    """
+    One CSTA connection.
+
+    @ivar link: its L{CSTALink}, from C{connectionMade} on.
+    """
+
+    link = None
+
+    def connectionMade(self):
+        refusal = self.factory.admit(self)
+        self.link = CSTALink(
+            self.factory.clock,
+            self.factory.callModel,
+            self.transport.write,
+            self.transport.loseConnection,
+            heartbeatTimeout=self.factory.heartbeatTimeout,
+            authenticate=self.factory.authenticate,
+            requireAuth=self.factory.requireAuth,
+            refusal=refusal,
+        )
+
+    def dataReceived(self, data):
+        self.link.dataReceived(data)
+
+    def connectionLost(self, reason):
+        if self.link is not None:
+            self.link.connectionLost()
+        self.factory.release(self)
+
+
+class CSTAFactory(Factory):
+    """
+    Makes L{CSTAProtocol}s and counts the admitted links.
+
+    @ivar links: the admitted protocols now connected.
+    """
+
+    protocol = CSTAProtocol
+    log = Logger()
+
+    def __init__(
+        self,
+        clock,
+        callModel,
+        maxLinks=DEFAULT_MAX_LINKS,
+        heartbeatTimeout=DEFAULT_HEARTBEAT_TIMEOUT,
+        authenticate=None,
+        requireAuth=False,
+    ):
+        """
+        @param clock: the L{IReactorTime} for the links' silence timers.
+        @param callModel: the L{oso.interfaces.ICallModel} served.
+        @param maxLinks: how many links may be open at once.
+        @param heartbeatTimeout: seconds of silence that close a link.
+        @param authenticate: C{(user, password) -> bool}, or L{None}.
+        @param requireAuth: whether a client must authenticate.
+        """
+        self.clock = clock
+        self.callModel = callModel
+        self.maxLinks = maxLinks
+        self.heartbeatTimeout = heartbeatTimeout
+        self.authenticate = authenticate
+        self.requireAuth = requireAuth
+        self.links = set()
+
+    def admit(self, protocol):
+        """
+        Count a new connection in, if the limit allows.
+
+        @return: L{None} when admitted, else the reason it is refused.
+        """
+        if len(self.links) >= self.maxLinks:
+            peer = protocol.transport.getPeer()
+            self.log.warn(
+                "CSTA link from {peer} refused: {limit} links already open", peer=str(peer), limit=self.maxLinks
+            )
+            return f"CSTA link limit of {self.maxLinks} reached"
+        self.links.add(protocol)
+        return None
+
+    def release(self, protocol):
+        """
+        Count a closed connection out.
+        """
+        self.links.discard(protocol)

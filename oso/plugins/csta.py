@@ -1,0 +1,108 @@
+"""
+The C{csta} component: the CSTA interface (ECMA-285 BER or ECMA-323 XML,
+detected per link) on one or more listening endpoints, TCP 8800 by default.
+C{doc/csta.md} describes it.
+"""
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet.endpoints import serverFromString
+from twisted.plugin import IPlugin
+from zope.interface import implementer
+
+from oso.callmodel.errors import CSTAError
+from oso.config import ConfigError
+from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT
+from oso.csta.protocol import DEFAULT_MAX_LINKS, CSTAFactory
+from oso.interfaces import IComponent
+from oso.secrets import verifyPassword
+
+_DEFAULTS = {
+    "listen": ["tcp:8800"],
+    "max-links": DEFAULT_MAX_LINKS,
+    "heartbeat-timeout": DEFAULT_HEARTBEAT_TIMEOUT,
+    "require-auth": False,
+}
+
+
+class _ParseOnly:
+    """
+    A stand-in reactor for checking endpoint descriptions: parsing needs
+    one, listening is never asked of it.
+    """
+
+
+def _isEndpoint(description):
+    try:
+        serverFromString(_ParseOnly(), description)
+    except Exception:
+        return False
+    return True
+
+
+def passwordChecker(callModel):
+    """
+    A C{(user, password) -> bool} that accepts a device number and the
+    password its credentials hold.
+    """
+
+    def check(user, password):
+        try:
+            stored = callModel.device(user).credentials.passwordHash
+        except CSTAError:
+            return False
+        return stored is not None and verifyPassword(password, stored)
+
+    return check
+
+
+@implementer(IPlugin, IComponent)
+class CSTAComponent:
+    """
+    The C{csta} component.
+    """
+
+    name = "csta"
+    kind = "protocol"
+    description = "CSTA for CTI applications: ECMA-285 BER or ECMA-323 XML on TCP 8800."
+
+    def validateConfig(self, section, where):
+        settings = dict(_DEFAULTS)
+        for key, value in section.items():
+            if key not in _DEFAULTS:
+                raise ConfigError(f"{where}.{key}", "unknown key")
+            settings[key] = value
+        listen = settings["listen"]
+        if not isinstance(listen, list) or not listen:
+            raise ConfigError(f"{where}.listen", "expected a list of endpoint descriptions")
+        for i, description in enumerate(listen):
+            if not isinstance(description, str) or not _isEndpoint(description):
+                raise ConfigError(f"{where}.listen[{i}]", "not an endpoint description")
+        maxLinks = settings["max-links"]
+        if isinstance(maxLinks, bool) or not isinstance(maxLinks, int) or maxLinks < 1:
+            raise ConfigError(f"{where}.max-links", "expected a whole number >= 1")
+        timeout = settings["heartbeat-timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigError(f"{where}.heartbeat-timeout", "expected seconds (a number > 0)")
+        settings["heartbeat-timeout"] = float(timeout)
+        if not isinstance(settings["require-auth"], bool):
+            raise ConfigError(f"{where}.require-auth", "expected true or false")
+        return settings
+
+    def makeService(self, settings, context):
+        factory = CSTAFactory(
+            context.reactor,
+            context.callModel,
+            maxLinks=settings["max-links"],
+            heartbeatTimeout=settings["heartbeat-timeout"],
+            authenticate=passwordChecker(context.callModel),
+            requireAuth=settings["require-auth"],
+        )
+        service = MultiService()
+        for description in settings["listen"]:
+            endpoint = serverFromString(context.reactor, description)
+            StreamServerEndpointService(endpoint, factory).setServiceParent(service)
+        return service
+
+
+csta = CSTAComponent()
