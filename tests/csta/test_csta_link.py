@@ -325,14 +325,31 @@ def test_xmlRefusedOverLimit():
     assert peer.closed == 1
 
 
+AARQ = ber.encode(m.AssociationRequest(applicationContextName=PHASE3))
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=200), st.sampled_from([b"", b"\x60", b"\x00\x00\x00\x20" + b"0001"]))
+@given(st.binary(max_size=200), st.sampled_from([b"", b"\x60", AARQ, b"\x00\x00\x00\x20" + b"0001"]))
 def test_arbitraryBytes(data, start):
     """
-    Arbitrary bytes never raise out of the link.
+    Arbitrary bytes, from a link's start or after an association, never
+    raise out of the link.
     """
     peer = Peer()
     peer.link.dataReceived(start + data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 9999))
+def test_arbitraryXMLDocuments(document, invokeID):
+    """
+    Any document in a well-framed XML frame is answered (a response or a
+    CSTAErrorCode) without raising, and never closes the link.
+    """
+    peer = Peer()
+    peer.rawXML(frameXML(invokeID, b"<SystemStatus/>"))
+    peer.rawXML(frameXML(invokeID, document))
+    assert peer.closed == 0
 
 
 @pytest.fixture(scope="module")
