@@ -168,8 +168,7 @@ class CSTALink:
                 return
             if encoding is Encoding.UNRECOGNISED:
                 self.log.warn("CSTA link starts with {head!r}: no CSTA encoding", head=self._head[:8])
-                self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=m.AbortDiagnostic.protocolError))
-                self.close()
+                self._abort()
                 return
             self.encoding = encoding
             self._framer = framerFor(encoding, self.maxFrame)
@@ -207,15 +206,22 @@ class CSTALink:
     def _silent(self):
         self.log.info("CSTA link silent for {seconds}s: closing", seconds=self.heartbeatTimeout)
         if self.associated and self.encoding is not Encoding.XML:
-            self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=m.AbortDiagnostic.noReasonGiven))
-        self._close()
-        self.connectionLost()
+            self._abort(m.AbortDiagnostic.noReasonGiven)
+        else:
+            self.close()
 
     # --- BER ------------------------------------------------------------------
 
     def _sendBER(self, message):
         apdu = ber.encode(message)
         self._send(framePrefixedBER(apdu) if self.encoding is Encoding.PREFIXED_BER else apdu)
+
+    def _abort(self, diagnostic=m.AbortDiagnostic.protocolError):
+        """
+        Send an ABRT from the ACSE service provider and close the link.
+        """
+        self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=diagnostic))
+        self.close()
 
     def _berFrame(self, frame):
         try:
@@ -225,15 +231,13 @@ class CSTALink:
             if e.problem is not None and self.associated:
                 self._sendBER(m.Reject(invokeID=e.invokeID, problem=e.problem))
             else:
-                self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=m.AbortDiagnostic.protocolError))
-                self.close()
+                self._abort()
             return
         if isinstance(message, m.AssociationRequest):
             self._associate(message)
         elif self.refusal is not None or not self.associated:
             self.log.warn("CSTA BER {what} before association: aborting", what=type(message).__name__)
-            self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=m.AbortDiagnostic.protocolError))
-            self.close()
+            self._abort()
         elif isinstance(message, m.ReleaseRequest):
             self._sendBER(m.ReleaseResponse(reason=m.ReleaseResponseReason.normal))
             self.close()
@@ -255,16 +259,14 @@ class CSTALink:
             self._pending.pop(message.invokeID, None)
         else:
             self.log.warn("CSTA BER {what} unexpected: aborting", what=type(message).__name__)
-            self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=m.AbortDiagnostic.protocolError))
-            self.close()
+            self._abort()
 
     def _associate(self, request):
         context = request.applicationContextName
         diagnostic = None
         if self.associated:
             self.log.warn("CSTA AARQ on an associated link: aborting")
-            self._sendBER(m.Abort(source=m.AbortSource.acseServiceProvider, diagnostic=m.AbortDiagnostic.protocolError))
-            self.close()
+            self._abort()
             return
         if self.refusal is not None:
             self.log.warn("CSTA association refused: {reason}", reason=self.refusal)

@@ -328,6 +328,18 @@ def test_xmlRefusedOverLimit():
 AARQ = ber.encode(m.AssociationRequest(applicationContextName=PHASE3))
 
 
+def test_xmlRefusedWhenAuthRequired():
+    """
+    With authentication required, an XML link (ECMA-323 has no
+    authentication step) gets CSTAErrorCode operation/securityViolation and
+    is closed.
+    """
+    peer = Peer(requireAuth=True)
+    [(_, (_, failure))] = peer.xml(m.RequestSystemStatus())
+    assert failure == UniversalFailure("operation", "securityViolation")
+    assert peer.closed == 1
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200), st.sampled_from([b"", b"\x60", AARQ, b"\x00\x00\x00\x20" + b"0001"]))
 def test_arbitraryBytes(data, start):

@@ -10,6 +10,7 @@ from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
+from oso.callmodel.devices import Credentials, Device
 from oso.config import ConfigError
 from oso.csta import ber
 from oso.csta import messages as m
@@ -17,7 +18,8 @@ from oso.csta.framing import BERFramer, XMLFramer, frameXML
 from oso.csta.protocol import CSTAFactory
 from oso.csta.xml import Edition, modelCodec
 from oso.interfaces import IComponent
-from oso.plugins.csta import csta
+from oso.plugins.csta import csta, passwordChecker
+from oso.secrets import hashPassword
 from oso.testing import Exchange
 
 CODEC = modelCodec()
@@ -169,3 +171,24 @@ class LoopbackTests(TestCase):
         [aare] = [ber.decode(f) for f in (await refused.arrived)]
         self.assertEqual(aare.result, m.AssociateResult.rejectedTransient)
         await refused.closed
+
+
+def test_componentAuthenticatesDevices():
+    """
+    The component checks credentials against the call model: a device
+    number and the password its credentials hold.
+    """
+    exchange = Exchange(stations=())
+    exchange.addDevice(Device("200", credentials=Credentials(passwordHash=hashPassword("s3cret"))))
+    check = passwordChecker(exchange.model)
+    assert check("200", "s3cret")
+    assert not check("200", "wrong")
+    assert not check("999", "s3cret")
+    factory = CSTAFactory(exchange.clock, exchange.model, authenticate=check, requireAuth=True)
+    proto, transport = connect(factory)
+    proto.dataReceived(
+        ber.encode(
+            m.AssociationRequest(applicationContextName="1.3.12.0.285.200", privateData=(b"user=200,passwd=s3cret",))
+        )
+    )
+    assert ber.decode(BERFramer().feed(transport.value())[0]).result is m.AssociateResult.accepted
