@@ -167,7 +167,9 @@ class CSTALink:
             if encoding is None:
                 return
             if encoding is Encoding.UNRECOGNISED:
-                self.log.warn("CSTA link starts with {head!r}: no CSTA encoding", head=self._head[:8])
+                self.log.warn(
+                    "CSTA link starts with {head!r}: no CSTA encoding", head=self._head[:8]
+                )
                 self._abort()
                 return
             self.encoding = encoding
@@ -236,7 +238,9 @@ class CSTALink:
         if isinstance(message, m.AssociationRequest):
             self._associate(message)
         elif self.refusal is not None or not self.associated:
-            self.log.warn("CSTA BER {what} before association: aborting", what=type(message).__name__)
+            self.log.warn(
+                "CSTA BER {what} before association: aborting", what=type(message).__name__
+            )
             self._abort()
         elif isinstance(message, m.ReleaseRequest):
             self._sendBER(m.ReleaseResponse(reason=m.ReleaseResponseReason.normal))
@@ -255,7 +259,11 @@ class CSTALink:
                 )
                 self._sendBER(m.Reject(invokeID=message.invokeID, problem=problem))
         elif isinstance(message, m.Reject):
-            self.log.warn("CSTA client rejected invoke {id}: {problem}", id=message.invokeID, problem=message.problem.name)
+            self.log.warn(
+                "CSTA client rejected invoke {id}: {problem}",
+                id=message.invokeID,
+                problem=message.problem.name,
+            )
             self._pending.pop(message.invokeID, None)
         else:
             self.log.warn("CSTA BER {what} unexpected: aborting", what=type(message).__name__)
@@ -314,13 +322,16 @@ class CSTALink:
     def _berInvoke(self, invoke):
         operation = BY_NAME[invoke.operation]
         if operation.direction is Direction.toClient:
-            self._sendBER(m.Reject(invokeID=invoke.invokeID, problem=m.RejectProblem.invokeUnrecognizedOperation))
+            problem = m.RejectProblem.invokeUnrecognizedOperation
+            self._sendBER(m.Reject(invokeID=invoke.invokeID, problem=problem))
             return
         answer = self._serve(invoke.argument)
         if isinstance(answer, UniversalFailure):
             self._sendBER(m.ReturnError(invokeID=invoke.invokeID, failure=answer))
         else:
-            self._sendBER(m.ReturnResult(invokeID=invoke.invokeID, operation=operation.name, result=answer))
+            self._sendBER(
+                m.ReturnResult(invokeID=invoke.invokeID, operation=operation.name, result=answer)
+            )
 
     # --- XML ------------------------------------------------------------------
 
@@ -338,8 +349,10 @@ class CSTALink:
         if self.edition is None:
             self.edition = edition
         if self.refusal is not None or self.requireAuth:
-            self.log.warn("CSTA XML link refused: {why}", why=self.refusal or "authentication required")
-            self._sendXML(invokeID, LINK_LIMIT if self.refusal else AUTHENTICATION_REQUIRED, edition)
+            why = self.refusal or "authentication required"
+            self.log.warn("CSTA XML link refused: {why}", why=why)
+            failure = LINK_LIMIT if self.refusal else AUTHENTICATION_REQUIRED
+            self._sendXML(invokeID, failure, edition)
             self.close()
             return
         operation = BY_ARGUMENT.get(type(message))
@@ -354,7 +367,8 @@ class CSTALink:
         self._sendXML(invokeID, self._serve(message), edition)
         if not self.associated:
             self.associated = True
-            self.log.info("CSTA XML link started ({e})", e=edition.name if edition else "no namespace")
+            namespace = edition.name if edition else "no namespace"
+            self.log.info("CSTA XML link started ({e})", e=namespace)
             self._sendSystemStatus()
 
     def _sendXML(self, invokeID, message, edition):
@@ -439,7 +453,9 @@ class CSTALink:
         self.clock.callLater(
             0,
             self._invoke,
-            m.SwitchingFunctionDevices(serviceCrossRefID=crossRef, lastSegment=True, deviceList=entries),
+            m.SwitchingFunctionDevices(
+                serviceCrossRefID=crossRef, lastSegment=True, deviceList=entries
+            ),
         )
         return m.GetSwitchingFunctionDevicesResponse(serviceCrossRefID=crossRef)
 

@@ -93,7 +93,9 @@ class CSTAFactory(Factory):
         if len(self.links) >= self.maxLinks:
             peer = protocol.transport.getPeer()
             self.log.warn(
-                "CSTA link from {peer} refused: {limit} links already open", peer=str(peer), limit=self.maxLinks
+                "CSTA link from {peer} refused: {limit} links already open",
+                peer=str(peer),
+                limit=self.maxLinks,
             )
             return f"CSTA link limit of {self.maxLinks} reached"
         self.links.add(protocol)
