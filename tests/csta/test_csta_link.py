@@ -290,10 +290,11 @@ def test_xmlLink():
     """
     peer = Peer()
     answers = peer.xml(m.SystemRegister(requestTypes=frozenset({"systemStatus"})), invokeID=12, edition=Edition.ED5)
-    (invokeID, (edition, response)), (_, (_, status)) = answers
-    assert (invokeID, edition) == (12, Edition.ED5)
+    (invokeID, (edition, response)), (statusID, (statusEdition, status)) = answers
+    assert (invokeID, edition, statusEdition) == (12, Edition.ED5, Edition.ED5)
     assert isinstance(response, m.SystemRegisterResponse)
     assert status == m.SystemStatus(systemStatus=m.SystemStatusValue.normal)
+    assert peer.xml(m.SystemStatusResponse(), statusID, Edition.ED5) == []
     [(_, (_, failure))] = peer.xml(m.MakeCall(callingDevice="100", calledDirectoryNumber="101"), 13)
     assert failure == UniversalFailure("operation", "serviceNotSupported")
 
@@ -395,10 +396,11 @@ def test_oracleDecodesWhatTheLinkSends(oracle):
         m.Invoke(invokeID=7, operation="systemRegister", argument=m.SystemRegister(requestTypes=frozenset({"systemStatus"}))),
     ]:
         sent += peer.ber(invoke)
+    sent += peer.raw(bytes.fromhex("a109020107020203e70500"))
     del peer.sent[:]
     peer.clock.advance(0)
     sent += [ber.decode(f) for f in BERFramer().feed(b"".join(peer.sent))]
-    assert len(sent) == 8
+    assert len(sent) == 9
     for message in sent:
         decoded = module.decode_rose(spec, ber.encode(message), table)
         assert "innerDecodeError" not in decoded, (message, decoded)
