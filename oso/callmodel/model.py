@@ -546,7 +546,15 @@ class CallModel(Routing, FeatureServices):
         return held, active, far
 
     def _isBusy(self, number):
-        return any(c.state in _BUSY_STATES for c in self._byDevice.get(number, ()))
+        """
+        Whether a new call finds the device busy: a phone with only held
+        calls is free, a trunk channel carries one call whatever its state.
+        """
+        connections = self._byDevice.get(number, ())
+        device = self._devices.get(number)
+        if device is not None and device.type is DeviceType.trunk:
+            return bool(connections)
+        return any(c.state in _BUSY_STATES for c in connections)
 
     def _active(self, number):
         return [

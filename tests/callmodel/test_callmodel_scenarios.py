@@ -714,6 +714,18 @@ class TrunkTests(ScenarioTestCase):
         self.assertEqual((event.name, event.calledDevice), ("NetworkReached", "112"))
 
 
+    def test_heldTrunkStaysBusy(self):
+        """
+        A trunk channel whose call is on hold still carries it: the next
+        external call finds no free trunk.
+        """
+        a = self.x.call("100", "0301234")
+        self.phone("801").answer()
+        self.model.holdCall(a.id)
+        self.x.call("101", "0301235")
+        event = self.x.recorder.events[-1]
+        self.assertEqual((event.name, event.cause), ("Failed", EventCause.trunksBusy))
+
 class ServiceStateTests(ScenarioTestCase):
     def test_outOfServiceAndBack(self):
         """
