@@ -1,0 +1,244 @@
+"""
+The recorder: call model events in, one L{CallRecord} per finished call leg
+out.
+
+A leg is one internal extension's part in one call.  It starts when the
+extension originates or is offered the call, is answered when the
+extension talks, and ends when its connection is cleared, when it
+transfers the call away or when it diverts the call elsewhere.  The trunk
+number and external number of a call are read from the call model while
+the call is alive, because L{oso.callmodel.events.CallCleared} comes after
+the call has gone.
+"""
+
+from dataclasses import dataclass
+
+from zope.interface import implementer
+
+from oso.callmodel import events as ev
+from oso.callmodel.causes import EventCause
+from oso.callmodel.devices import DeviceType
+from oso.callmodel.errors import CSTAError
+from oso.cdr.record import CallRecord, Direction, Disposition, suppressDigits
+from oso.interfaces import IEventObserver
+
+
+@dataclass(frozen=True)
+class RecorderSettings:
+    """
+    Which legs are recorded, as the HiPath call charge settings offered.
+
+    @ivar recordIncoming: record incoming external calls.
+    @ivar recordUnanswered: record legs nobody talked on.
+    @ivar recordInternal: record calls between two extensions.
+    @ivar suppressDigits: how many trailing digits of the external number
+        to replace with C{?}.
+    """
+
+    recordIncoming: bool = True
+    recordUnanswered: bool = True
+    recordInternal: bool = False
+    suppressDigits: int = 0
+
+
+@dataclass
+class _Leg:
+    subscriber: str
+    start: float
+    originator: bool = False
+    answered: float | None = None
+    disposition: Disposition | None = None
+    transferredFrom: str = ""
+    transferredTo: str = ""
+    line: str = ""
+    externalNumber: str = ""
+    direction: Direction = Direction.internal
+    accountCode: str = ""
+    dialledNumber: str = ""
+
+
+_FAILURES = {
+    EventCause.busy: Disposition.busy,
+}
+
+
+@implementer(IEventObserver)
+class CallRecorder:
+    """
+    Turn call model events into call records.
+
+    @ivar settings: the L{RecorderSettings}.
+    """
+
+    def __init__(self, model, write, settings=RecorderSettings()):
+        """
+        @param model: the L{oso.callmodel.model.CallModel} whose events are
+            observed; read for a live call's trunk, numbers and account code.
+        @param write: called with each finished L{CallRecord}.
+        @param settings: a L{RecorderSettings}.
+        """
+        self._model = model
+        self._write = write
+        self.settings = settings
+        self._legs = {}
+
+    def eventReceived(self, event):
+        """
+        Follow one call model event.
+        """
+        if isinstance(event, ev.Transferred):
+            self._transferred(event)
+            return
+        if isinstance(event, ev.Conferenced):
+            self._conferenced(event)
+            return
+        connection = getattr(event, "connection", None)
+        if connection is None:
+            return
+        key = (connection.callID, connection.deviceID)
+        if isinstance(event, (ev.ServiceInitiated, ev.Delivered)):
+            if self._isStation(connection.deviceID) and key not in self._legs:
+                leg = _Leg(connection.deviceID, event.time,
+                           originator=isinstance(event, ev.ServiceInitiated))
+                if isinstance(event, ev.Delivered) and event.lastRedirectionDevice:
+                    leg.transferredFrom = event.lastRedirectionDevice
+                self._legs[key] = leg
+        elif isinstance(event, ev.Established):
+            self._established(connection.callID, event)
+        elif isinstance(event, ev.Failed):
+            leg = self._legs.get(key)
+            if leg is not None:
+                leg.disposition = _FAILURES.get(event.cause, Disposition.failed)
+        elif isinstance(event, ev.Diverted):
+            leg = self._legs.pop((connection.callID, event.divertingDevice), None)
+            if leg is not None:
+                self._refresh(connection.callID, leg)
+                leg.disposition = Disposition.forwarded
+                leg.transferredTo = event.newDestination
+                self._finish(connection.callID, leg, event.time)
+        elif isinstance(event, ev.ConnectionCleared):
+            leg = self._legs.pop(key, None)
+            if leg is not None:
+                self._refresh(connection.callID, leg)
+                self._finish(connection.callID, leg, event.time)
+            return
+        self._refreshCall(connection.callID)
+
+    def _type(self, number):
+        try:
+            return self._model.device(number).type
+        except CSTAError:
+            return None
+
+    def _isStation(self, number):
+        return self._type(number) not in (None, DeviceType.trunk)
+
+    def _established(self, callID, event):
+        picked = event.cause is EventCause.callPickup
+        for (legCall, device), leg in self._legs.items():
+            if legCall != callID or leg.answered is not None:
+                continue
+            if device == event.answeringDevice:
+                leg.answered = event.time
+                if picked:
+                    leg.disposition = Disposition.pickedUp
+            elif leg.originator:
+                leg.answered = event.time
+
+    def _refreshCall(self, callID):
+        for (legCall, _), leg in self._legs.items():
+            if legCall == callID:
+                self._refresh(callID, leg)
+
+    def _refresh(self, callID, leg):
+        """
+        Read the call's trunk, external number and account code while the
+        call is alive.
+        """
+        try:
+            call = self._model.call(callID)
+        except CSTAError:
+            return
+        trunk = next(
+            (n for n in call.connections if self._type(n) is DeviceType.trunk),
+            None,
+        )
+        if call.accountCode:
+            leg.accountCode = call.accountCode
+        if trunk is None:
+            if not leg.line:
+                others = [n for n in call.connections if n != leg.subscriber]
+                if others:
+                    leg.externalNumber = others[0]
+                elif call.calledDevice != leg.subscriber:
+                    leg.externalNumber = call.calledDevice
+            return
+        leg.line = trunk
+        if call.callingDevice == trunk:
+            leg.direction = Direction.incoming
+            leg.externalNumber = call.dialled
+            leg.dialledNumber = leg.dialledNumber or call.calledDevice
+        else:
+            leg.direction = Direction.outgoing
+            leg.externalNumber = leg.dialledNumber = call.calledDevice
+
+    def _transferred(self, event):
+        ended = {}
+        for old in (event.primaryOldCall, event.secondaryOldCall):
+            leg = self._legs.pop((old.callID, old.deviceID), None)
+            if leg is not None:
+                self._refresh(old.callID, leg)
+                leg.transferredTo = event.transferredToDevice
+                ended[old.callID] = leg
+        for old, new in event.transferredConnections:
+            leg = self._legs.pop((old.callID, old.deviceID), None)
+            if leg is None:
+                continue
+            if old.callID != new.callID or leg.transferredFrom == "":
+                leg = _Leg(leg.subscriber, event.time, answered=(
+                    event.time if leg.answered is not None else None),
+                    transferredFrom=event.transferringDevice)
+            self._legs[(new.callID, new.deviceID)] = leg
+            self._refresh(new.callID, leg)
+        for callID, leg in ended.items():
+            self._finish(callID, leg, event.time)
+
+    def _conferenced(self, event):
+        for old, new in event.conferenceConnections:
+            leg = self._legs.pop((old.callID, old.deviceID), None)
+            if leg is not None:
+                self._legs[(new.callID, new.deviceID)] = leg
+                self._refresh(new.callID, leg)
+
+    def _finish(self, callID, leg, end):
+        answered = leg.answered is not None
+        disposition = leg.disposition
+        if disposition is None:
+            disposition = Disposition.answered if answered else Disposition.noAnswer
+        if leg.direction is Direction.incoming and not self.settings.recordIncoming:
+            return
+        if leg.direction is Direction.internal and not self.settings.recordInternal:
+            return
+        if not answered and not self.settings.recordUnanswered:
+            return
+        external = leg.externalNumber
+        if leg.direction is not Direction.internal:
+            external = suppressDigits(external, self.settings.suppressDigits)
+        self._write(CallRecord(
+            callID=callID,
+            endTime=end,
+            ringSeconds=round((leg.answered if answered else end) - leg.start),
+            durationSeconds=round(end - leg.answered) if answered else 0,
+            line=leg.line,
+            subscriber=leg.subscriber,
+            externalNumber=external,
+            direction=leg.direction,
+            disposition=disposition,
+            accountCode=leg.accountCode,
+            transferredFrom=leg.transferredFrom,
+            transferredTo=leg.transferredTo,
+            dialledNumber=leg.dialledNumber,
+        ))
+
+
+__all__ = ["CallRecorder", "RecorderSettings"]
