@@ -19,6 +19,7 @@ from oso.callmodel import events as ev
 from oso.callmodel.causes import EventCause
 from oso.callmodel.devices import DeviceType
 from oso.callmodel.errors import CSTAError
+from oso.callmodel.states import LocalConnectionState
 from oso.cdr.record import CallRecord, Direction, Disposition, suppressDigits
 from oso.interfaces import IEventObserver
 
@@ -111,7 +112,13 @@ class CallRecorder:
                 leg.disposition = _FAILURES.get(event.cause, Disposition.failed)
         elif isinstance(event, ev.Diverted):
             leg = self._legs.pop((connection.callID, event.divertingDevice), None)
-            if leg is not None:
+            if event.cause is EventCause.callPickup:
+                self._legs[(connection.callID, event.newDestination)] = _Leg(
+                    event.newDestination,
+                    event.time if leg is None else leg.start,
+                    disposition=Disposition.pickedUp,
+                )
+            elif leg is not None:
                 self._refresh(connection.callID, leg)
                 leg.disposition = Disposition.forwarded
                 leg.transferredTo = event.newDestination
@@ -134,14 +141,11 @@ class CallRecorder:
         return self._type(number) not in (None, DeviceType.trunk)
 
     def _established(self, callID, event):
-        picked = event.cause is EventCause.callPickup
         for (legCall, device), leg in self._legs.items():
             if legCall != callID or leg.answered is not None:
                 continue
             if device == event.answeringDevice:
                 leg.answered = event.time
-                if picked:
-                    leg.disposition = Disposition.pickedUp
             elif leg.originator:
                 leg.answered = event.time
 
@@ -183,32 +187,63 @@ class CallRecorder:
             leg.externalNumber = leg.dialledNumber = call.calledDevice
 
     def _transferred(self, event):
-        ended = {}
+        """
+        The transferring device's legs end, naming where the call went; the
+        stations left in the call start a new leg with the new partner.
+        """
         for old in (event.primaryOldCall, event.secondaryOldCall):
-            leg = self._legs.pop((old.callID, old.deviceID), None)
+            leg = old and self._legs.pop((old.callID, old.deviceID), None)
             if leg is not None:
                 self._refresh(old.callID, leg)
                 leg.transferredTo = event.transferredToDevice
-                ended[old.callID] = leg
-        for old, new in event.transferredConnections:
+                self._finish(old.callID, leg, event.time)
+        self._rejoin(event, event.transferredConnections, lambda old, new: True)
+
+    def _conferenced(self, event):
+        """
+        The parties keep their legs, each billed for its own time; a party
+        coming from the other call starts a new leg, and the conferencing
+        device's leg in that call ends.
+        """
+        self._rejoin(
+            event, event.conferenceConnections,
+            lambda old, new: old.callID != new.callID,
+        )
+        for (callID, device), leg in list(self._legs.items()):
+            if callID == event.secondaryOldCall.callID:
+                del self._legs[(callID, device)]
+                self._finish(callID, leg, event.time)
+
+    def _rejoin(self, event, connections, newPartner):
+        """
+        Move the legs of C{connections} (pairs of old and new connection)
+        to their new call; where C{newPartner(old, new)} the old leg ends
+        and a new one starts, talking at once unless the new call still
+        rings somewhere.
+        """
+        for old, new in connections:
             leg = self._legs.pop((old.callID, old.deviceID), None)
             if leg is None:
                 continue
-            if old.callID != new.callID or leg.transferredFrom == "":
-                leg = _Leg(leg.subscriber, event.time, answered=(
-                    event.time if leg.answered is not None else None),
-                    transferredFrom=event.transferringDevice)
+            if newPartner(old, new):
+                self._refresh(old.callID, leg)
+                self._finish(old.callID, leg, event.time)
+                ringing = self._ringing(new.callID)
+                leg = _Leg(
+                    leg.subscriber, event.time, originator=ringing,
+                    answered=None if ringing else event.time,
+                    transferredFrom=getattr(event, "transferringDevice", ""),
+                )
             self._legs[(new.callID, new.deviceID)] = leg
             self._refresh(new.callID, leg)
-        for callID, leg in ended.items():
-            self._finish(callID, leg, event.time)
 
-    def _conferenced(self, event):
-        for old, new in event.conferenceConnections:
-            leg = self._legs.pop((old.callID, old.deviceID), None)
-            if leg is not None:
-                self._legs[(new.callID, new.deviceID)] = leg
-                self._refresh(new.callID, leg)
+    def _ringing(self, callID):
+        try:
+            call = self._model.call(callID)
+        except CSTAError:
+            return False
+        return any(c.state is LocalConnectionState.alerting
+                   for c in call.connections.values())
 
     def _finish(self, callID, leg, end):
         answered = leg.answered is not None

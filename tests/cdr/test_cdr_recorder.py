@@ -5,7 +5,8 @@ Tests for L{oso.cdr.recorder}: call model events in, call records out.
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from oso.callmodel.devices import Device, DeviceType
+from oso.callmodel.devices import Device, DeviceType, ForwardingType
+from oso.callmodel.ids import ConnectionID
 from oso.callmodel.dialplan import DID, DialPlan, Route
 from oso.cdr.record import Direction, Disposition
 from oso.cdr.recorder import CallRecorder, RecorderSettings
@@ -149,3 +150,136 @@ class RecorderTests(SynchronousTestCase):
             self.fields("subscriber", "externalNumber", "disposition", "endTime"),
             [("102", "101", Disposition.busy, 4.0)],
         )
+
+    def summary(self):
+        return sorted(self.fields(
+            "subscriber", "direction", "externalNumber", "disposition", "endTime",
+            "ringSeconds", "durationSeconds", "transferredFrom", "transferredTo",
+        ))
+
+    def test_forwardingImmediate(self):
+        """
+        An incoming call to an extension forwarding at once: the record bills
+        the destination and names the forwarding extension in
+        transferredFrom.
+        """
+        self.successResultOf(self.x.model.setForwarding(
+            "101", ForwardingType.forwardImmediate, True, "102"))
+        self.incoming()
+        self.x.clock.advance(4)
+        self.x.phone("102").answer()
+        self.x.clock.advance(20)
+        self.x.phone("102").hangUp()
+        self.assertEqual(self.summary(), [
+            ("102", Direction.incoming, "0301234", Disposition.answered, 24.0,
+             4, 20, "101", ""),
+        ])
+
+    def test_forwardingNoAnswer(self):
+        """
+        Forwarding on no answer (after the default 15 s): the extension
+        that rang has a forwarded record with its ring time, the destination an answered one naming
+        it.
+        """
+        self.successResultOf(self.x.model.setForwarding(
+            "101", ForwardingType.forwardNoAns, True, "102"))
+        self.incoming()
+        self.x.clock.advance(15)
+        self.x.clock.advance(2)
+        self.x.phone("102").answer()
+        self.x.clock.advance(10)
+        self.x.phone("102").hangUp()
+        self.assertEqual(self.summary(), [
+            ("101", Direction.incoming, "0301234", Disposition.forwarded, 15.0,
+             15, 0, "", "102"),
+            ("102", Direction.incoming, "0301234", Disposition.answered, 27.0,
+             2, 10, "101", ""),
+        ])
+
+    def test_pickup(self):
+        """
+        An incoming call ringing at 101 picked up at 102: one record, for
+        the picking extension, disposition pickedUp, ring time from the
+        first ring.
+        """
+        self.incoming()
+        self.x.clock.advance(6)
+        self.x.model.directedPickupCall("101", "102")
+        self.x.clock.advance(40)
+        self.x.phone("102").hangUp()
+        self.assertEqual(self.summary(), [
+            ("102", Direction.incoming, "0301234", Disposition.pickedUp, 46.0,
+             6, 40, "", ""),
+        ])
+
+    def test_blindTransfer(self):
+        """
+        SingleStepTransferCall of an incoming call from 101 to 102: 101's
+        record covers its own talk and names 102; 102's covers its time and
+        names 101.
+        """
+        self.incoming()
+        self.x.clock.advance(2)
+        self.x.phone("101").answer()
+        self.x.clock.advance(30)
+        self.x.model.singleStepTransferCall(ConnectionID("1", "101"), "102")
+        self.x.clock.advance(3)
+        self.x.phone("102").answer()
+        self.x.clock.advance(50)
+        self.x.phone("102").hangUp()
+        self.assertEqual(self.summary(), [
+            ("101", Direction.incoming, "0301234", Disposition.answered, 32.0,
+             2, 30, "", "102"),
+            ("102", Direction.incoming, "0301234", Disposition.answered, 85.0,
+             3, 50, "101", ""),
+        ])
+
+    def test_consultationTransfer(self):
+        """
+        100 calls 0301234, consults 101 and transfers: 100's record covers
+        its time with the external party up to the transfer, 101's its time
+        after it; the internal consultation is not recorded.
+        """
+        a = self.x.call("100", "0301234")
+        self.x.clock.advance(5)
+        self.x.phone("801").answer()
+        self.x.clock.advance(10)
+        held, new = self.x.model.consultationCall(a.id, "101")
+        self.x.clock.advance(2)
+        self.x.phone("101").answer()
+        self.x.clock.advance(5)
+        self.x.model.transferCall(held, new)
+        self.x.clock.advance(20)
+        self.x.phone("101").hangUp()
+        self.assertEqual(self.summary(), [
+            ("100", Direction.outgoing, "301234", Disposition.answered, 22.0,
+             5, 17, "", "101"),
+            ("101", Direction.outgoing, "301234", Disposition.answered, 42.0,
+             0, 20, "100", ""),
+        ])
+
+    def test_conference(self):
+        """
+        100 calls 0301234, consults 102 and conferences: 100 is billed for
+        its whole time in the call, 102 for its time from the conference to
+        leaving.
+        """
+        a = self.x.call("100", "0301234")
+        self.x.clock.advance(5)
+        self.x.phone("801").answer()
+        self.x.clock.advance(10)
+        held, new = self.x.model.consultationCall(a.id, "102")
+        self.x.clock.advance(2)
+        self.x.phone("102").answer()
+        self.x.clock.advance(3)
+        self.x.model.conferenceCall(held, new)
+        self.x.clock.advance(30)
+        self.x.phone("102").hangUp()
+        self.x.clock.advance(10)
+        self.x.phone("100").hangUp()
+        self.assertEqual(self.summary(), [
+            ("100", Direction.outgoing, "301234", Disposition.answered, 60.0,
+             5, 55, "", ""),
+            ("102", Direction.outgoing, "301234", Disposition.answered, 50.0,
+             0, 30, "", ""),
+        ])
