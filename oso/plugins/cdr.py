@@ -1,0 +1,220 @@
+"""
+The C{cdr} component: call data records of the running call model, kept in
+the durable journal under C{<data-dir>/cdr}.
+
+Settings, as the HiPath call charge settings offered::
+
+    [components.cdr]
+    record-incoming = true      # record incoming external calls
+    record-unanswered = true    # record legs nobody talked on
+    record-internal = false     # record calls between extensions
+    suppress-digits = 0         # trailing digits of the external number shown as ?
+    capacity = 1000000          # unacknowledged records the journal keeps
+    warn-at = 0.8               # fraction of capacity that logs a warning
+    format = "openscape"        # the cdr-format component billing reads
+"""
+
+from dataclasses import dataclass
+
+from twisted.application.service import Service
+from twisted.logger import Logger
+from twisted.plugin import IPlugin
+from zope.interface import implementer
+
+from oso.cdr.journal import CapacityObserver, Journal
+from oso.cdr.recorder import CallRecorder, RecorderSettings
+from oso.config import ConfigError
+from oso.interfaces import IComponent
+
+
+@dataclass(frozen=True)
+class CDRSettings:
+    """
+    The validated settings of the C{cdr} component.
+
+    @ivar recorder: the L{RecorderSettings}.
+    @ivar capacity: the most unacknowledged records the journal keeps.
+    @ivar warnAt: the fraction of C{capacity} at which a warning is logged.
+    @ivar format: the name of the C{cdr-format} component.
+    """
+
+    recorder: RecorderSettings = RecorderSettings()
+    capacity: int = 1_000_000
+    warnAt: float = 0.8
+    format: str = "openscape"
+
+
+class _CapacityLog(CapacityObserver):
+    """
+    Logs the journal's capacity warnings.
+    """
+
+    log = Logger()
+
+    def nearlyFull(self, pending, capacity):
+        self.log.warn(
+            "CDR journal nearly full: {pending} of {capacity} records not yet "
+            "collected by billing",
+            pending=pending,
+            capacity=capacity,
+        )
+
+    def relieved(self, pending, capacity):
+        self.log.info(
+            "CDR journal no longer nearly full: {pending} of {capacity} records",
+            pending=pending,
+            capacity=capacity,
+        )
+
+
+class CDRService(Service):
+    """
+    Records the call model's finished call legs in the journal while
+    running.
+
+    @ivar journal: the L{Journal}, once the service has started.
+    """
+
+    log = Logger()
+
+    def __init__(self, settings, context):
+        """
+        @param settings: the L{CDRSettings}.
+        @param context: the L{oso.interfaces.IServerContext}.
+        """
+        self.settings = settings
+        self.context = context
+        self.journal = None
+        self.recorder = CallRecorder(context.callModel, self.write, settings.recorder)
+
+    def startService(self):
+        """
+        Open the journal, then start watching the call model.
+
+        @return: a L{Deferred} that fires when records are being kept.
+        """
+        super().startService()
+        self.journal = Journal(
+            self.context.dataDirectory.child("cdr").path,
+            self.context.reactor,
+            observer=_CapacityLog(),
+            capacity=self.settings.capacity,
+            warnFraction=self.settings.warnAt,
+        )
+
+        def opened(_):
+            self.context.callModel.addObserver(self.recorder)
+
+        return self.journal.open().addCallback(opened)
+
+    def stopService(self):
+        """
+        Stop watching the call model and close the journal after the
+        appends in progress.
+
+        @return: a L{Deferred} that fires when the journal is closed.
+        """
+        super().stopService()
+        self.context.callModel.removeObserver(self.recorder)
+        return self.journal.close()
+
+    def write(self, record):
+        """
+        Append a record to the journal; a record that cannot be written is
+        logged in full, as an error.
+
+        @param record: a L{oso.cdr.record.CallRecord}.
+        @return: the journal's L{Deferred}, which never fails.
+        """
+
+        def failed(failure):
+            self.log.failure(
+                "CDR record LOST, not written to the journal: {record}",
+                failure,
+                record=record.toJSON(),
+            )
+
+        return self.journal.append(record).addErrback(failed)
+
+
+def _bool(section, key, default, where):
+    value = section.get(key, default)
+    if type(value) is not bool:
+        raise ConfigError(f"{where}.{key}", f"expected true or false, not {value!r}")
+    return value
+
+
+def _formatNames():
+    from oso.components import findComponents
+
+    return {
+        component.name
+        for _, component in findComponents().components
+        if component.kind == "cdr-format"
+    }
+
+
+@implementer(IPlugin, IComponent)
+class CDR:
+    """
+    The C{cdr} component.
+    """
+
+    name = "cdr"
+    kind = "service"
+    description = "Call data records of every finished call leg, kept on disk."
+    _keys = (
+        "record-incoming", "record-unanswered", "record-internal",
+        "suppress-digits", "capacity", "warn-at", "format",
+    )
+
+    def validateConfig(self, section, where):
+        """
+        @return: the L{CDRSettings}.
+        @raise ConfigError: for an unknown key or a bad value.
+        """
+        for key in section:
+            if key not in self._keys:
+                raise ConfigError(f"{where}.{key}", "unknown key")
+        digits = section.get("suppress-digits", 0)
+        if type(digits) is not int or not 0 <= digits <= 20:
+            raise ConfigError(
+                f"{where}.suppress-digits", f"expected 0 to 20, not {digits!r}"
+            )
+        capacity = section.get("capacity", CDRSettings.capacity)
+        if type(capacity) is not int or capacity < 1:
+            raise ConfigError(
+                f"{where}.capacity", f"expected a positive number, not {capacity!r}"
+            )
+        warnAt = section.get("warn-at", CDRSettings.warnAt)
+        if type(warnAt) not in (int, float) or not 0 < warnAt <= 1:
+            raise ConfigError(
+                f"{where}.warn-at", f"expected a fraction above 0 up to 1, not {warnAt!r}"
+            )
+        format = section.get("format", CDRSettings.format)
+        names = _formatNames()
+        if format not in names:
+            raise ConfigError(
+                f"{where}.format",
+                f"unknown cdr-format {format!r} (known: {', '.join(sorted(names))})",
+            )
+        return CDRSettings(
+            recorder=RecorderSettings(
+                recordIncoming=_bool(section, "record-incoming", True, where),
+                recordUnanswered=_bool(section, "record-unanswered", True, where),
+                recordInternal=_bool(section, "record-internal", False, where),
+                suppressDigits=digits,
+            ),
+            capacity=capacity,
+            warnAt=float(warnAt),
+            format=format,
+        )
+
+    def makeService(self, settings, context):
+        """
+        @return: a L{CDRService}.
+        """
+        return CDRService(settings, context)
+
+
+cdr = CDR()
