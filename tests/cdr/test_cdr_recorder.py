@@ -283,3 +283,17 @@ class RecorderTests(SynchronousTestCase):
             ("102", Direction.outgoing, "301234", Disposition.answered, 50.0,
              0, 30, "", ""),
         ])
+
+    def test_accountCode(self):
+        """
+        The account code given with MakeCall is in the record, though the
+        call is gone by the time the record is made.
+        """
+        self.x.model.makeCall("100", "0301234", autoOriginate=True, accountCode="4711")
+        self.x.phone("801").answer()
+        self.x.clock.advance(8)
+        self.x.phone("100").hangUp()
+        self.assertEqual(
+            self.fields("subscriber", "externalNumber", "accountCode", "durationSeconds"),
+            [("100", "301234", "4711", 8)],
+        )
