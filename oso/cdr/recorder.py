@@ -52,6 +52,7 @@ class _Leg:
     transferredFrom: str = ""
     transferredTo: str = ""
     line: str = ""
+    trunkGroup: str = ""
     externalNumber: str = ""
     direction: Direction = Direction.internal
     accountCode: str = ""
@@ -144,9 +145,7 @@ class CallRecorder:
         for (legCall, device), leg in self._legs.items():
             if legCall != callID or leg.answered is not None:
                 continue
-            if device == event.answeringDevice:
-                leg.answered = event.time
-            elif leg.originator:
+            if device == event.answeringDevice or leg.originator:
                 leg.answered = event.time
 
     def _refreshCall(self, callID):
@@ -178,6 +177,7 @@ class CallRecorder:
                     leg.externalNumber = call.calledDevice
             return
         leg.line = trunk
+        leg.trunkGroup = self._model.device(trunk).trunkGroup or ""
         if call.callingDevice == trunk:
             leg.direction = Direction.incoming
             leg.externalNumber = call.dialled
@@ -265,6 +265,7 @@ class CallRecorder:
             ringSeconds=round((leg.answered if answered else end) - leg.start),
             durationSeconds=round(end - leg.answered) if answered else 0,
             line=leg.line,
+            trunkGroup=leg.trunkGroup,
             subscriber=leg.subscriber,
             externalNumber=external,
             direction=leg.direction,

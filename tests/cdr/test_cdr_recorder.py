@@ -45,7 +45,7 @@ class RecorderTests(SynchronousTestCase):
         """
         An answered outgoing call: one record for the caller, ring time
         until the network answered, duration from then to the hang-up, the
-        trunk as line and the dialled external number.
+        trunk as line with its trunk group and the dialled external number.
         """
         self.x.call("100", "0301234")
         self.x.clock.advance(5)
@@ -54,9 +54,9 @@ class RecorderTests(SynchronousTestCase):
         self.x.phone("100").hangUp()
         [r] = self.records
         self.assertEqual(
-            (r.endTime, r.ringSeconds, r.durationSeconds, r.line, r.subscriber,
-             r.externalNumber, r.direction, r.disposition),
-            (65.0, 5, 60, "801", "100", "301234", Direction.outgoing,
+            (r.endTime, r.ringSeconds, r.durationSeconds, r.line, r.trunkGroup,
+             r.subscriber, r.externalNumber, r.direction, r.disposition),
+            (65.0, 5, 60, "801", "carrier", "100", "301234", Direction.outgoing,
              Disposition.answered),
         )
 
