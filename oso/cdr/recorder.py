@@ -48,6 +48,7 @@ class _Leg:
     start: float
     originator: bool = False
     answered: float | None = None
+    failed: float | None = None
     disposition: Disposition | None = None
     transferredFrom: str = ""
     transferredTo: str = ""
@@ -111,6 +112,7 @@ class CallRecorder:
             leg = self._legs.get(key)
             if leg is not None:
                 leg.disposition = _FAILURES.get(event.cause, Disposition.failed)
+                leg.failed = event.time
         elif isinstance(event, ev.Diverted):
             leg = self._legs.pop((connection.callID, event.divertingDevice), None)
             if event.cause is EventCause.callPickup:
@@ -262,7 +264,10 @@ class CallRecorder:
         self._write(CallRecord(
             callID=callID,
             endTime=end,
-            ringSeconds=round((leg.answered if answered else end) - leg.start),
+            ringSeconds=round(
+                next(t for t in (leg.answered, leg.failed, end) if t is not None)
+                - leg.start
+            ),
             durationSeconds=round(end - leg.answered) if answered else 0,
             line=leg.line,
             trunkGroup=leg.trunkGroup,

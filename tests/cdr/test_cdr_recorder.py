@@ -139,7 +139,7 @@ class RecorderTests(SynchronousTestCase):
     def test_busy(self):
         """
         An outgoing internal call to a busy extension: the caller's record
-        says busy.
+        says busy, with no ring time.
         """
         self.recorder.settings = RecorderSettings(recordInternal=True)
         self.x.call("100", "101")
@@ -147,8 +147,9 @@ class RecorderTests(SynchronousTestCase):
         self.x.clock.advance(4)
         self.x.phone("102").hangUp()
         self.assertEqual(
-            self.fields("subscriber", "externalNumber", "disposition", "endTime"),
-            [("102", "101", Disposition.busy, 4.0)],
+            self.fields("subscriber", "externalNumber", "disposition", "endTime",
+                        "ringSeconds"),
+            [("102", "101", Disposition.busy, 4.0, 0)],
         )
 
     def summary(self):
