@@ -84,6 +84,7 @@ class CallRecorder:
         self._write = write
         self.settings = settings
         self._legs = {}
+        self._firstCalled = {}
 
     def eventReceived(self, event):
         """
@@ -94,6 +95,9 @@ class CallRecorder:
             return
         if isinstance(event, ev.Conferenced):
             self._conferenced(event)
+            return
+        if isinstance(event, ev.CallCleared):
+            self._firstCalled.pop(event.clearedCall, None)
             return
         connection = getattr(event, "connection", None)
         if connection is None:
@@ -183,7 +187,7 @@ class CallRecorder:
         if call.callingDevice == trunk:
             leg.direction = Direction.incoming
             leg.externalNumber = call.dialled
-            leg.dialledNumber = leg.dialledNumber or call.calledDevice
+            leg.dialledNumber = self._firstCalled.setdefault(callID, call.calledDevice)
         else:
             leg.direction = Direction.outgoing
             leg.externalNumber = leg.dialledNumber = call.calledDevice

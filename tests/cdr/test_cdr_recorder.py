@@ -217,7 +217,8 @@ class RecorderTests(SynchronousTestCase):
         """
         SingleStepTransferCall of an incoming call from 101 to 102: 101's
         record covers its own talk and names 102; 102's covers its time and
-        names 101.
+        names 101; both give 101, the number the caller reached first, as
+        dialled number.
         """
         self.incoming()
         self.x.clock.advance(2)
@@ -234,6 +235,7 @@ class RecorderTests(SynchronousTestCase):
             ("102", Direction.incoming, "0301234", Disposition.answered, 85.0,
              3, 50, "101", ""),
         ])
+        self.assertEqual(self.fields("dialledNumber"), [("101",), ("101",)])
 
     def test_consultationTransfer(self):
         """
