@@ -813,16 +813,9 @@ class CallModel(Routing, FeatureServices):
             raise errors.invalidDeviceState(f"device {device.number} is in call {call.id}")
         targetID = target.id
         self._release(target, EventCause.callPickup, emit=False)
-        self._emit(
-            ev.Diverted,
-            EventCause.callPickup,
-            targetID,
-            state=S.null,
-            divertingDevice=targetID.deviceID,
-            newDestination=device.number,
-            callingDevice=call.callingDevice,
-            calledDevice=call.calledDevice,
-            lastRedirectionDevice=call.lastRedirectionDevice,
+        self._announceDiversion(
+            call, targetID, targetID.deviceID, device.number,
+            EventCause.callPickup, call.lastRedirectionDevice,
         )
         call.lastRedirectionDevice = targetID.deviceID
         conn = self._offer(call, device.number, EventCause.callPickup, "pickup", True)

@@ -168,16 +168,9 @@ class Routing:
         subject = connection.id if connection is not None else _idAt(call, fromDevice)
         if connection is not None:
             self._release(connection, cause, emit=False)
-        self._emit(
-            ev.Diverted,
-            cause,
-            subject,
-            state=S.null,
-            divertingDevice=fromDevice,
-            newDestination=target,
-            callingDevice=call.callingDevice,
-            calledDevice=call.calledDevice,
-            lastRedirectionDevice=fromDevice,
+        self._announceDiversion(
+            call, subject, fromDevice, target,
+            cause, fromDevice,
         )
         analysis = self.dialPlan.analyse(target, self._devices)
         if analysis.outcome is Outcome.complete and analysis.kind == "internal":
@@ -188,6 +181,24 @@ class Routing:
             self._toNetwork(call, caller, analysis)
         else:
             self._failCaller(call, target, EventCause.destNotObtainable)
+
+    def _announceDiversion(self, call, subject, divertingDevice, newDestination,
+                           cause, lastRedirectionDevice):
+        """
+        Publish that the call left C{divertingDevice} (whose connection,
+        C{subject}, is now null) for C{newDestination}.
+        """
+        self._emit(
+            ev.Diverted,
+            cause,
+            subject,
+            state=S.null,
+            divertingDevice=divertingDevice,
+            newDestination=newDestination,
+            callingDevice=call.callingDevice,
+            calledDevice=call.calledDevice,
+            lastRedirectionDevice=lastRedirectionDevice,
+        )
 
     def _failCaller(self, call, failingDevice, cause):
         """
@@ -279,16 +290,9 @@ class Routing:
             queued, hunt.queued = hunt.queued, None
             self._queues[group.number].remove(call)
             self._release(queued, EventCause.distributed, emit=False)
-            self._emit(
-                ev.Diverted,
-                EventCause.distributed,
-                queued.id,
-                state=S.null,
-                divertingDevice=group.number,
-                newDestination=free[0],
-                callingDevice=call.callingDevice,
-                calledDevice=call.calledDevice,
-                lastRedirectionDevice=group.number,
+            self._announceDiversion(
+                call, queued.id, group.number, free[0],
+                EventCause.distributed, group.number,
             )
         call.lastRedirectionDevice = group.number
         if group.huntMode is HuntMode.parallel:
@@ -378,16 +382,9 @@ class Routing:
             )
             return
         self._release(connection, EventCause.alertTimeExpired, emit=False)
-        self._emit(
-            ev.Diverted,
-            EventCause.alertTimeExpired,
-            connection.id,
-            state=S.null,
-            divertingDevice=connection.device,
-            newDestination=nextMember,
-            callingDevice=call.callingDevice,
-            calledDevice=call.calledDevice,
-            lastRedirectionDevice=group.number,
+        self._announceDiversion(
+            call, connection.id, connection.device, nextMember,
+            EventCause.alertTimeExpired, group.number,
         )
         hunt.position = hunt.order.index(nextMember)
         self._hunt(call, EventCause.distributed)
