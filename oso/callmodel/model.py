@@ -851,12 +851,3 @@ class CallModel(Routing, FeatureServices):
         terminal = self._terminal(connection.device)
         if terminal is not None:
             terminal.mediaChanged(connection, media)
-
-    def _serviceQueues(self):
-        if self._servicingQueues:
-            return
-        self._servicingQueues = True
-        try:
-            Routing._serviceQueues(self)
-        finally:
-            self._servicingQueues = False

@@ -9,6 +9,7 @@ from oso.callmodel import events as ev
 from oso.callmodel.causes import EventCause
 from oso.callmodel.devices import DeviceType, ForwardingType, HuntMode
 from oso.callmodel.dialplan import Outcome
+from oso.callmodel.ids import ConnectionID
 from oso.callmodel.states import LocalConnectionState as S
 
 #: How many times one call may be forwarded before forwarding stops.
@@ -165,7 +166,7 @@ class Routing:
         on to C{target}.
         """
         call.redirections.append(fromDevice)
-        subject = connection.id if connection is not None else _idAt(call, fromDevice)
+        subject = connection.id if connection is not None else ConnectionID(call.id, fromDevice)
         if connection is not None:
             self._release(connection, cause, emit=False)
         self._announceDiversion(
@@ -401,13 +402,24 @@ class Routing:
     def _serviceQueues(self):
         """
         Members may have become free: give waiting calls to them.
+
+        Hunting releases and offers connections, which lands here again;
+        those nested calls return at once and the outer loop goes on.
         """
-        for number, queue in list(self._queues.items()):
-            for call in list(queue):
-                hunt = call.hunt
-                if hunt is None or not any(self._memberFree(m, call) for m in hunt.order):
-                    continue
-                self._hunt(call, EventCause.distributed)
+        if self._servicingQueues:
+            return
+        self._servicingQueues = True
+        try:
+            for number, queue in list(self._queues.items()):
+                for call in list(queue):
+                    hunt = call.hunt
+                    if hunt is None or not any(
+                        self._memberFree(m, call) for m in hunt.order
+                    ):
+                        continue
+                    self._hunt(call, EventCause.distributed)
+        finally:
+            self._servicingQueues = False
 
     def _startNoAnswer(self, connection, seconds, handler):
         connection.cancelTimer()
@@ -433,8 +445,3 @@ class Routing:
                 connection=connection,
             )
 
-
-def _idAt(call, device):
-    from oso.callmodel.ids import ConnectionID
-
-    return ConnectionID(call.id, device)
