@@ -22,6 +22,7 @@ setup(
     packages=find_packages(include=["oso", "oso.*"]) + ["twisted.plugins"],
     install_requires=[
         "twisted[tls]",
+        "cryptography",
         "zope.interface",
         "pyasn1",
         "klein",
