@@ -118,6 +118,24 @@ class CDRService(Service):
         self.context.callModel.removeObserver(self.recorder)
         return self.journal.close()
 
+    def recordFormat(self):
+        """
+        The format the transfer paths render records in: the C{format}
+        setting's component, with its configured time zone when it runs,
+        else with the host's time zone.
+
+        @rtype: L{oso.interfaces.ICDRFormat}
+        """
+        service = self.context.component(self.settings.format)
+        if service is not None:
+            return service.format
+        from oso.components import findComponents
+
+        for _, component in findComponents().components:
+            if component.name == self.settings.format:
+                return component.makeFormat()
+        raise ValueError(f"no cdr-format component {self.settings.format!r}")
+
     def write(self, record):
         """
         Append a record to the journal; a record that cannot be written is
