@@ -6,13 +6,15 @@ A L{CSTALink} detects the link's encoding from its first bytes
 (L{oso.csta.framing.detect}) and keeps it: bare or length-prefixed BER
 (ECMA-285, ROSE over an ACSE association) or XML (ECMA-323 with the 8-byte
 header). It associates the client, sends SystemStatus (normal), answers
-the system services from the call model and refuses the rest with the
-CSTA universal failure C{operation/serviceNotSupported}, so a service
-handler never needs to know the encoding.
+the system services from the call model, hands other requests to the
+handlers of a L{oso.csta.services.ServiceRegistry} and refuses the rest
+with the CSTA universal failure C{operation/serviceNotSupported}, so a
+service handler never needs to know the encoding.
 """
 
 from dataclasses import fields
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from oso.callmodel.devices import DeviceType
@@ -30,7 +32,7 @@ from oso.csta.framing import (
     frameXML,
     framerFor,
 )
-from oso.csta.operations import BY_ARGUMENT, BY_NAME, Direction
+from oso.csta.operations import BY_ARGUMENT, BY_NAME, Direction, operationFor
 from oso.csta.xml import UnknownMessageError, modelCodec
 from oso.csta.xmlsafe import XMLCodecError
 
@@ -113,6 +115,7 @@ class CSTALink:
         requireAuth=False,
         refusal=None,
         maxFrame=DEFAULT_MAX_FRAME,
+        services=None,
     ):
         """
         @param clock: an L{IReactorTime} for the silence timer.
@@ -130,6 +133,8 @@ class CSTALink:
             the client's first message is answered with a rejection that
             says so, and the link closed.
         @param maxFrame: the largest frame accepted, in bytes.
+        @param services: the L{oso.csta.services.ServiceRegistry} of the
+            services other components supply, or L{None}.
         """
         self.clock = clock
         self.callModel = callModel
@@ -140,6 +145,8 @@ class CSTALink:
         self.requireAuth = requireAuth
         self.refusal = refusal
         self.maxFrame = maxFrame
+        self.services = services
+        self.user = None
         self.encoding = None
         self.associated = False
         self.closed = False
@@ -150,7 +157,18 @@ class CSTALink:
         self._pending = {}
         self._registrations = set()
         self._nextCrossRef = 1
+        self._closedCallbacks = []
         self._timer = clock.callLater(heartbeatTimeout, self._silent)
+
+    def whenClosed(self, callback):
+        """
+        Call C{callback()} once when the link is gone, to end what a
+        service started on it (monitors, transmissions).
+        """
+        if self.closed:
+            callback()
+        else:
+            self._closedCallbacks.append(callback)
 
     # --- bytes in -------------------------------------------------------------
 
@@ -193,9 +211,17 @@ class CSTALink:
         """
         The transport is gone: stop the silence timer.
         """
+        if self.closed and not self._closedCallbacks:
+            return
         self.closed = True
         if self._timer.active():
             self._timer.cancel()
+        callbacks, self._closedCallbacks = self._closedCallbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                self.log.failure("ending a CSTA link's service failed")
 
     def close(self):
         """
@@ -317,6 +343,7 @@ class CSTALink:
         if self.authenticate is not None and not self.authenticate(*found):
             self.log.warn("CSTA association refused: bad credentials for {user}", user=found[0])
             return m.ACSEServiceUserDiagnostic.authenticationFailure
+        self.user = found[0]
         return None
 
     def _berInvoke(self, invoke):
@@ -325,12 +352,14 @@ class CSTALink:
             problem = m.RejectProblem.invokeUnrecognizedOperation
             self._sendBER(m.Reject(invokeID=invoke.invokeID, problem=problem))
             return
-        answer = self._serve(invoke.argument)
+        self._answer(invoke.argument, lambda answer: self._sendBERAnswer(invoke, answer))
+
+    def _sendBERAnswer(self, invoke, answer):
         if isinstance(answer, UniversalFailure):
             self._sendBER(m.ReturnError(invokeID=invoke.invokeID, failure=answer))
         else:
             self._sendBER(
-                m.ReturnResult(invokeID=invoke.invokeID, operation=operation.name, result=answer)
+                m.ReturnResult(invokeID=invoke.invokeID, operation=invoke.operation, result=answer)
             )
 
     # --- XML ------------------------------------------------------------------
@@ -364,23 +393,31 @@ class CSTALink:
         if operation.direction is Direction.toClient:
             self._sendXML(invokeID, SERVICE_NOT_SUPPORTED, edition)
             return
-        self._sendXML(invokeID, self._serve(message), edition)
-        if not self.associated:
-            self.associated = True
-            namespace = edition.name if edition else "no namespace"
-            self.log.info("CSTA XML link started ({e})", e=namespace)
-            self._sendSystemStatus()
+        starting = not self.associated
+        self.associated = True
+
+        def send(answer):
+            self._sendXML(invokeID, answer, edition)
+            if starting:
+                namespace = edition.name if edition else "no namespace"
+                self.log.info("CSTA XML link started ({e})", e=namespace)
+                self._sendSystemStatus()
+
+        self._answer(message, send)
 
     def _sendXML(self, invokeID, message, edition):
         self._send(frameXML(invokeID, _CODEC.encode(message, edition)))
 
     # --- services -------------------------------------------------------------
 
-    def _invoke(self, argument):
+    def invoke(self, argument):
         """
-        Send an invoke of the server's own (an event, SystemStatus, ...).
+        Send an invoke of the server's own (an event, SystemStatus, ...) in
+        the link's encoding.
         """
-        operation = BY_ARGUMENT[type(argument)]
+        if self.closed:
+            return
+        operation = operationFor(argument)
         invokeID = self._nextInvokeID
         self._nextInvokeID = invokeID % (EVENT_INVOKE_ID - 1) + 1
         if operation.result is not None:
@@ -391,19 +428,28 @@ class CSTALink:
             self._sendBER(m.Invoke(invokeID=invokeID, operation=operation.name, argument=argument))
 
     def _sendSystemStatus(self):
-        self._invoke(m.SystemStatus(systemStatus=m.SystemStatusValue.normal))
+        self.invoke(m.SystemStatus(systemStatus=m.SystemStatusValue.normal))
+
+    def _answer(self, argument, send):
+        """
+        Answer one request: call C{send} with its result message or the
+        L{UniversalFailure} refusing it, at once or when a registered
+        service's handler has answered (unless the link closed meanwhile).
+        """
+        answer = self._serve(argument)
+        if isinstance(answer, Deferred):
+            answer.addCallback(lambda result: None if self.closed else send(result))
+        else:
+            send(answer)
 
     def _serve(self, argument):
-        """
-        Answer one request.
-
-        @return: its result message, or the L{UniversalFailure} refusing it.
-        """
         handler = getattr(self, "_serve" + type(argument).__name__, None)
-        if handler is None:
-            self.log.info("CSTA {service} not supported yet", service=type(argument).__name__)
-            return SERVICE_NOT_SUPPORTED
-        return handler(argument)
+        if handler is not None:
+            return handler(argument)
+        if self.services is not None and self.services.handlerFor(type(argument)):
+            return self.services.serve(self, argument)
+        self.log.info("CSTA {service} not supported", service=type(argument).__name__)
+        return SERVICE_NOT_SUPPORTED
 
     def _serveSystemStatus(self, argument):
         return m.SystemStatusResponse()
@@ -452,7 +498,7 @@ class CSTALink:
         # SwitchingFunctionDevices invokes.
         self.clock.callLater(
             0,
-            self._invoke,
+            self.invoke,
             m.SwitchingFunctionDevices(
                 serviceCrossRefID=crossRef, lastSegment=True, deviceList=entries
             ),

@@ -13,6 +13,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
 from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT, CSTALink
+from oso.csta.services import ServiceRegistry
 
 #: Links open at once when the configuration says nothing.
 DEFAULT_MAX_LINKS = 4
@@ -38,6 +39,7 @@ class CSTAProtocol(Protocol):
             authenticate=self.factory.authenticate,
             requireAuth=self.factory.requireAuth,
             refusal=refusal,
+            services=self.factory.services,
         )
 
     def dataReceived(self, data):
@@ -67,6 +69,7 @@ class CSTAFactory(Factory):
         heartbeatTimeout=DEFAULT_HEARTBEAT_TIMEOUT,
         authenticate=None,
         requireAuth=False,
+        services=None,
     ):
         """
         @param clock: the L{IReactorTime} for the links' silence timers.
@@ -75,6 +78,8 @@ class CSTAFactory(Factory):
         @param heartbeatTimeout: seconds of silence that close a link.
         @param authenticate: C{(user, password) -> bool}, or L{None}.
         @param requireAuth: whether a client must authenticate.
+        @param services: the L{oso.csta.services.ServiceRegistry} every link
+            serves from; a new empty one by default.
         """
         self.clock = clock
         self.callModel = callModel
@@ -82,6 +87,7 @@ class CSTAFactory(Factory):
         self.heartbeatTimeout = heartbeatTimeout
         self.authenticate = authenticate
         self.requireAuth = requireAuth
+        self.services = ServiceRegistry() if services is None else services
         self.links = set()
 
     def admit(self, protocol):

@@ -99,6 +99,8 @@ class CSTAComponent:
             requireAuth=settings["require-auth"],
         )
         service = MultiService()
+        # Other components register the services they supply here.
+        service.services = factory.services
         for description in settings["listen"]:
             endpoint = serverFromString(context.reactor, description)
             StreamServerEndpointService(endpoint, factory).setServiceParent(service)
