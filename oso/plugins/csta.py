@@ -100,7 +100,7 @@ class CSTAComponent:
         )
         service = MultiService()
         # Other components register the services they supply here.
-        service.services = factory.services
+        service.registry = factory.services
         for description in settings["listen"]:
             endpoint = serverFromString(context.reactor, description)
             StreamServerEndpointService(endpoint, factory).setServiceParent(service)
