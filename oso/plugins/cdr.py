@@ -12,6 +12,8 @@ Settings, as the HiPath call charge settings offered::
     capacity = 1000000          # unacknowledged records the journal keeps
     warn-at = 0.8               # fraction of capacity that logs a warning
     format = "openscape"        # the cdr-format component billing reads
+    tftp = "udp:6969:interface=127.0.0.1"   # TFTP server for billing; off when absent
+    tftp-file = "gez.txt"       # the one file name the TFTP server serves
 """
 
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from zope.interface import implementer
 
 from oso.cdr.journal import CapacityObserver, Journal
 from oso.cdr.recorder import CallRecorder, RecorderSettings
+from oso.cdr.tftpserver import TFTPService, parseUDPEndpoint
 from oso.config import ConfigError
 from oso.interfaces import IComponent
 
@@ -36,12 +39,17 @@ class CDRSettings:
     @ivar capacity: the most unacknowledged records the journal keeps.
     @ivar warnAt: the fraction of C{capacity} at which a warning is logged.
     @ivar format: the name of the C{cdr-format} component.
+    @ivar tftp: where the TFTP server listens (C{udp:PORT[:interface=...]}),
+        L{None} for no TFTP server.
+    @ivar tftpFile: the file name the TFTP server serves.
     """
 
     recorder: RecorderSettings = RecorderSettings()
     capacity: int = 1_000_000
     warnAt: float = 0.8
     format: str = "openscape"
+    tftp: str = None
+    tftpFile: str = "gez.txt"
 
 
 class _CapacityLog(CapacityObserver):
@@ -85,6 +93,7 @@ class CDRService(Service):
         self.settings = settings
         self.context = context
         self.journal = None
+        self.tftp = None
         self.recorder = CallRecorder(context.callModel, self.write, settings.recorder)
 
     def startService(self):
@@ -104,6 +113,15 @@ class CDRService(Service):
 
         def opened(_):
             self.context.callModel.addObserver(self.recorder)
+            if self.settings.tftp is not None:
+                self.tftp = TFTPService(
+                    self.context.reactor,
+                    self.journal,
+                    self.recordFormat(),
+                    self.settings.tftpFile,
+                    self.settings.tftp,
+                )
+                self.tftp.startService()
 
         return self.journal.open().addCallback(opened)
 
@@ -116,7 +134,10 @@ class CDRService(Service):
         """
         super().stopService()
         self.context.callModel.removeObserver(self.recorder)
-        return self.journal.close()
+        if self.tftp is None:
+            return self.journal.close()
+        stopped, self.tftp = self.tftp.stopService(), None
+        return stopped.addCallback(lambda _: self.journal.close())
 
     def recordFormat(self):
         """
@@ -184,6 +205,7 @@ class CDR:
     _keys = (
         "record-incoming", "record-unanswered", "record-internal",
         "suppress-digits", "capacity", "warn-at", "format",
+        "tftp", "tftp-file",
     )
 
     def validateConfig(self, section, where):
@@ -216,6 +238,17 @@ class CDR:
                 f"{where}.format",
                 f"unknown cdr-format {format!r} (known: {', '.join(sorted(names))})",
             )
+        tftp = section.get("tftp")
+        if tftp is not None:
+            try:
+                parseUDPEndpoint(str(tftp))
+            except ValueError as e:
+                raise ConfigError(f"{where}.tftp", str(e))
+        tftpFile = section.get("tftp-file", CDRSettings.tftpFile)
+        if not isinstance(tftpFile, str) or not tftpFile or "\0" in tftpFile:
+            raise ConfigError(
+                f"{where}.tftp-file", f"expected a file name, not {tftpFile!r}"
+            )
         return CDRSettings(
             recorder=RecorderSettings(
                 recordIncoming=_bool(section, "record-incoming", True, where),
@@ -226,6 +259,8 @@ class CDR:
             capacity=capacity,
             warnAt=float(warnAt),
             format=format,
+            tftp=tftp,
+            tftpFile=tftpFile,
         )
 
     def makeService(self, settings, context):
