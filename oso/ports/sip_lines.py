@@ -1,0 +1,593 @@
+"""
+SIP lines: registered SIP phones as devices of the call model.
+
+The port is a back-to-back user agent.  A phone's INVITE (challenged with
+407 first) becomes the phone going off-hook and dialling the Request-URI's
+user part; a call the model offers a phone becomes an INVITE to each of
+its registered contacts (forking), the first to answer winning and the
+others cancelled.  SDP passes between the legs as the model's opaque media
+description (the phone's SDP body); each leg toward a phone gets its own
+origin line and session version (L{oso.sip.sdp}).  Hold and retrieve go
+both ways as re-INVITEs with C{sendonly}/C{inactive}/C{0.0.0.0}.
+
+The SIP dialogs themselves are in L{oso.sip.legs}; this module translates
+between them and the call model.
+"""
+
+from weakref import WeakKeyDictionary
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from oso.callmodel import errors
+from oso.callmodel import events as ev
+from oso.callmodel.causes import EventCause
+from oso.callmodel.devices import DeviceType
+from oso.callmodel.states import LocalConnectionState as S
+from oso.interfaces import IEventObserver, IPortDriver, ITerminal
+from oso.sip.dialog import DialogID, dialogIDOf
+from oso.sip.digest import AuthOutcome
+from oso.sip.headers import NameAddress
+from oso.sip.legs import InboundLeg, OutboundLeg
+from oso.sip.legmedia import LegMedia, isHeld
+from oso.sip.transaction import makeResponse
+from oso.sip.transactions import answerCancel
+from oso.sip.uri import SIPParseError, SIPURI, TelURI, parseURI
+
+#: What a phone's own INVITE hears when its call fails, by the model's
+#: cause (RFC 3261 21.4, 21.5, 21.6).
+_STATUS_FOR_CAUSE = {
+    EventCause.busy: (486, None),
+    EventCause.doNotDisturb: (486, "Busy Here (Do Not Disturb)"),
+    EventCause.destOutOfOrder: (480, None),
+    EventCause.destNotObtainable: (404, None),
+    EventCause.numberUnallocated: (404, None),
+    EventCause.invalidNumberFormat: (484, None),
+    EventCause.trunksBusy: (503, "Service Unavailable (No Trunk)"),
+    EventCause.callNotAnswered: (480, "Temporarily Unavailable (No Answer)"),
+    EventCause.networkCongestion: (503, None),
+}
+
+#: What a phone's final refusal of our INVITE means to the model.
+_CAUSE_FOR_STATUS = {
+    486: EventCause.busy,
+    600: EventCause.busy,
+    603: EventCause.busy,
+    404: EventCause.destNotObtainable,
+    410: EventCause.destNotObtainable,
+    484: EventCause.destNotObtainable,
+    480: EventCause.destOutOfOrder,
+    408: EventCause.destOutOfOrder,
+    503: EventCause.destOutOfOrder,
+}
+
+
+class _Session:
+    """
+    One connection of a phone and the legs that carry it.
+
+    @ivar connection: the model's connection.
+    @ivar legs: the forks of a call offered to the phone, or the one
+        inbound leg of a call the phone made.
+    @ivar leg: the leg that carries the call once answered (or inbound).
+    @ivar media: the per-leg origin and version of the SDP we send.
+    """
+
+    def __init__(self, phone, connection):
+        self.phone = phone
+        self.connection = connection
+        self.legs = []
+        self.leg = None
+        self.media = LegMedia(phone.lines.ua.contact("UDP").host.strip("[]"))
+        self.refusals = []
+
+
+@implementer(ITerminal)
+class SIPPhone:
+    """
+    The terminal of one SIP extension: its calls as SIP dialogs with
+    whichever of its registered contacts took part.
+
+    @ivar number: the extension.
+    """
+
+    log = Logger()
+
+    def __init__(self, lines, number):
+        self.lines = lines
+        self.number = number
+        self.sessions = {}
+        self._pending = None
+
+    @property
+    def _events(self):
+        return self.lines.model
+
+    # What the call model asks (ITerminal).
+
+    def offer(self, connection, offer):
+        contacts = self.lines.registrar.contacts(self.number)
+        if not contacts:
+            self._events.rejected(connection, EventCause.destOutOfOrder)
+            return
+        session = self.sessions[connection] = _Session(self, connection)
+        headers = []
+        if offer.autoAnswer or offer.reason == "origination":
+            headers.append(("call-info", f"<{self.lines.ua.contact('UDP')}>;answer-after=0"))
+        body = session.media.offer(offer.media) if offer.reason != "origination" else None
+        caller = offer.callingDevice if offer.reason != "origination" else offer.calledDevice
+        for binding in contacts:
+            try:
+                uri = parseURI(binding.contact)
+            except SIPParseError:
+                continue
+            destination, transport = _destinationOf(binding, uri)
+            leg = OutboundLeg(self.lines, self.lines, destination, transport)
+            leg.session = session
+            session.legs.append(leg)
+            leg.start(
+                uri,
+                self.lines.address(caller),
+                self.lines.address(self.number),
+                body,
+                headers,
+            )
+
+    def failed(self, connection, cause):
+        session = self._session(connection)
+        if session is None or session.leg is None or session.leg.dialog is not None:
+            return
+        status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
+        session.leg.refuse(status, reason)
+        # The phone's call is over once refused; the model hears it later,
+        # not from inside its own report.
+        self.lines.ua.clock.callLater(0, self._gone, session, cause)
+
+    def answer(self, connection):
+        session = self.sessions.get(connection)
+        if session is None or session.leg is not None:
+            raise errors.invalidCallState(f"{connection.id} is not ringing at {self.number}")
+        raise errors.generic("a SIP phone answers only by itself")
+
+    def clear(self, connection, cause):
+        session = self.sessions.pop(connection, None)
+        if session is None:
+            return
+        self.lines.forget(session)
+        if session.leg is not None:
+            if isinstance(session.leg, InboundLeg) and session.leg.dialog is None:
+                status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
+                session.leg.refuse(status, reason)
+            else:
+                session.leg.bye()
+        for leg in session.legs:
+            if leg is not session.leg:
+                leg.cancel()
+
+    def hold(self, connection):
+        self._reoffer(connection, True)
+
+    def retrieve(self, connection):
+        self._reoffer(connection, False)
+
+    def generateDigits(self, connection, digits):
+        session = self.sessions.get(connection)
+        if session is not None and session.leg is not None:
+            session.leg.sendDigits(digits)
+
+    def mediaChanged(self, connection, media):
+        session = self._session(connection)
+        if session is None or session.leg is None or media is None:
+            return
+        leg = session.leg
+        if leg.peerOffer is not None:
+            leg.answerPeerOffer(session.media.answer(leg.remoteSDP, media))
+        elif isinstance(leg, InboundLeg) and leg.dialog is None:
+            leg.answer(session.media.answer(leg.remoteSDP, media))
+            self.lines.answered(leg)
+        elif media != session.media.far:
+            body = session.media.offer(media)
+            if body is not None:
+                leg.reinvite(body)
+
+    # Internals.
+
+    def _session(self, connection):
+        """
+        The session of a connection; while the phone's own INVITE is being
+        routed, the model reports about its connection before handing it
+        back, and the pending session is that one.
+        """
+        session = self.sessions.get(connection)
+        if session is None and self._pending is not None:
+            session, self._pending = self._pending, None
+            session.connection = connection
+            self.sessions[connection] = session
+        return session
+
+    def _reoffer(self, connection, held):
+        session = self.sessions.get(connection)
+        if session is None or session.leg is None:
+            return
+        session.media.held = held
+        body = session.media.offer()
+        if body is not None:
+            session.leg.reinvite(body)
+
+    def _gone(self, session, cause):
+        if self.sessions.pop(session.connection, None) is not None:
+            self.lines.forget(session)
+            self._events.cleared(session.connection, cause)
+
+
+@implementer(IPortDriver, IEventObserver)
+class SIPLines:
+    """
+    The C{sip-lines} port driver: every station whose C{port} names it is
+    a SIP phone; it is in service while it has a registered contact (or
+    a call going on).
+
+    @ivar model: the call model (services and port reports).
+    @ivar ua: the user agent core the port sends through and whose clock
+        and timers it uses.
+    @ivar registrar: the registrar whose contacts calls fork to.
+    @ivar authenticator: the L{oso.sip.digest.DigestAuthenticator} phone
+        INVITEs are challenged with.
+    """
+
+    log = Logger()
+
+    def __init__(self, model, ua, registrar, authenticator, name="sip-lines"):
+        self.name = name
+        self.model = model
+        self.ua = ua
+        self.registrar = registrar
+        self.authenticator = authenticator
+        self._phones = {}
+        self._dialogs = {}
+        self._transactions = WeakKeyDictionary()
+        self._ringback = set()
+
+    # IPortDriver.
+
+    def terminalFor(self, device):
+        if device.port != self.name or device.type is not DeviceType.station:
+            return None
+        phone = self._phones.get(device.number)
+        if phone is not None and phone.sessions:
+            return phone
+        if not self.registrar.contacts(device.number):
+            return None
+        return self.phone(device.number)
+
+    def phone(self, number):
+        """
+        @return: the L{SIPPhone} of extension C{number}, made on first use.
+        """
+        phone = self._phones.get(number)
+        if phone is None:
+            phone = self._phones[number] = SIPPhone(self, number)
+        return phone
+
+    def bindingsChanged(self, aor):
+        """
+        The registrar's hook: an extension's contacts changed, so it is in
+        or out of service.
+        """
+        try:
+            device = self.model.device(aor)
+        except errors.CSTAError:
+            return
+        if device.port != self.name:
+            return
+        if self.registrar.contacts(aor):
+            self.model.inService(aor)
+        else:
+            self.model.outOfService(aor)
+
+    # IEventObserver: the caller's phone hears ringback when the far end
+    # alerts.
+
+    def eventReceived(self, event):
+        if not isinstance(event, ev.Delivered) or not self._ringback:
+            return
+        callID = event.connection.callID
+        for leg in list(self._ringback):
+            connection = leg.session.connection
+            if connection is None:
+                # The phone's INVITE is being routed right now: this is
+                # its call.
+                leg.ringing()
+            elif connection.call.id == callID and connection.device != event.connection.deviceID:
+                leg.ringing()
+
+    # What the component hands the port.
+
+    def requestReceived(self, request, transaction, source):
+        """
+        A request for the port: a phone's INVITE, or a request of one of
+        its dialogs.
+
+        @param transaction: the server transaction (C{None} for an ACK of a
+            2xx that matched none).
+        @param source: C{(transport, host, port)} it came from.
+        """
+        method = request.method
+        if method == "CANCEL":
+            self._cancel(request, transaction)
+            return
+        if method == "INVITE" and request.toAddress.tag is None:
+            self._invite(request, transaction, source)
+            return
+        leg = self._dialogs.get(dialogIDOf(request))
+        if leg is None:
+            if transaction is not None:
+                transaction.respond(makeResponse(request, 481))
+            return
+        leg.receiveRequest(request, transaction)
+
+    def responseReceived(self, response, transaction):
+        """
+        A response to a request one of the legs sent.
+        """
+        leg = self._transactions.get(transaction) if transaction is not None else None
+        if leg is None:
+            leg = self._dialogs.get(dialogIDOf(response))
+        if leg is not None:
+            leg.receiveResponse(response, transaction)
+
+    def transactionFailed(self, transaction, reason):
+        """
+        A request one of the legs sent timed out or could not be sent.
+        """
+        leg = self._transactions.pop(transaction, None)
+        if leg is not None:
+            leg.failed(transaction, reason)
+
+    # The legs' user agent (sending through the component's).
+
+    @property
+    def clock(self):
+        return self.ua.clock
+
+    @property
+    def timers(self):
+        return self.ua.timers
+
+    def via(self, transport):
+        return self.ua.via(transport)
+
+    def contact(self, transport):
+        return self.ua.contact(transport)
+
+    def request(self, request, destination, transport, leg):
+        transaction = self.ua.request(request, destination, transport)
+        self._transactions[transaction] = leg
+        return transaction
+
+    def sendAck(self, ack, destination, transport):
+        self.ua.sendAck(ack, destination, transport)
+
+    def cancel(self, transaction):
+        self.ua.cancel(transaction)
+
+    def address(self, number):
+        """
+        The From or To address of a device (or an external number).
+        """
+        uri = SIPURI(self.ua.contact("UDP").host, user=number)
+        try:
+            name = self.model.device(number).name or None
+        except errors.CSTAError:
+            name = None
+        return NameAddress(uri, name)
+
+    # A phone's new call.
+
+    def _invite(self, request, transaction, source):
+        result = self.authenticator.verify(request, self._ha1, "Proxy-Authorization")
+        if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
+            response = makeResponse(request, 407)
+            response.headers.add(
+                "proxy-authenticate",
+                self.authenticator.challenge(stale=result.outcome is AuthOutcome.stale),
+            )
+            transaction.respond(response)
+            return
+        if not result.ok:
+            self.log.info(
+                "INVITE from {source} refused: {reason}", source=source, reason=result.reason
+            )
+            transaction.respond(makeResponse(request, 403, f"Forbidden ({result.reason})"))
+            return
+        digits = _dialled(request.uri)
+        if not digits:
+            transaction.respond(makeResponse(request, 404, "Not Found (no number dialled)"))
+            return
+        phone = self.phone(result.username)
+        leg = InboundLeg(self, self, request, transaction, source)
+        leg.trying()
+        session = _Session(phone, None)
+        session.leg = leg
+        leg.session = session
+        self._dialogs[DialogID(request.callID, leg.localTag, request.fromAddress.tag)] = leg
+        self._ringback.add(leg)
+        phone._pending = session
+        connection = self.model.originate(phone.number, digits, leg.remoteSDP)
+        phone._session(connection)
+        if not connection.ended and connection.state is S.initiated:
+            # En-bloc dialling: what came is all there is.
+            leg.refuse(484)
+            phone._gone(session, EventCause.invalidNumberFormat)
+
+    def _ha1(self, username):
+        try:
+            device = self.model.device(username)
+        except errors.CSTAError:
+            return None
+        if device.port != self.name or device.type is not DeviceType.station:
+            return None
+        return device.credentials.ha1For(self.authenticator.realm)
+
+    def _cancel(self, request, transaction):
+        invite = transaction.cancels
+        leg = None
+        if invite is not None:
+            for candidate in self._ringback:
+                if candidate.transaction is invite:
+                    leg = candidate
+        if not answerCancel(transaction, leg.localTag if leg else None) or leg is None:
+            return
+        leg.ended = True
+        self._hungUp(leg, EventCause.normalClearing)
+
+    # What the legs report.
+
+    def answered(self, leg):
+        """
+        An inbound leg was answered: it now has a dialog.
+        """
+        self._ringback.discard(leg)
+
+    def legRinging(self, leg):
+        session = leg.session
+        if session.leg is None and session.connection.state is S.null:
+            self.model.alerting(session.connection)
+
+    def legAccepted(self, leg, body):
+        session = leg.session
+        self._dialogs[leg.dialog.id] = leg
+        if session.leg is not None or session.connection.ended:
+            leg.bye()
+            return
+        session.leg = leg
+        for other in session.legs:
+            if other is not leg:
+                other.cancel()
+        if body is not None:
+            leg.remoteSDP = body
+        self.model.answered(session.connection, body)
+
+    def legRefused(self, leg, response):
+        session = leg.session
+        status = response.status if response is not None else 408
+        if status in (301, 302) and response is not None:
+            target = _redirectTarget(response)
+            if target is not None and session.leg is None:
+                for other in session.legs:
+                    other.cancel()
+                session.phone.sessions.pop(session.connection, None)
+                self.forget(session)
+                try:
+                    self.model.deflectCall(session.connection.id, target)
+                    return
+                except errors.CSTAError as e:
+                    self.log.info("{number} redirected to {target}: {e}",
+                                  number=session.phone.number, target=target, e=e)
+        session.refusals.append(status)
+        if session.leg is not None or any(not other.ended for other in session.legs):
+            return
+        cause = _CAUSE_FOR_STATUS.get(min(session.refusals), EventCause.destOutOfOrder)
+        if any(_CAUSE_FOR_STATUS.get(s) is EventCause.busy for s in session.refusals):
+            cause = EventCause.busy
+        session.phone.sessions.pop(session.connection, None)
+        self.forget(session)
+        self.model.rejected(session.connection, cause)
+
+    def legHungUp(self, leg):
+        self._hungUp(leg, EventCause.normalClearing)
+
+    def legReoffered(self, leg, body):
+        session = leg.session
+        held = isHeld(body)
+        connection = session.connection
+        if held:
+            self.model.heldByTerminal(connection)
+        else:
+            self.model.retrievedByTerminal(connection)
+        if not self._relays(session):
+            leg.answerPeerOffer(session.media.answer(body))
+            return
+        self.model.mediaOffered(connection, body)
+
+    def legAnswered(self, leg, body):
+        session = leg.session
+        if self._relays(session, waiting=True):
+            self.model.mediaOffered(session.connection, body)
+
+    def currentOffer(self, leg):
+        return leg.session.media.offer()
+
+    def answerFor(self, leg, offer):
+        """
+        The answer to a phone's offer in its 200 to our offerless INVITE
+        (MakeCall): its streams inactive until the far end is known.
+        """
+        return leg.session.media.answer(offer)
+
+    # Internals.
+
+    def _relays(self, session, waiting=False):
+        """
+        Whether another party of the session's call is a SIP leg of ours
+        that takes part in offer and answer (C{waiting}: one that waits for
+        an answer to its phone's re-INVITE).
+        """
+        for connection in session.connection.call.connections.values():
+            if connection is session.connection:
+                continue
+            phone = self._phones.get(connection.device)
+            other = phone.sessions.get(connection) if phone else None
+            if other is not None and other.leg is not None:
+                if not waiting or other.leg.peerOffer is not None:
+                    return True
+        return False
+
+    def _hungUp(self, leg, cause):
+        session = leg.session
+        if session.phone.sessions.pop(session.connection, None) is None:
+            return
+        self.forget(session)
+        self.model.cleared(session.connection, cause)
+
+    def forget(self, session):
+        """
+        Drop the port's indexes of a session's legs.
+        """
+        for leg in session.legs + ([session.leg] if session.leg else []):
+            self._ringback.discard(leg)
+            if leg.dialog is not None:
+                self._dialogs.pop(leg.dialog.id, None)
+        if isinstance(session.leg, InboundLeg):
+            self._dialogs.pop(
+                DialogID(session.leg.invite.callID, session.leg.localTag,
+                         session.leg.invite.fromAddress.tag),
+                None,
+            )
+
+
+def _dialled(uri):
+    if isinstance(uri, SIPURI):
+        return uri.user
+    if isinstance(uri, TelURI):
+        return uri.number
+    return None
+
+
+def _destinationOf(binding, uri):
+    """
+    Where requests to a registered contact go: the address its REGISTER
+    came from when known (a phone behind NAT), else its contact URI.
+    """
+    transport = binding.transport or uri.params.get("transport", "UDP").upper()
+    if binding.host is not None and binding.port is not None:
+        return (binding.host, binding.port), transport
+    port = uri.port or (5061 if uri.secure else 5060)
+    return (uri.host.strip("[]"), port), transport
+
+
+def _redirectTarget(response):
+    for contact in response.contacts:
+        if contact != "*" and isinstance(contact.uri, (SIPURI, TelURI)):
+            return _dialled(contact.uri)
+    return None

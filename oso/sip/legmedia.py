@@ -1,0 +1,100 @@
+"""
+The SDP one leg of a back-to-back call sends its phone: what the far end
+offered or answered, with this leg's own origin and session version
+(L{oso.sip.offeranswer.LegOrigin}), and turned into a hold, resume or
+local answer when the call model asks for one.
+
+The call model carries a phone's SDP body as an opaque media description;
+a far end that is no SIP phone (a virtual phone) gives something else,
+and then the leg answers with its own phone's streams made inactive.
+"""
+
+from twisted.logger import Logger
+
+from oso.sip.offeranswer import (
+    INACTIVE,
+    LegOrigin,
+    answerDirection,
+    conformAnswer,
+    holdOffer,
+    isHold,
+    offeredDirection,
+    setDirection,
+)
+from oso.sip.sdp import SDPParseError, parseSDP
+
+_log = Logger()
+
+
+def parsed(body):
+    """
+    @return: the L{oso.sip.sdp.SessionDescription} of a body, or C{None}
+        when it is none (or not one: logged).
+    """
+    if not isinstance(body, (bytes, str)) or not body:
+        return None
+    try:
+        return parseSDP(body)
+    except SDPParseError as e:
+        _log.info("unusable SDP ignored: {error}", error=e)
+        return None
+
+
+def isHeld(body):
+    """
+    Whether a phone's offer puts its far end on hold (sendonly, inactive or
+    c=0.0.0.0 on every active stream).
+    """
+    description = parsed(body)
+    return description is not None and isHold(description)
+
+
+class LegMedia:
+    """
+    The descriptions one leg sends.
+
+    @ivar far: the far end's last description passed to this leg (bytes,
+        or whatever opaque media a non-SIP terminal gave).
+    @ivar held: whether the call model holds this leg's phone.
+    """
+
+    def __init__(self, address):
+        self._origin = LegOrigin.fresh(address)
+        self.far = None
+        self.held = False
+
+    def _send(self, description):
+        return self._origin.stamp(description).serialise()
+
+    def offer(self, far=None):
+        """
+        An offer of the far end's description to the phone (held when the
+        model holds the phone), or C{None} when there is none.
+        """
+        if far is not None:
+            self.far = far
+        description = parsed(self.far)
+        if description is None:
+            return None
+        if self.held:
+            description = holdOffer(description)
+        return self._send(description)
+
+    def answer(self, offer, far=None):
+        """
+        The answer to the phone's C{offer}: the far end's description
+        shaped to the offer's streams, or, without one, the offer's own
+        streams made inactive.
+        """
+        if far is not None:
+            self.far = far
+        offered = parsed(offer)
+        if offered is None:
+            return self.offer()
+        description = parsed(self.far)
+        if description is None:
+            description = offered.copy()
+            for index, media in enumerate(description.media):
+                setDirection(media, answerDirection(offeredDirection(offered, index), INACTIVE))
+            return self._send(description)
+        return self._send(conformAnswer(offered, description))
