@@ -171,3 +171,152 @@ def test_virtual_phone_calls_sip_phone_forking():
     x.run()
     assert second.methods()[-1] == "BYE"
     assert x.model.calls() == []
+
+
+def connected(x, caller="200", called="201"):
+    a, b = x.sip(caller), x.sip(called)
+    a.call(called)
+    x.run()
+    b.answer()
+    x.run()
+    x.recorder.take()
+    return a, b
+
+
+def lastInvite(phone):
+    return [m for m in phone.received if getattr(m, "method", None) == "INVITE"][-1]
+
+
+def test_phone_holds_and_resumes_by_reinvite():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    a.hold()
+    x.run()
+    assert names(x) == ["Held"]
+    assert x.recorder.events[0].holdingDevice == "200"
+    relayed = parseSDP(lastInvite(b).body)
+    assert relayed.media[0].attribute("sendonly") == ""
+    assert a.statuses()[-1] == 200
+    answer = parseSDP(a.received[-1].body)
+    assert answer.media[0].attribute("recvonly") == ""
+    assert answer.origin.sessionVersion == parseSDP(
+        [m for m in a.received if getattr(m, "status", 0) == 200][0].body
+    ).origin.sessionVersion + 1
+    a.resume()
+    x.run()
+    assert names(x) == ["Held", "Retrieved"]
+    assert lastInvite(b).body.count(b"sendonly") == 0
+    a.hold(dir="inactive")
+    x.run()
+    assert names(x)[-1] == "Held"
+
+
+def test_rfc2543_hold():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    dialog = a._dialog(None)
+    a.version += 1
+    request = dialog.createRequest("INVITE")
+    request.body = a.sdp().replace(b"c=IN IP4 127.0.1.1", b"c=IN IP4 0.0.0.0")
+    request.headers.add("content-type", "application/sdp")
+    a._send(dialog, request)
+    x.run()
+    assert names(x) == ["Held"]
+
+
+def test_call_model_holds_and_retrieves_a_sip_phone():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    call = x.model.calls()[0]
+    x.model.holdCall(call.connections["201"].id)
+    x.run()
+    assert names(x) == ["Held"]
+    held = parseSDP(lastInvite(b).body)
+    assert held.media[0].attribute("sendonly") == ""
+    assert held.media[0].port == a.mediaPort
+    assert b.sent()[-1].status == 200
+    x.model.retrieveCall(call.connections["201"].id)
+    x.run()
+    assert names(x) == ["Held", "Retrieved"]
+    assert b"sendonly" not in lastInvite(b).body
+    versions = [parseSDP(m.body).origin.sessionVersion for m in b.received
+                if getattr(m, "method", None) == "INVITE"]
+    assert versions == sorted(set(versions)) and len(versions) == 3
+
+
+def test_make_call_rings_the_calling_phone_first_with_auto_answer():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = x.sip("200"), x.sip("201")
+    x.model.makeCall("200", "201")
+    x.run()
+    invite = lastInvite(a)
+    assert invite.headers.get("call-info").endswith(";answer-after=0")
+    assert invite.body == b""
+    assert invite.fromAddress.uri.user == "201"
+    a.answer()
+    x.run()
+    ack = [m for m in x.network.log if m[0] == ("127.0.0.1", 5060) and m[2].startswith(b"ACK")]
+    assert ack and b"a=inactive" in ack[-1][2]
+    assert "INVITE" in b.methods()
+    assert parseSDP(lastInvite(b).body).media[0].port == a.mediaPort
+    b.answer()
+    x.run()
+    assert names(x)[-1] == "Established"
+    # The calling phone's media is pointed at the called phone.
+    reinvite = lastInvite(a)
+    assert parseSDP(reinvite.body).media[0].port == b.mediaPort
+    b.hangUp()
+    x.run()
+    assert a.methods()[-1] == "BYE"
+    assert x.model.calls() == []
+
+
+def test_no_answer_forwarding_cancels_the_phone():
+    from oso.callmodel.devices import ForwardingType
+
+    x = SIPExchange()
+    x.register("200", "201")
+    x.clock.advance(0)
+    d = x.model.setForwarding("201", ForwardingType.forwardNoAns, True, "100")
+    x.run()
+    a, b = x.sip("200"), x.sip("201")
+    a.call("201")
+    x.run()
+    x.run(16)
+    assert "CANCEL" in b.methods()
+    assert "Diverted" in names(x)
+    assert names(x)[-1] == "Delivered"
+    x.phone("100").answer()
+    x.run()
+    assert a.statuses()[-1] == 200
+
+
+def test_deflect_and_phone_redirect():
+    x = SIPExchange()
+    x.register("200", "201", "202")
+    a, b, c = x.sip("200"), x.sip("201"), x.sip("202")
+    a.call("201")
+    x.run()
+    call = x.model.calls()[0]
+    x.model.deflectCall(call.connections["201"].id, "202")
+    x.run()
+    assert "CANCEL" in b.methods()
+    assert "INVITE" in c.methods()
+    # 202 redirects the call itself with a 302.
+    request, tx, tag = c.incoming.popitem()[1]
+    from oso.sip.headers import NameAddress
+    from oso.sip.transaction import makeResponse
+    from oso.sip.uri import SIPURI
+
+    moved = makeResponse(request, 302, toTag=tag)
+    moved.headers.add("contact", NameAddress(SIPURI("127.0.0.1", user="100")))
+    tx.respond(moved)
+    x.run()
+    assert names(x)[-2:] == ["Diverted", "Delivered"]
+    x.phone("100").answer()
+    x.run()
+    assert a.statuses()[-1] == 200
