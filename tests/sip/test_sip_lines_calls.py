@@ -320,3 +320,36 @@ def test_deflect_and_phone_redirect():
     x.phone("100").answer()
     x.run()
     assert a.statuses()[-1] == 200
+
+
+def test_consultation_and_transfer_repoint_media_with_reinvites():
+    x = SIPExchange()
+    x.register("200", "201", "202")
+    a, b = connected(x)
+    c = x.sip("202")
+    first = x.model.calls()[0]
+    held, consulting = x.model.consultationCall(first.connections["200"].id, "202")
+    x.run()
+    invites = [m for m in a.received if getattr(m, "method", None) == "INVITE"]
+    reinvite, consultation = invites[-2:]
+    assert reinvite.toAddress.tag and consultation.toAddress.tag is None
+    assert parseSDP(reinvite.body).media[0].attribute("sendonly") == ""
+    assert consultation.headers.get("call-info").endswith("answer-after=0")
+    a.answer()
+    x.run()
+    c.answer()
+    x.run()
+    assert names(x)[-1] == "Established"
+    x.recorder.take()
+    (active,) = [c for c, state in x.model.snapshotDevice("200") if state is S.connected]
+    x.model.transferCall(held, active)
+    x.run()
+    assert names(x)[0] == "Transferred"
+    assert parseSDP(lastInvite(b).body).media[0].port == c.mediaPort
+    assert parseSDP(lastInvite(c).body).media[0].port == b.mediaPort
+    assert a.methods()[-2:] == ["BYE", "BYE"]
+    assert a.dialogs == {}
+    b.hangUp()
+    x.run()
+    assert c.methods()[-1] == "BYE"
+    assert x.model.calls() == []
