@@ -2,6 +2,10 @@
 The C{csta} component: the CSTA interface (ECMA-285 BER or ECMA-323 XML,
 detected per link) on one or more listening endpoints, TCP 8800 by default.
 C{doc/csta.md} describes it.
+
+An C{ssl:} endpoint that names no key file of its own is served with the
+server's shared certificate (L{oso.certificates}), so C{"ssl:8801"} is all
+a CSTA-over-TLS listener needs.
 """
 
 from twisted.application.internet import StreamServerEndpointService
@@ -11,6 +15,7 @@ from twisted.plugin import IPlugin
 from zope.interface import implementer
 
 from oso.callmodel.errors import CSTAError
+from oso.certificates import ensureCertificate
 from oso.config import ConfigError
 from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT
 from oso.csta.protocol import DEFAULT_MAX_LINKS, CSTAFactory
@@ -38,6 +43,27 @@ def _isEndpoint(description):
     except Exception:
         return False
     return True
+
+
+def usesSharedCertificate(description):
+    """
+    Whether an endpoint description asks for TLS with the server's shared
+    certificate: an C{ssl:} description without C{privateKey=}.
+    """
+    kind, _, arguments = description.partition(":")
+    return kind.strip().lower() == "ssl" and "privatekey=" not in arguments.lower()
+
+
+def _isListenDescription(description):
+    """
+    Whether C{description} is a listening endpoint the component can serve.
+    A shared-certificate C{ssl:} description is checked as the TCP port it
+    listens on (its key files exist only once the server starts), so it
+    may name the C{port}, C{interface} and C{backlog} of a TCP endpoint.
+    """
+    if usesSharedCertificate(description):
+        return _isEndpoint("tcp:" + description.partition(":")[2])
+    return _isEndpoint(description)
 
 
 def passwordChecker(callModel):
@@ -76,7 +102,7 @@ class CSTAComponent:
         if not isinstance(listen, list) or not listen:
             raise ConfigError(f"{where}.listen", "expected a list of endpoint descriptions")
         for i, description in enumerate(listen):
-            if not isinstance(description, str) or not _isEndpoint(description):
+            if not isinstance(description, str) or not _isListenDescription(description):
                 raise ConfigError(f"{where}.listen[{i}]", "not an endpoint description")
         maxLinks = settings["max-links"]
         if isinstance(maxLinks, bool) or not isinstance(maxLinks, int) or maxLinks < 1:
@@ -102,6 +128,9 @@ class CSTAComponent:
         # Other components register the services they supply here.
         service.registry = factory.services
         for description in settings["listen"]:
+            if usesSharedCertificate(description):
+                files = ensureCertificate(context.dataDirectory)
+                description += ":" + files.endpointArguments()
             endpoint = serverFromString(context.reactor, description)
             StreamServerEndpointService(endpoint, factory).setServiceParent(service)
         return service

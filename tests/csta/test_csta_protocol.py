@@ -4,8 +4,9 @@ Tests for L{oso.csta.protocol} and the C{csta} component
 """
 
 import pytest
-from twisted.internet import defer, protocol
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet import defer, protocol, ssl
+from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
+from twisted.python.filepath import FilePath
 from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
@@ -73,6 +74,8 @@ def test_component():
     "section, where, message",
     [
         ({"listen": ["tcp:8800", "nonsense:1"]}, "listen[1]", "not an endpoint description"),
+        ({"listen": ["ssl:eighty"]}, "listen[0]", "not an endpoint description"),
+        ({"listen": ["ssl:8801:privateKey=/nonexistent.pem"]}, "listen[0]", "not an endpoint description"),
         ({"max-links": 0}, "max-links", "expected a whole number >= 1"),
         ({"heartbeat-timeout": -1}, "heartbeat-timeout", "expected seconds (a number > 0)"),
         ({"require-auth": "yes"}, "require-auth", "expected true or false"),
@@ -89,9 +92,10 @@ def test_badConfig(section, where, message):
 
 
 class Context:
-    def __init__(self, reactor, exchange):
+    def __init__(self, reactor, exchange, dataDirectory=None):
         self.reactor = reactor
         self.callModel = exchange.model
+        self.dataDirectory = dataDirectory
 
 
 def test_makeServiceListensOnEach():
@@ -103,6 +107,25 @@ def test_makeServiceListensOnEach():
     service = csta.makeService(settings, Context(reactor, Exchange()))
     service.startService()
     assert [(port, interface) for port, _, _, interface in reactor.tcpServers] == [(8800, ""), (8801, "127.0.0.1")]
+    service.stopService()
+
+
+def test_sharedCertificateListener(tmp_path):
+    """
+    An C{ssl:} description without key files is served with the server
+    certificate, made in the data directory's C{tls} folder; one with its
+    own files is used as written.
+    """
+    reactor = MemoryReactor()
+    data = FilePath(str(tmp_path))
+    settings = csta.validateConfig({"listen": ["ssl:8801:interface=127.0.0.1", "tcp:8800"]}, "x")
+    service = csta.makeService(settings, Context(reactor, Exchange(), data))
+    service.startService()
+    [(port, _, contextFactory, _, interface), ] = reactor.sslServers
+    assert (port, interface) == (8801, "127.0.0.1")
+    made = ssl.Certificate.loadPEM(data.child("tls").child("server.crt").getContent())
+    assert contextFactory.certificate.digest("sha256") == made.original.digest("sha256")
+    assert [port for port, _, _, _ in reactor.tcpServers] == [8800]
     service.stopService()
 
 
@@ -128,6 +151,17 @@ class Client(protocol.Protocol):
         self.closed.callback(None)
 
 
+def hangUp(client):
+    """
+    Close a test client's connection.
+
+    @return: a L{Deferred} that fires once it is closed (a TLS close takes
+        a round trip).
+    """
+    client.transport.loseConnection()
+    return client.closed
+
+
 class LoopbackTests(TestCase):
     """
     The component on a real loopback TCP listener.
@@ -141,26 +175,45 @@ class LoopbackTests(TestCase):
         """
         from twisted.internet import reactor
 
-        return defer.ensureDeferred(self.session(reactor))
+        return defer.ensureDeferred(self.session(reactor, "tcp:0:interface=127.0.0.1", lambda e: e))
 
-    async def session(self, reactor):
+    def test_berAndXMLOverTLS(self):
+        """
+        The same through an C{ssl:} listener with the server certificate:
+        real TLS clients that trust it and check the name 127.0.0.1.
+        """
+        from twisted.internet import reactor
 
-        settings = csta.validateConfig({"listen": ["tcp:0:interface=127.0.0.1"], "max-links": 2}, "x")
-        service = csta.makeService(settings, Context(reactor, Exchange()))
+        data = FilePath(self.mktemp())
+
+        def overTLS(endpoint):
+            certificate = data.child("tls").child("server.crt").getContent()
+            trust = ssl.Certificate.loadPEM(certificate)
+            return wrapClientTLS(ssl.optionsForClientTLS("127.0.0.1", trustRoot=trust), endpoint)
+
+        return defer.ensureDeferred(self.session(reactor, "ssl:0:interface=127.0.0.1", overTLS, data))
+
+    async def session(self, reactor, listen, wrap, dataDirectory=None):
+        """
+        Run the clients against a component listening on C{listen}, each
+        connecting through C{wrap(TCP endpoint)}.
+        """
+        settings = csta.validateConfig({"listen": [listen], "max-links": 2}, "x")
+        service = csta.makeService(settings, Context(reactor, Exchange(), dataDirectory))
         service.startService()
         self.addCleanup(service.stopService)
         port = await list(service)[0]._waitingForPort
-        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+        endpoint = wrap(TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port))
 
         berClient = await endpoint.connect(protocol.Factory.forProtocol(lambda: Client(BERFramer(), 2)))
-        self.addCleanup(berClient.transport.loseConnection)
+        self.addCleanup(hangUp, berClient)
         berClient.transport.write(AARQ)
         aare, status = [ber.decode(f) for f in (await berClient.arrived)]
         self.assertEqual(aare.result, m.AssociateResult.accepted)
         self.assertEqual(status.argument, m.SystemStatus(systemStatus=m.SystemStatusValue.normal))
 
         xmlClient = await endpoint.connect(protocol.Factory.forProtocol(lambda: Client(XMLFramer(), 2)))
-        self.addCleanup(xmlClient.transport.loseConnection)
+        self.addCleanup(hangUp, xmlClient)
         xmlClient.transport.write(frameXML(1, CODEC.encode(m.RequestSystemStatus(), Edition.ED3)))
         (_, response), (_, status) = [(i, CODEC.decode(d)[1]) for i, d in (await xmlClient.arrived)]
         self.assertEqual(response, m.RequestSystemStatusResponse(systemStatus=m.SystemStatusValue.normal))
