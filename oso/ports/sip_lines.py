@@ -28,7 +28,7 @@ from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
-from oso.sip.legs import InboundLeg, OutboundLeg
+from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
 from oso.sip.legmedia import LegMedia, isHeld
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
@@ -106,17 +106,24 @@ class SIPPhone:
     # What the call model asks (ITerminal).
 
     def offer(self, connection, offer):
-        contacts = self.lines.registrar.contacts(self.number)
-        if not contacts:
-            self._events.rejected(connection, EventCause.destOutOfOrder)
-            return
         session = self.sessions[connection] = _Session(self, connection)
+        session.offer = offer
+        self._fork(session, offer.autoAnswer or offer.reason == "origination")
+
+    def _fork(self, session, autoAnswer):
+        """
+        Send the session's INVITE to every registered contact of the
+        phone; C{autoAnswer} asks the phone to answer by itself
+        (C{Call-Info: answer-after=0}).
+        """
+        offer = session.offer
         headers = []
-        if offer.autoAnswer or offer.reason == "origination":
+        if autoAnswer:
             headers.append(("call-info", f"<{self.lines.ua.contact('UDP')}>;answer-after=0"))
-        body = session.media.offer(offer.media) if offer.reason != "origination" else None
-        caller = offer.callingDevice if offer.reason != "origination" else offer.calledDevice
-        for binding in contacts:
+        origination = offer.reason == "origination"
+        body = None if origination else session.media.offer(offer.media)
+        caller = offer.calledDevice if origination else offer.callingDevice
+        for binding in self.lines.registrar.contacts(self.number):
             try:
                 uri = parseURI(binding.contact)
             except SIPParseError:
@@ -132,6 +139,9 @@ class SIPPhone:
                 body,
                 headers,
             )
+        if not any(not leg.ended for leg in session.legs):
+            del self.sessions[session.connection]
+            self._events.rejected(session.connection, EventCause.destOutOfOrder)
 
     def failed(self, connection, cause):
         session = self._session(connection)
@@ -147,7 +157,11 @@ class SIPPhone:
         session = self.sessions.get(connection)
         if session is None or session.leg is not None:
             raise errors.invalidCallState(f"{connection.id} is not ringing at {self.number}")
-        raise errors.generic("a SIP phone answers only by itself")
+        # SIP has no remote answer: the phone is called again, asked to
+        # answer by itself; a phone that does not support it rings again.
+        for leg in session.legs:
+            leg.cancel()
+        self._fork(session, True)
 
     def clear(self, connection, cause):
         session = self.sessions.pop(connection, None)
@@ -399,6 +413,11 @@ class SIPLines:
                 "INVITE from {source} refused: {reason}", source=source, reason=result.reason
             )
             transaction.respond(makeResponse(request, 403, f"Forbidden ({result.reason})"))
+            return
+        problem = sdpProblem(sdpOf(request))
+        if problem is not None:
+            self.log.info("INVITE from {source} refused: {problem}", source=source, problem=problem)
+            transaction.respond(makeResponse(request, 400, f"Bad Request ({problem})"))
             return
         digits = _dialled(request.uri)
         if not digits:

@@ -11,11 +11,14 @@ user agent core of the C{sip} component (L{oso.interfaces.sip.IUserAgent}
 or an in-memory twin in tests).
 """
 
+import random
+
 from twisted.logger import Logger
 
 from oso.sip.dialog import Dialog, makeDialogResponse, newTag
 from oso.sip.headers import NameAddress
 from oso.sip.message import Request
+from oso.sip.sdp import SDPParseError, parseSDP
 from oso.sip.transaction import TransactionError, makeResponse
 
 #: The content type of the bodies the legs carry.
@@ -38,6 +41,20 @@ def sdpOf(message):
     """
     kind = (message.headers.get("content-type") or "").split(";")[0].strip().lower()
     return bytes(message.body) if message.body and kind == SDP else None
+
+
+def sdpProblem(body):
+    """
+    @return: what is wrong with an SDP body, in words, or C{None} when it
+        is none or a valid description.
+    """
+    if body is None:
+        return None
+    try:
+        parseSDP(body)
+    except SDPParseError as e:
+        return str(e)
+    return None
 
 
 class Leg:
@@ -100,6 +117,18 @@ class Leg:
         if self.dialog is not None:
             self._send(self.dialog.createRequest("BYE"))
 
+    def sendDigits(self, digits):
+        """
+        Send DTMF digits to the phone, one INFO each (the
+        C{application/dtmf-relay} body most phones read).
+        """
+        if self.ended or self.dialog is None:
+            return
+        for digit in digits:
+            request = self.dialog.createRequest("INFO", f"Signal={digit}\r\nDuration=160\r\n".encode())
+            request.headers.set("content-type", "application/dtmf-relay")
+            self._send(request)
+
     def answerPeerOffer(self, body):
         """
         Answer the phone's pending re-INVITE with C{body}.
@@ -147,6 +176,14 @@ class Leg:
             )
             return
         body = sdpOf(request)
+        problem = sdpProblem(body)
+        if problem is not None:
+            self.log.info("re-INVITE refused: {problem}", problem=problem)
+            transaction.respond(
+                makeResponse(request, 488, f"Not Acceptable Here ({problem})",
+                             toTag=self.dialog.localTag)
+            )
+            return
         self.peerOffer = transaction
         if body is None:
             # An offerless re-INVITE asks for our offer: the last one.
@@ -182,9 +219,21 @@ class Leg:
                 self.ended = True
                 self.owner.legHungUp(self)
                 return
+            elif response.status == 491 and self._queuedOffer is None:
+                # RFC 3261 14.1: offers crossed; try again a little later.
+                self._queuedOffer = transaction.request.body
+                self._reinvite = self.ua.clock.callLater(
+                    2.1 + random.random() * 1.9, self._retry
+                )
+                return
             queued, self._queuedOffer = self._queuedOffer, None
             if queued is not None:
                 self.reinvite(queued)
+
+    def _retry(self):
+        self._reinvite = None
+        queued, self._queuedOffer = self._queuedOffer, None
+        self.reinvite(queued)
 
     def _sendAck(self, invite, body=b""):
         ack = withBody(self.dialog.createAck(invite), body)

@@ -353,3 +353,80 @@ def test_consultation_and_transfer_repoint_media_with_reinvites():
     x.run()
     assert c.methods()[-1] == "BYE"
     assert x.model.calls() == []
+
+
+def test_bad_sdp_is_refused_with_400():
+    x = SIPExchange()
+    x.register("200", "201")
+    a = x.sip("200")
+    request = a.call("201")
+    request.body = b"v=0\r\nthis is no SDP\r\n"
+    x.run()
+    final = [m for m in a.received if getattr(m, "status", 0) >= 400][-1]
+    assert final.status == 400 and "SDP" in final.reason
+    assert x.model.calls() == []
+
+
+def test_ok_is_retransmitted_until_ack_and_the_call_ends_without_one():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = x.sip("200"), x.sip("201")
+    a.call("201")
+    x.run()
+    # The caller is gone: no ACK comes.
+    x.network.ends.pop(a.address)
+    b.answer()
+    x.run(40)
+    oks = [d for s, _, d in x.network.log if s == ("127.0.0.1", 5060) and d.startswith(b"SIP/2.0 200") and b"INVITE" in d.split(b"CSeq:")[1][:20]]
+    assert len(oks) > 3
+    assert x.model.calls() == []
+    assert b.methods()[-1] == "BYE"
+
+
+def test_unreachable_contact_times_out_as_out_of_order():
+    x = SIPExchange()
+    x.register("200")
+    x.network.ends.pop(x.sip("200").address)
+    x.phone("100").offHook("200")
+    x.run(40)
+    failed = [e for e in x.recorder.events if e.name == "Failed"]
+    assert failed and failed[0].cause is EventCause.destOutOfOrder
+
+
+def test_answer_call_asks_the_phone_to_answer_by_itself():
+    x = SIPExchange()
+    x.register("201")
+    b = x.sip("201")
+    x.phone("100").offHook("201")
+    x.run()
+    call = x.model.calls()[0]
+    x.model.answerCall(call.connections["201"].id)
+    x.run()
+    assert "CANCEL" in b.methods()
+    assert lastInvite(b).headers.get("call-info").endswith("answer-after=0")
+    b.answer()
+    x.run()
+    assert names(x)[-1] == "Established"
+
+
+def test_generate_digits_sends_info():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    call = x.model.calls()[0]
+    x.model.generateDigits(call.connections["201"].id, "12#")
+    x.run()
+    infos = [m for m in b.received if getattr(m, "method", None) == "INFO"]
+    assert [m.body for m in infos] == [b"Signal=1\r\nDuration=160\r\n", b"Signal=2\r\nDuration=160\r\n", b"Signal=#\r\nDuration=160\r\n"]
+
+
+def test_unknown_dialog_gets_481():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    dialog = a._dialog(None)
+    dialog.remoteTag = "nonesuch"
+    a.hangUp()
+    x.run()
+    assert a.statuses()[-1] == 481
+    assert len(x.model.calls()) == 1
