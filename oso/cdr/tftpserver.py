@@ -118,10 +118,10 @@ class _ServerProtocol(DatagramProtocol):
             self.service.requestReceived(answer, address)
         elif answer is not None:
             self.log.warn(
-                "TFTP: request from {address} refused with ERROR {code}: {message}",
+                "TFTP: request from {address} refused with ERROR {code}: {reason}",
                 address=address,
                 code=int(answer.code),
-                message=answer.message,
+                reason=answer.message,
             )
             self.transport.write(tftp.encode(answer), address)
 

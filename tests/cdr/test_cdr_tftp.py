@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 
-from oso.cdr import tftp
 from oso.cdr.tftp import (
     Ack,
     Data,
@@ -31,13 +30,17 @@ from oso.cdr.tftp import (
     screenRequest,
     toNetascii,
 )
+from oso.cdr.tftpserver import parseUDPEndpoint
+from oso.config import ConfigError
+from oso.plugins.cdr import cdr
 
 PEER = ("127.0.0.1", 40000)
 STRANGER = ("127.0.0.1", 40001)
 
 
 def rrq(name="gez.txt", mode="octet", *options):
-    return b"\0\1" + b"".join(s + b"\0" for s in (name.encode(), mode.encode(), *options))
+    strings = (name.encode(), mode.encode(), *options)
+    return b"\0\1" + b"".join(s + b"\0" for s in strings)
 
 
 # The codec
@@ -174,7 +177,9 @@ def test_negotiateAll():
     blksize, timeout and tsize are accepted and echoed, tsize with the
     real size; unknown options are left out.
     """
-    options = negotiate({"tsize": "0", "windowsize": "4", "blksize": "1428", "timeout": "3"})
+    options = negotiate(
+        {"tsize": "0", "windowsize": "4", "blksize": "1428", "timeout": "3"}
+    )
     assert (options.blockSize, options.timeout, options.tellSize) == (1428, 3, True)
     assert options.optionAck(5000) == OptionAck(
         {"tsize": "5000", "blksize": "1428", "timeout": "3"}
@@ -229,8 +234,12 @@ class Peer:
         self.sent = []
         self.clock = Clock()
         self.transfer = ReadTransfer(
-            data, PEER, lambda d, a: self.sent.append((decode(d), a)), self.clock,
-            options, retries,
+            data,
+            PEER,
+            lambda d, a: self.sent.append((decode(d), a)),
+            self.clock,
+            options,
+            retries,
         )
         self.outcome = []
         self.transfer.finished.addBoth(self.outcome.append)
@@ -401,7 +410,8 @@ def test_strangerGetsError5():
     p.transfer.start()
     p.take()
     p.ack(1, STRANGER)
-    assert p.take() == [(Error(ErrorCode.unknownTransferID, "unknown transfer id"), STRANGER)]
+    stranger = Error(ErrorCode.unknownTransferID, "unknown transfer id")
+    assert p.take() == [(stranger, STRANGER)]
     p.ack(1)
     p.ack(2)
     assert p.outcome == [None]
@@ -424,7 +434,8 @@ def test_optionAckFirst():
     assert p.take() == [(Data(1, data[:8]), PEER)]
     p.ack(1)
     p.ack(2)
-    assert [packet for packet, _ in p.take()] == [Data(2, data[8:16]), Data(3, data[16:])]
+    sent = [packet for packet, _ in p.take()]
+    assert sent == [Data(2, data[8:16]), Data(3, data[16:])]
     p.ack(3)
     assert p.outcome == [None]
 
@@ -459,9 +470,11 @@ def test_tooLarge():
     """
     Data that would need more than 65535 blocks is refused.
     """
+    options = negotiate({"blksize": "8"})
     with pytest.raises(ValueError):
-        ReadTransfer(b"x" * (maxFileSize(8) + 1), PEER, None, Clock(), negotiate({"blksize": "8"}))
-    assert ReadTransfer(b"x" * maxFileSize(8), PEER, None, Clock(), negotiate({"blksize": "8"})).lastBlock == 65535
+        ReadTransfer(b"x" * (maxFileSize(8) + 1), PEER, None, Clock(), options)
+    largest = ReadTransfer(b"x" * maxFileSize(8), PEER, None, Clock(), options)
+    assert largest.lastBlock == 65535
 
 
 def test_blockNumbersOnWire():
@@ -469,4 +482,61 @@ def test_blockNumbersOnWire():
     Block numbers are 16-bit big-endian on the wire.
     """
     assert struct.unpack("!HH", encode(Ack(65535))) == (4, 65535)
-    assert tftp.DEFAULT_BLOCK_SIZE == 512
+
+
+# Configuration
+
+
+@pytest.mark.parametrize(
+    "description, expected",
+    [
+        ("udp:69", (69, "")),
+        ("udp:6969:interface=127.0.0.1", (6969, "127.0.0.1")),
+        ("udp:port=0:interface=\\:\\:1", (0, "::1")),
+        ("udp:interface=10.0.0.1:6969", (6969, "10.0.0.1")),
+    ],
+)
+def test_parseUDPEndpoint(description, expected):
+    """
+    udp:PORT with an optional interface, colons escaped as in endpoint
+    strings.
+    """
+    assert parseUDPEndpoint(description) == expected
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["tcp:69", "udp", "udp:", "udp:x", "udp:70000", "udp:69:70", "udp:69:mode=x",
+     "udp:interface=::1"],
+)
+def test_parseUDPEndpointBad(description):
+    """
+    Anything else is a ValueError.
+    """
+    with pytest.raises(ValueError):
+        parseUDPEndpoint(description)
+
+
+def test_componentKeys():
+    """
+    The cdr component takes tftp (off when absent) and tftp-file (default
+    gez.txt), and refuses bad values naming the key.
+    """
+    where = "oso.toml: components.cdr"
+    settings = cdr.validateConfig({}, where)
+    assert (settings.tftp, settings.tftpFile) == (None, "gez.txt")
+    settings = cdr.validateConfig(
+        {"tftp": "udp:6969:interface=127.0.0.1", "tftp-file": "charges.txt"}, where
+    )
+    assert (settings.tftp, settings.tftpFile) == (
+        "udp:6969:interface=127.0.0.1", "charges.txt"
+    )
+    for section, key in [
+        ({"tftp": "tcp:69"}, "tftp"),
+        ({"tftp": 69}, "tftp"),
+        ({"tftp-file": ""}, "tftp-file"),
+        ({"tftp-file": 1}, "tftp-file"),
+    ]:
+        with pytest.raises(ConfigError) as raised:
+            cdr.validateConfig(section, where)
+        assert raised.value.where == f"{where}.{key}"
