@@ -595,14 +595,14 @@ def _dialled(uri):
 
 def _destinationOf(binding, uri):
     """
-    Where requests to a registered contact go: the address its REGISTER
-    came from when known (a phone behind NAT), else its contact URI.
+    Where requests to a registered contact go: its contact URI (RFC 3261
+    8.1.2; phones on the LAN register where they listen), over the
+    transport its C{transport} parameter names, else the one its REGISTER
+    came over.
     """
-    transport = binding.transport or uri.params.get("transport", "UDP").upper()
-    if binding.host is not None and binding.port is not None:
-        return (binding.host, binding.port), transport
+    transport = uri.params.get("transport") or binding.transport or "UDP"
     port = uri.port or (5061 if uri.secure else 5060)
-    return (uri.host.strip("[]"), port), transport
+    return (uri.host.strip("[]"), port), transport.upper()
 
 
 def _redirectTarget(response):
