@@ -36,8 +36,11 @@ class ConfigError(Exception):
         self.message = message
 
 
-#: The components that run when the configuration names none.
-DEFAULT_COMPONENTS = ("virtual-phones",)
+#: The components that run when the configuration names none: the demo
+#: phones, CSTA on TCP 8800 (what a CTI application of a PBX expects) and
+#: call data records.  C{csta} comes before C{cdr}, whose CSTA services
+#: need its registry.
+DEFAULT_COMPONENTS = ("virtual-phones", "csta", "cdr")
 #: The digest realm when the configuration names none.
 DEFAULT_REALM = "oso"
 #: The classes of service a device may have, narrowest first.

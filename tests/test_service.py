@@ -67,6 +67,23 @@ class RecordedComponent:
         return RecordedService(self.name, self.journal, context.store)
 
 
+#: The default components' listeners on free loopback ports, so that tests
+#: never compete for CSTA's 8800.
+FREE_PORTS = {"csta": {"listen": ["tcp:0:interface=127.0.0.1"]}}
+
+
+def onFreePorts(settings):
+    """
+    @return: C{settings} with the listeners of its default components on
+        free loopback ports, unless its sections say otherwise.
+    """
+    sections = dict(settings.componentSections)
+    for name, section in FREE_PORTS.items():
+        if name in settings.components:
+            sections[name] = {**section, **sections.get(name, {})}
+    return replace(settings, componentSections=sections)
+
+
 def logged(testCase):
     """
     Collect the log events emitted during a test.
@@ -104,7 +121,7 @@ class OsoServiceTests(TestCase):
         @param failures: a list the start failures are counted in.
         @return: an L{OsoService} on the test's data directory.
         """
-        settings = settings or config.defaults()
+        settings = onFreePorts(settings or config.defaults())
         if components is None:
             components = configureComponents(settings)
         return OsoService(
@@ -176,7 +193,7 @@ class OsoServiceTests(TestCase):
             lines = [e["log_format"] for e in events if e.get("log_namespace") == "oso.service.OsoService"]
             ready = [e for e in events if e.get("log_format", "").startswith("oso ready")]
             self.assertEqual(len(ready), 1)
-            self.assertEqual(ready[0]["components"], "virtual-phones")
+            self.assertEqual(ready[0]["components"], "virtual-phones, csta, cdr")
             self.assertEqual(ready[0]["data"], self.dataDirectory.path)
             self.assertEqual(lines[-1], "oso stopped")
 

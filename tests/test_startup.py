@@ -1,18 +1,41 @@
 """
 C{twistd -n oso} as a real process: the default installation starts in an
-empty folder, says it is ready, and stops cleanly on SIGTERM.
+empty folder, says it is ready, serves CSTA, and stops cleanly on SIGTERM.
+
+The default installation listens for CSTA on TCP 8800; these tests run it
+with a configuration that changes only that, to a free loopback port, so
+that tests running in parallel never compete for 8800.
 """
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from oso.csta import ber
+from oso.csta import messages as m
+from oso.csta.framing import BERFramer
+
 DEMO = re.compile(r"demo extension (\d+) password (\S+)$")
+LISTENING = re.compile(r"CSTAFactory starting on (\d+)$")
+
+
+def freePorts(folder):
+    """
+    Write C{free-ports.toml} into C{folder}: the default installation with
+    its CSTA listener on a free loopback port.
+
+    @return: the arguments that start twistd with it.
+    """
+    (folder / "free-ports.toml").write_text(
+        '[components.csta]\nlisten = ["tcp:0:interface=127.0.0.1"]\n'
+    )
+    return ["-n", "oso", "--config", "free-ports.toml"]
 
 
 def demoLines(lines):
@@ -21,16 +44,16 @@ def demoLines(lines):
 
 def test_defaultInstallation(tmp_path, twistd):
     """
-    Without configuration, C{twistd -n oso} creates C{./oso-data/} with its
-    store, prints the six demo passwords once, says it is ready, and on
+    With the default settings, C{twistd -n oso} creates C{./oso-data/} with
+    its store, prints the six demo passwords once, says it is ready, and on
     SIGTERM stops every component and closes the store; twistd then ends
     by the signal it got, as it does for every clean SIGTERM shutdown.  The
     second start reuses the data and prints no password.
     """
-    first = twistd(["-n", "oso"], cwd=tmp_path)
+    first = twistd(freePorts(tmp_path), cwd=tmp_path)
     ready = first.waitFor("oso ready:")
     assert ready.endswith(
-        f"oso ready: components virtual-phones; data {tmp_path / 'oso-data'}"
+        f"oso ready: components virtual-phones, csta, cdr; data {tmp_path / 'oso-data'}"
     )
     assert first.stop() == -signal.SIGTERM
     output = first.output()
@@ -40,7 +63,7 @@ def test_defaultInstallation(tmp_path, twistd):
     assert (tmp_path / "oso-data" / "oso.sqlite").is_file()
     assert not (tmp_path / "twistd.pid").exists()
 
-    second = twistd(["-n", "oso"], cwd=tmp_path)
+    second = twistd(freePorts(tmp_path), cwd=tmp_path)
     second.waitFor("oso ready:")
     assert second.stop() == -signal.SIGTERM
     assert demoLines(second.lines) == {}
@@ -51,12 +74,35 @@ def test_interruptStopsCleanly(tmp_path, twistd):
     """
     SIGINT (Ctrl-C) stops the server the same clean way as SIGTERM.
     """
-    process = twistd(["-n", "oso", "--data-dir", "data"], cwd=tmp_path)
+    process = twistd(freePorts(tmp_path) + ["--data-dir", "data"], cwd=tmp_path)
     process.waitFor("oso ready:")
     process.process.send_signal(signal.SIGINT)
     assert process.finish() == -signal.SIGINT
     assert "oso stopped" in process.output()
     assert (tmp_path / "data" / "oso.sqlite").is_file()
+
+
+def test_defaultInstallationServesCSTA(tmp_path, twistd):
+    """
+    The default installation serves CSTA: a BER client's AARQ is accepted
+    and SystemStatus (normal) follows.
+    """
+    process = twistd(freePorts(tmp_path), cwd=tmp_path)
+    port = int(LISTENING.search(process.waitFor("CSTAFactory starting on")).group(1))
+    process.waitFor("oso ready:")
+    framer = BERFramer()
+    frames = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        client.sendall(ber.encode(m.AssociationRequest(applicationContextName="1.3.12.0.285.200")))
+        while len(frames) < 2:
+            data = client.recv(4096)
+            assert data, "the server closed the link"
+            frames += framer.feed(data)
+    aare, status = [ber.decode(frame) for frame in frames]
+    assert aare.result is m.AssociateResult.accepted
+    assert status.argument == m.SystemStatus(systemStatus=m.SystemStatusValue.normal)
+    assert process.stop() == -signal.SIGTERM
+    assert "Traceback" not in process.output()
 
 
 def test_startFailureExitsNonZero(tmp_path, twistd):

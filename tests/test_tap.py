@@ -13,6 +13,8 @@ from zope.interface.verify import verifyObject
 
 from oso import tap
 from oso.plugins.call_log import callLog
+from oso.plugins.cdr import cdr
+from oso.plugins.csta import csta
 from oso.plugins.virtual_phones import virtualPhones
 from oso.service import OsoService
 
@@ -51,7 +53,7 @@ def test_defaultsWithoutConfig():
     """
     options = parse()
     assert options["settings"].source == "<defaults>"
-    assert [component for component, _ in options["components"]] == [virtualPhones]
+    assert [component for component, _ in options["components"]] == [virtualPhones, csta, cdr]
 
 
 def test_configuredComponentsInOrder(tmp_path):
