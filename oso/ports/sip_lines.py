@@ -449,6 +449,12 @@ class SIPLines:
         return device.credentials.ha1For(self.authenticator.realm)
 
     def _cancel(self, request, transaction):
+        # Answered once this delivery is over: a response made while the
+        # CANCEL is being passed up goes out after the INVITE's 487, and
+        # the 200 should come first (RFC 3261 9.2).
+        self.ua.clock.callLater(0, self._answerCancel, transaction)
+
+    def _answerCancel(self, transaction):
         invite = transaction.cancels
         leg = None
         if invite is not None:
