@@ -21,8 +21,9 @@ from twisted.logger import Logger
 
 from oso.cdr import tftp
 
-#: Records read from the journal at a time while taking a snapshot.
-_READ_CHUNK = 1000
+#: Records read and rendered at a time while taking a snapshot: small
+#: enough that rendering them holds the reactor for milliseconds only.
+_READ_CHUNK = 200
 
 
 def parseUDPEndpoint(description):
@@ -55,7 +56,7 @@ def parseUDPEndpoint(description):
     return port, interface
 
 
-async def snapshot(journal, format, limit, netascii):
+async def snapshot(journal, format, limit, maxRecords, netascii):
     """
     The file of the journal's unacknowledged records, as many as fit.
 
@@ -65,6 +66,8 @@ async def snapshot(journal, format, limit, netascii):
     @param format: the L{oso.interfaces.ICDRFormat}.
     @param limit: the most bytes the file may have; the records after the
         last one that fits are left for the next fetch.
+    @param maxRecords: the most records the file may hold; the others are
+        left for the next fetch.
     @param netascii: whether to render the file in netascii.
     @return: C{(data, lastID, count)}: the file's bytes, the id of its last
         record (C{0} for none) and how many records it holds.
@@ -73,8 +76,9 @@ async def snapshot(journal, format, limit, netascii):
     parts = [convert(format.header())]
     size = len(parts[0])
     lastID = count = 0
-    while True:
-        records = await journal.read(lastID, _READ_CHUNK)
+    while count < maxRecords:
+        wanted = min(_READ_CHUNK, maxRecords - count)
+        records = await journal.read(lastID, wanted)
         for record in records:
             text = convert(format.formatRecord(record))
             if size + len(text) > limit:
@@ -83,8 +87,9 @@ async def snapshot(journal, format, limit, netascii):
             size += len(text)
             lastID = record.recordID
             count += 1
-        if len(records) < _READ_CHUNK:
-            return b"".join(parts), lastID, count
+        if len(records) < wanted:
+            break
+    return b"".join(parts), lastID, count
 
 
 class _TransferProtocol(DatagramProtocol):
@@ -137,10 +142,15 @@ class TFTPService(Service):
         when idle.
     @ivar maxBytes: the largest file served; the records that do not fit
         wait for the next fetch.
+    @ivar maxRecords: the most records a file holds, the others wait for
+        the next fetch: rendering them must end well before a client gives
+        up waiting for the first packet (tftp-hpa retries its request after
+        5 s and gives up after 25 s).
     """
 
     log = Logger()
     maxBytes = 32 * 1024 * 1024
+    maxRecords = 20_000
 
     def __init__(self, reactor, journal, format, fileName, description):
         """
@@ -235,7 +245,11 @@ class TFTPService(Service):
             limit = min(tftp.maxFileSize(options.blockSize), self.maxBytes)
             try:
                 data, lastID, count = await snapshot(
-                    self.journal, self.format, limit, request.mode == "netascii"
+                    self.journal,
+                    self.format,
+                    limit,
+                    self.maxRecords,
+                    request.mode == "netascii",
                 )
             except Exception:
                 self.log.failure(

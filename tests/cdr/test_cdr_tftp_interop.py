@@ -186,6 +186,28 @@ class TFTPInteropTests(TestCase):
 
         return ensureDeferred(go())
 
+    def test_limits(self):
+        """
+        A file holds at most maxRecords records and maxBytes bytes; the
+        records after the cut are not acknowledged and come with the next
+        fetch, none lost, none doubled.
+        """
+
+        async def go():
+            client("tftp")
+            await self.start()
+            records = await self.write(7)
+            line = len(records) // 7
+            self.service.tftp.maxRecords = 3
+            self.assertEqual(await self.hpa(), records[: 3 * line])
+            self.assertEqual(self.service.journal.pending, 4)
+            self.service.tftp.maxBytes = 2 * line + line // 2
+            self.assertEqual(await self.hpa(), records[3 * line : 5 * line])
+            self.assertEqual(await self.hpa(), records[5 * line :])
+            self.assertEqual(self.service.journal.pending, 0)
+
+        return ensureDeferred(go())
+
     def test_netascii(self):
         """
         Fetched in netascii mode, jsonl records (LF lines) travel as CR LF
