@@ -540,6 +540,13 @@ class SIPLines:
         if self._relays(session, waiting=True):
             self.model.mediaOffered(session.connection, body)
 
+    def legMediaChanged(self, leg, body):
+        """
+        The phone gave new media of its own (the answer in the ACK of a
+        call it made without an offer): the far end is told.
+        """
+        self.model.mediaOffered(leg.session.connection, body)
+
     def currentOffer(self, leg):
         return leg.session.media.offer()
 

@@ -328,8 +328,10 @@ class InboundLeg(Leg):
         self._stopRetransmitting()
         body = sdpOf(request)
         if first and body is not None:
+            # The phone's INVITE had no offer: our 200 offered, its ACK
+            # answers.
             self.remoteSDP = body
-            self.owner.legAnswered(self, body)
+            self.owner.legMediaChanged(self, body)
 
     def _stopRetransmitting(self):
         if self._retransmit is not None and self._retransmit.active():

@@ -282,7 +282,10 @@ class Phone:
         dialog = self.dialogs.get(response.callID)
         if dialog is None:
             dialog = self.dialogs[response.callID] = Dialog.fromResponse(request, response, self.uri)
-        self._send(dialog, dialog.createAck(request))
+        ack = dialog.createAck(request)
+        if not request.body and response.body:
+            self._withAnswer(ack, response)
+        self._send(dialog, ack)
 
     # Being called.
 

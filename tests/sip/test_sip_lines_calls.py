@@ -430,3 +430,21 @@ def test_unknown_dialog_gets_481():
     x.run()
     assert a.statuses()[-1] == 481
     assert len(x.model.calls()) == 1
+
+
+def test_phone_calling_without_an_offer_answers_in_its_ack():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = x.sip("200"), x.sip("201")
+    a.call("201", body=False)
+    x.run()
+    invite = lastInvite(b)
+    assert invite.body == b""
+    b.answer()
+    x.run()
+    ok = [m for m in a.received if getattr(m, "status", 0) == 200][-1]
+    assert parseSDP(ok.body).media[0].port == b.mediaPort
+    x.run()
+    # The ACK's answer (the harness phone answers with its own offer) is
+    # offered on to the called phone.
+    assert parseSDP(lastInvite(b).body).media[0].port == a.mediaPort
