@@ -96,17 +96,30 @@ class Request:
 
 @dataclass(frozen=True)
 class Data:
+    """
+    A DATA packet: block C{block} (from 1) of the file; a payload shorter
+    than the block size ends the file.
+    """
+
     block: int
     payload: bytes
 
 
 @dataclass(frozen=True)
 class Ack:
+    """
+    An ACK packet: the peer has block C{block} (0 acknowledges an OACK).
+    """
+
     block: int
 
 
 @dataclass(frozen=True)
 class Error:
+    """
+    An ERROR packet: an L{ErrorCode} value and a message for people.
+    """
+
     code: int
     message: str
 
