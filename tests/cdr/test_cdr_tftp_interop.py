@@ -307,6 +307,28 @@ class TFTPInteropTests(TestCase):
 
         return ensureDeferred(go())
 
+    def test_stopDuringTransfer(self):
+        """
+        Stopping the component during a transfer tells the client with
+        ERROR 0 and acknowledges nothing; the records are there after a
+        restart.
+        """
+
+        async def go():
+            await self.start()
+            await self.write(20)
+            udp, _ = await self.request()
+            data, _ = await udp.next()
+            self.assertEqual(data.block, 1)
+            await self.service.stopService()
+            error, _ = await udp.next()
+            stopping = tftp.Error(tftp.ErrorCode.notDefined, "server stopping")
+            self.assertEqual(error, stopping)
+            await self.start()
+            self.assertEqual(self.service.journal.pending, 20)
+
+        return ensureDeferred(go())
+
     def test_oneTransferAtATime(self):
         """
         While one client fetches the file, another is told to try again
