@@ -169,6 +169,8 @@ class SIPPhone:
             return
         self.lines.forget(session)
         if session.leg is not None:
+            if session.leg.referring:
+                session.leg.notifyRefer("SIP/2.0 200 OK", final=True)
             if isinstance(session.leg, InboundLeg) and session.leg.dialog is None:
                 status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
                 session.leg.refuse(status, reason)
@@ -539,6 +541,31 @@ class SIPLines:
         session = leg.session
         if self._relays(session, waiting=True):
             self.model.mediaOffered(session.connection, body)
+
+    def legReferred(self, leg, request, transaction):
+        """
+        The phone asks to transfer its call with REFER (RFC 3515): a blind
+        transfer of the far end to the Refer-To number, done by the call
+        model's single step transfer; the phone hears how it went in
+        NOTIFYs, then a BYE.
+        """
+        tag = leg.dialog.localTag
+        try:
+            target = _dialled(request.headers.getParsed("refer-to").uri)
+        except (SIPParseError, AttributeError):
+            target = None
+        if not target:
+            transaction.respond(makeResponse(request, 400, "Bad Request (Refer-To)", toTag=tag))
+            return
+        transaction.respond(makeResponse(request, 202, toTag=tag))
+        leg.notifyRefer("SIP/2.0 100 Trying", final=False)
+        leg.referring = True
+        try:
+            self.model.singleStepTransferCall(leg.session.connection.id, target)
+        except errors.CSTAError as e:
+            self.log.info("transfer by REFER to {target} refused: {error}", target=target, error=e)
+            leg.referring = False
+            leg.notifyRefer("SIP/2.0 503 Service Unavailable", final=True)
 
     def legMediaChanged(self, leg, body):
         """

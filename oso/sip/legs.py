@@ -82,6 +82,7 @@ class Leg:
         self.dialog = None
         self.remoteSDP = None
         self.peerOffer = None
+        self.referring = False
         self._reinvite = None
         self._queuedOffer = None
         self.ended = False
@@ -129,6 +130,22 @@ class Leg:
             request.headers.set("content-type", "application/dtmf-relay")
             self._send(request)
 
+    def notifyRefer(self, statusLine, final):
+        """
+        Tell the phone how the transfer it asked for with REFER is going
+        (RFC 3515 2.4.4): a NOTIFY with a C{message/sipfrag} status line.
+        """
+        if self.ended or self.dialog is None:
+            return
+        request = self.dialog.createRequest("NOTIFY", f"{statusLine}\r\n".encode())
+        request.headers.set("event", "refer")
+        request.headers.set(
+            "subscription-state",
+            "terminated;reason=noresource" if final else "active;expires=60",
+        )
+        request.headers.set("content-type", "message/sipfrag;version=2.0")
+        self._send(request)
+
     def answerPeerOffer(self, body):
         """
         Answer the phone's pending re-INVITE with C{body}.
@@ -165,6 +182,11 @@ class Leg:
             self.owner.legHungUp(self)
         elif request.method == "INVITE":
             self._reofferReceived(request, transaction)
+        elif request.method == "REFER":
+            self.owner.legReferred(self, request, transaction)
+        elif request.method in ("INFO", "OPTIONS"):
+            # DTMF by INFO and keep-alive probes: taken, nothing to do.
+            transaction.respond(makeResponse(request, 200, toTag=self.dialog.localTag))
         else:
             transaction.respond(makeResponse(request, 501, toTag=self.dialog.localTag))
 

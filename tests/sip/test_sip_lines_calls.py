@@ -448,3 +448,41 @@ def test_phone_calling_without_an_offer_answers_in_its_ack():
     # The ACK's answer (the harness phone answers with its own offer) is
     # offered on to the called phone.
     assert parseSDP(lastInvite(b).body).media[0].port == a.mediaPort
+
+
+def test_phone_transfers_blind_with_refer():
+    x = SIPExchange()
+    x.register("200", "201", "202")
+    a, b = connected(x)
+    c = x.sip("202")
+    dialog = a._dialog(None)
+    refer = dialog.createRequest("REFER")
+    refer.headers.add("refer-to", "<sip:202@127.0.0.1>")
+    a._send(dialog, refer)
+    x.run()
+    assert 202 in a.statuses()
+    notifies = [m for m in a.received if getattr(m, "method", None) == "NOTIFY"]
+    assert [n.body for n in notifies] == [b"SIP/2.0 100 Trying\r\n", b"SIP/2.0 200 OK\r\n"]
+    assert notifies[-1].headers.get("subscription-state").startswith("terminated")
+    assert a.methods()[-1] == "BYE"
+    assert names(x)[0] == "Transferred"
+    assert "INVITE" in c.methods()
+    c.answer()
+    x.run()
+    assert names(x)[-1] == "Established"
+    assert parseSDP(lastInvite(b).body).media[0].port == c.mediaPort
+    assert parseSDP(lastInvite(c).body).media[0].port == b.mediaPort
+
+
+def test_refer_to_nowhere_is_refused_in_a_notify():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    dialog = a._dialog(None)
+    refer = dialog.createRequest("REFER")
+    refer.headers.add("refer-to", "<sip:999@127.0.0.1>")
+    a._send(dialog, refer)
+    x.run()
+    notifies = [m for m in a.received if getattr(m, "method", None) == "NOTIFY"]
+    assert notifies[-1].body.startswith(b"SIP/2.0 503")
+    assert len(x.model.calls()) == 1
