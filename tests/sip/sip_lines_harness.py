@@ -8,7 +8,7 @@ is written to bytes and parsed again on its way, as on a wire.
 from twisted.internet.task import Clock
 
 from oso import secrets
-from oso.callmodel.devices import Device
+from oso.callmodel.devices import Credentials, Device
 from oso.sip.dialog import Dialog, makeDialogResponse, newTag
 from oso.sip.digest import DigestAuthenticator, digestResponse
 from oso.sip.headers import NameAddress, Via
@@ -368,7 +368,8 @@ class SIPExchange(Exchange):
             password = f"pw{number}"
             self.addDevice(
                 Device(number, name=f"Phone {number}", port="sip-lines",
-                       credentials=secrets.credentialsFor(number, REALM, password))
+                       credentials=Credentials(
+                           digestHA1=((REALM, secrets.digestHA1(number, REALM, password)),)))
             )
             self.sipPhones[number] = Phone(self.network, number, password, f"127.0.1.{index + 1}")
 
