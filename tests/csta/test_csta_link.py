@@ -2,9 +2,6 @@
 Tests for L{oso.csta.link}: one CSTA link, sans-I/O, on a fake clock.
 """
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +16,6 @@ from oso.testing import Exchange
 
 CODEC = modelCodec()
 PHASE3 = "1.3.12.0.285.200"
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "ecma285"
 
 
 class Peer:
@@ -363,45 +359,3 @@ def test_arbitraryXMLDocuments(document, invokeID):
     peer.rawXML(frameXML(invokeID, b"<SystemStatus/>"))
     peer.rawXML(frameXML(invokeID, document))
     assert peer.closed == 0
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    if not (REFERENCE / "oracle.py").exists():
-        pytest.skip(f"the ECMA-285 reference folder {REFERENCE} is absent")
-    spec = importlib.util.spec_from_file_location("ecma285oracle", REFERENCE / "oracle.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    compiled, _, _, scanned = module.build(str(REFERENCE))
-    table = dict(scanned)
-    table.update(module.OPCODES)
-    return module, compiled, table
-
-
-def test_oracleDecodesWhatTheLinkSends(oracle):
-    """
-    Every ROSE APDU the link sends in a session decodes in the independent
-    ECMA-285 oracle (asn1tools) with no inner decode error.
-    """
-    module, spec, table = oracle
-    peer = Peer()
-    sent = []
-    sent += peer.associate()[1:]
-    for invoke in [
-        m.Invoke(invokeID=2, operation="systemStatus", argument=m.SystemStatus(systemStatus=m.SystemStatusValue.normal)),
-        m.Invoke(invokeID=3, operation="requestSysStat", argument=m.RequestSystemStatus()),
-        m.Invoke(invokeID=4, operation="getSwitchingFunctionCapabilities", argument=m.GetSwitchingFunctionCapabilities()),
-        m.Invoke(invokeID=5, operation="getSwitchingFunctionDevices", argument=m.GetSwitchingFunctionDevices()),
-        m.Invoke(invokeID=6, operation="makeCall", argument=m.MakeCall(callingDevice="100", calledDirectoryNumber="101")),
-        m.Invoke(invokeID=7, operation="systemRegister", argument=m.SystemRegister(requestTypes=frozenset({"systemStatus"}))),
-    ]:
-        sent += peer.ber(invoke)
-    sent += peer.raw(bytes.fromhex("a109020107020203e70500"))
-    del peer.sent[:]
-    peer.clock.advance(0)
-    sent += [ber.decode(f) for f in BERFramer().feed(b"".join(peer.sent))]
-    assert len(sent) == 9
-    for message in sent:
-        decoded = module.decode_rose(spec, ber.encode(message), table)
-        assert "innerDecodeError" not in decoded, (message, decoded)
-        assert decoded["pdu"]["invokeId"][1] == message.invokeID

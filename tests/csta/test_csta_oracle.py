@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from test_csta_link import PHASE3, Peer
 from test_csta_messages import (
     ARGUMENT_TYPES,
     EVENT_TYPES,
@@ -30,6 +31,7 @@ from test_csta_messages import (
 from oso.callmodel.ids import ConnectionID
 from oso.csta import ber
 from oso.csta import messages as m
+from oso.csta.framing import BERFramer
 from oso.csta.operations import BY_NAME, BY_RESULT, operationFor
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "ecma285"
@@ -403,18 +405,45 @@ def test_errors(oracle, failure):
     assert ber.decode(apdu) == message
 
 
+REJECT_KINDS = ["general", "invoke", "returnResult", "returnError"]
+
+
+def rejectValue(message):
+    """
+    The asn1tools value of a reject: its invoke id (NULL when absent) and
+    the problem as X.880's CHOICE of the refused APDU's kind.
+    """
+    kind, value = divmod(int(message.problem), 10)
+    invokeID = ("absent", None) if message.invokeID is None else ("present", message.invokeID)
+    return {"invokeId": invokeID, "problem": (REJECT_KINDS[kind], value)}
+
+
 @pytest.mark.parametrize("problem", list(m.RejectProblem), ids=lambda p: p.name)
-def test_rejects(oracle, problem):
+@pytest.mark.parametrize("invokeID", [None, 7, -(2**31)])
+def test_rejects(oracle, problem, invokeID):
     """
-    X.880 reject: the problem's APDU kind and value reach the oracle, with
-    an absent invoke id as NULL.
+    X.880 reject: the problem's APDU kind and value and the invoke id (an
+    absent one as NULL) reach the oracle, and every reject the oracle
+    encodes decodes in oso to the message.
     """
-    kind, value = divmod(int(problem), 10)
-    kinds = ["general", "invoke", "returnResult", "returnError"]
-    decoded = oracle.module.decode_rose(
-        oracle.spec, ber.encode(m.Reject(invokeID=None, problem=problem)), oracle.table
-    )
-    assert decoded["pdu"] == {"invokeId": ["absent", None], "problem": [kinds[kind], value]}
+    message = m.Reject(invokeID=invokeID, problem=problem)
+    decoded = oracle.module.decode_rose(oracle.spec, ber.encode(message), oracle.table)
+    assert decoded["apdu"] == "reject"
+    assert decoded["pdu"] == _json(oracle, rejectValue(message))
+    assert ber.decode(oracle.spec.encode("ROSEapdus", ("reject", rejectValue(message)))) == message
+
+
+@pytest.mark.parametrize("invokeID", [0, 5, 2**31 - 1])
+def test_resultWithoutResult(oracle, invokeID):
+    """
+    A returnResult that carries no result (X.880 allows it) reads the same
+    in the oracle and in oso, both ways.
+    """
+    message = m.ReturnResult(invokeID=invokeID)
+    decoded = oracle.module.decode_rose(oracle.spec, ber.encode(message), oracle.table)
+    assert decoded == {"apdu": "returnResult", "pdu": {"invokeId": ["present", invokeID]}}
+    value = ("returnResult", {"invokeId": ("present", invokeID)})
+    assert ber.decode(oracle.spec.encode("ROSEapdus", value)) == message
 
 
 def test_readsPastUninterpretedParameters(oracle):
@@ -641,3 +670,100 @@ def test_acse(oracle, acse, message):
     decoded = acse.decode("ACSEapdu", ber.encode(message))
     assert _json(oracle, decoded) == _json(oracle, expected)
     assert ber.decode(acse.encode("ACSEapdu", expected)) == message
+
+
+# --- What the link sends --------------------------------------------------------
+
+
+def oracleReads(oracle, acse, frame):
+    """
+    Check that the oracle reads C{frame} (bytes a link sent) as the
+    values of the message oso reads from it.
+
+    @return: that message.
+    """
+    message = ber.decode(frame)
+    if isinstance(message, (m.Invoke, m.ReturnResult, m.ReturnError, m.Reject)):
+        decoded = oracle.module.decode_rose(oracle.spec, frame, oracle.table)
+        assert "innerDecodeError" not in decoded, decoded
+    if isinstance(message, m.Invoke):
+        typeName, expected = argumentValue(oracle, message.argument)
+        assert decoded["pdu"]["invokeId"] == ["present", message.invokeID]
+        assert (decoded["operation"], decoded["argumentType"]) == (message.operation, typeName)
+        assert decoded["argumentDecoded"] == _json(oracle, expected)
+    elif isinstance(message, m.ReturnResult):
+        assert decoded["pdu"]["invokeId"] == ["present", message.invokeID]
+        if message.result is None:
+            assert "result" not in decoded["pdu"]
+        else:
+            typeName, expected = resultValue(oracle, message.result)
+            assert (decoded["operation"], decoded["resultType"]) == (message.operation, typeName)
+            assert decoded["resultDecoded"] == _json(oracle, expected)
+    elif isinstance(message, m.ReturnError):
+        assert decoded["pdu"]["invokeId"] == ["present", message.invokeID]
+        assert decoded["error"] == "universalFailure"
+        assert decoded["parameterDecoded"] == _json(oracle, failureValue(message.failure))
+    elif isinstance(message, m.Reject):
+        assert decoded["pdu"] == _json(oracle, rejectValue(message))
+    else:
+        assert _json(oracle, acse.decode("ACSEapdu", frame)) == _json(oracle, acseValue(oracle, message))
+    return message
+
+
+def sentFrames(peer, send):
+    """
+    The frames a link sends in answer to C{send(peer)}, then to its timers.
+    """
+    send(peer)
+    sent = b"".join(peer.sent)
+    del peer.sent[:]
+    peer.clock.advance(0)
+    return BERFramer().feed(sent + b"".join(peer.sent))
+
+
+def test_linkOutput(oracle, acse):
+    """
+    Every kind of APDU a link sends, taken from its own output bytes, reads
+    in the oracle as the values oso reads: the AARE accepting (with the
+    CSTA versions) and the three AARE rejects (context, authentication,
+    link limit with its reason as private data), SystemStatus, the system
+    services' results, SwitchingFunctionDevices, the returnErrors of a
+    refused and of an unsupported service, the reject of an unknown
+    operation, RLRE and ABRT.
+    """
+    ber_ = lambda message: lambda peer: peer.ber(message)
+    session = [
+        ber_(m.AssociationRequest(applicationContextName=PHASE3, cstaVersions=frozenset({"versionFive"}))),
+        ber_(m.Invoke(invokeID=2, operation="systemStatus", argument=m.SystemStatus(systemStatus=m.SystemStatusValue.normal))),
+        ber_(m.Invoke(invokeID=3, operation="requestSysStat", argument=m.RequestSystemStatus())),
+        ber_(m.Invoke(invokeID=4, operation="getSwitchingFunctionCapabilities", argument=m.GetSwitchingFunctionCapabilities())),
+        ber_(m.Invoke(invokeID=5, operation="getSwitchingFunctionDevices", argument=m.GetSwitchingFunctionDevices())),
+        ber_(m.Invoke(invokeID=6, operation="makeCall", argument=m.MakeCall(callingDevice="100", calledDirectoryNumber="101"))),
+        ber_(m.Invoke(invokeID=7, operation="systemRegister", argument=m.SystemRegister(requestTypes=frozenset({"systemStatus"})))),
+        ber_(m.Invoke(invokeID=8, operation="systemRegisterCancel", argument=m.SystemRegisterCancel(sysStatRegisterID="none"))),
+        lambda peer: peer.raw(bytes.fromhex("a109020109020203e70500")),  # opcode 999
+        ber_(m.ReleaseRequest(reason=m.ReleaseRequestReason.normal)),
+    ]
+    peer = Peer()
+    sent = [oracleReads(oracle, acse, frame) for send in session for frame in sentFrames(peer, send)]
+    assert [type(message).__name__ for message in sent] == [
+        "AssociationResponse", "Invoke", "ReturnResult", "ReturnResult", "ReturnResult",
+        "ReturnResult", "Invoke", "ReturnError", "ReturnResult", "ReturnError", "Reject", "ReleaseResponse",
+    ]
+    assert sent[0].cstaVersions == frozenset({"versionFive"})
+    assert sent[6].argument.deviceList, "SwitchingFunctionDevices lists the call model's devices"
+
+    refusals = [
+        (Peer(), m.AssociationRequest(applicationContextName="1.2.3.4")),
+        (Peer(authenticate=lambda user, password: False), m.AssociationRequest(applicationContextName=PHASE3, privateData=(b"user=100,passwd=x",))),
+        (Peer(refusal="CSTA link limit of 1 reached"), m.AssociationRequest(applicationContextName=PHASE3)),
+        (Peer(), m.Invoke(invokeID=1, operation="requestSysStat", argument=m.RequestSystemStatus())),
+    ]
+    answers = [
+        oracleReads(oracle, acse, frame)
+        for peer, message in refusals
+        for frame in sentFrames(peer, ber_(message))
+    ]
+    assert [type(answer).__name__ for answer in answers] == ["AssociationResponse"] * 3 + ["Abort"]
+    assert answers[2].privateData == (b"CSTA link limit of 1 reached",)
+
