@@ -328,6 +328,16 @@ class SIPLines:
             2xx that matched none).
         @param source: C{(transport, host, port)} it came from.
         """
+        try:
+            # What the dialogs will read, checked now: a malformed field is
+            # the sender's 400, not a failure later inside the call model.
+            request.contacts
+            request.recordRoutes
+        except SIPParseError as e:
+            self.log.info("{method} refused: {error}", method=request.method, error=e)
+            if transaction is not None:
+                transaction.respond(makeResponse(request, 400, _reason("Bad Request", e)))
+            return
         method = request.method
         if method == "CANCEL":
             self._cancel(request, transaction)
@@ -349,8 +359,15 @@ class SIPLines:
         leg = self._transactions.get(transaction) if transaction is not None else None
         if leg is None:
             leg = self._dialogs.get(dialogIDOf(response))
-        if leg is not None:
-            leg.receiveResponse(response, transaction)
+        if leg is None:
+            return
+        try:
+            response.contacts
+            response.recordRoutes
+        except SIPParseError as e:
+            self.log.info("{response} dropped: {error}", response=response, error=e)
+            return
+        leg.receiveResponse(response, transaction)
 
     def transactionFailed(self, transaction, reason):
         """
@@ -419,7 +436,7 @@ class SIPLines:
         problem = sdpProblem(sdpOf(request))
         if problem is not None:
             self.log.info("INVITE from {source} refused: {problem}", source=source, problem=problem)
-            transaction.respond(makeResponse(request, 400, f"Bad Request ({problem})"))
+            transaction.respond(makeResponse(request, 400, _reason("Bad Request", problem)))
             return
         digits = _dialled(request.uri)
         if not digits:
@@ -623,6 +640,13 @@ class SIPLines:
                          session.leg.invite.fromAddress.tag),
                 None,
             )
+
+
+def _reason(phrase, problem):
+    """
+    A reason phrase that says what is wrong, on one line.
+    """
+    return f"{phrase} ({' '.join(str(problem).split())[:120]})"
 
 
 def _dialled(uri):

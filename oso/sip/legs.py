@@ -202,7 +202,7 @@ class Leg:
         if problem is not None:
             self.log.info("re-INVITE refused: {problem}", problem=problem)
             transaction.respond(
-                makeResponse(request, 488, f"Not Acceptable Here ({problem})",
+                makeResponse(request, 488, "Not Acceptable Here (" + " ".join(problem.split())[:120] + ")",
                              toTag=self.dialog.localTag)
             )
             return

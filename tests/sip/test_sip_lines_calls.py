@@ -486,3 +486,25 @@ def test_refer_to_nowhere_is_refused_in_a_notify():
     notifies = [m for m in a.received if getattr(m, "method", None) == "NOTIFY"]
     assert notifies[-1].body.startswith(b"SIP/2.0 503")
     assert len(x.model.calls()) == 1
+
+
+def test_malformed_record_route_is_refused_and_a_malformed_answer_dropped():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = x.sip("200"), x.sip("201")
+    request = a.call("201")
+    request.headers.add("record-route", "<sip:proxy@127.0.1.1")
+    x.run()
+    final = [m for m in a.received if getattr(m, "status", 0) >= 400][-1]
+    assert final.status == 400 and "Record-Route" in final.reason
+    assert x.model.calls() == []
+    x.phone("100").offHook("201")
+    x.run()
+    callID, (invite, tx, tag) = next(iter(b.incoming.items()))
+    from oso.sip.transaction import makeResponse
+
+    broken = makeResponse(invite, 200, toTag=tag)
+    broken.headers.add("contact", "<sip:201@")
+    tx.respond(broken)
+    x.run()
+    assert names(x)[-1] == "Delivered"
