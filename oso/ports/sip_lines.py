@@ -145,10 +145,15 @@ class SIPPhone:
 
     def failed(self, connection, cause):
         session = self._session(connection)
-        if session is None or session.leg is None or session.leg.dialog is not None:
+        if session is None or session.leg is None:
             return
-        status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
-        session.leg.refuse(status, reason)
+        if session.leg.dialog is None:
+            status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
+            session.leg.refuse(status, reason)
+        else:
+            # A call MakeCall started at the phone: no tone to play, the
+            # phone is hung up.
+            session.leg.bye()
         # The phone's call is over once refused; the model hears it later,
         # not from inside its own report.
         self.lines.ua.clock.callLater(0, self._gone, session, cause)
@@ -193,9 +198,11 @@ class SIPPhone:
 
     def mediaChanged(self, connection, media):
         session = self._session(connection)
-        if session is None or session.leg is None or media is None:
+        if session is None or session.leg is None:
             return
         leg = session.leg
+        if media is None and leg.dialog is not None:
+            return
         if leg.peerOffer is not None:
             leg.answerPeerOffer(session.media.answer(leg.remoteSDP, media))
         elif isinstance(leg, InboundLeg) and leg.dialog is None:

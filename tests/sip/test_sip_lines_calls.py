@@ -508,3 +508,17 @@ def test_malformed_record_route_is_refused_and_a_malformed_answer_dropped():
     tx.respond(broken)
     x.run()
     assert names(x)[-1] == "Delivered"
+
+
+def test_make_call_to_a_busy_phone_hangs_the_calling_phone_up():
+    x = SIPExchange()
+    x.register("200")
+    a = x.sip("200")
+    x.model.makeCall("200", "101")
+    x.phone("101").refuseCalls = EventCause.busy
+    x.run()
+    a.answer()
+    x.run()
+    assert a.methods()[-1] == "BYE"
+    assert x.model.calls() == []
+    assert "Failed" in names(x)
