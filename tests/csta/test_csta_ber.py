@@ -25,6 +25,7 @@ from oso.csta import ber
 from oso.csta.asn1 import tables
 from oso.csta import messages as m
 from oso.csta.errors import CSTACodecError
+from oso.csta.operations import BY_CODE
 
 P = m.RejectProblem
 
@@ -648,3 +649,49 @@ def test_eventMemoBounded():
         ber.encode(_alerting(f"call{i}", "1"))
     assert len(tables.EVENTS._memo) <= tables.EVENT_MEMO_SIZE
     assert ber.decode(ber.encode(_alerting("call0", "5"))) == _alerting("call0", "5")
+
+
+# --- Arbitrary arguments ------------------------------------------------------
+
+
+def _length(size):
+    if size < 128:
+        return bytes([size])
+    body = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _element(tag, content):
+    return bytes([tag]) + _length(len(content)) + content
+
+
+#: Well-formed BER trees of arbitrary tags and contents: what a client may
+#: put where an argument or result belongs.
+berTrees = st.recursive(
+    st.builds(_element, st.sampled_from([0x01, 0x02, 0x04, 0x05, 0x06, 0x0A, 0x16, 0x18, 0x80, 0x81, 0x82, 0x83, 0x87, 0x8A]), st.binary(max_size=6)),
+    lambda inner: st.builds(
+        lambda tag, children: _element(tag, b"".join(children)),
+        st.sampled_from([0x30, 0x31, 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xAB, 0xAE]),
+        st.lists(inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(BY_CODE)), berTrees, st.sampled_from(["invoke", "returnResult"]))
+def test_arbitraryArguments(code, tree, kind):
+    """
+    An invoke or returnResult of a known operation whose argument or result
+    is any well-formed BER tree decodes or raises CSTACodecError, nothing
+    else: the CSTA specifications, not the envelope, meet the odd values.
+    """
+    header = _element(0x02, b"\x05") + _element(0x02, code.to_bytes(2, "big", signed=True))
+    if kind == "invoke":
+        apdu = _element(0xA1, header + tree)
+    else:
+        apdu = _element(0xA2, _element(0x02, b"\x05") + _element(0x30, _element(0x02, code.to_bytes(2, "big", signed=True)) + tree))
+    try:
+        ber.decode(apdu)
+    except CSTACodecError:
+        pass
