@@ -522,3 +522,23 @@ def test_make_call_to_a_busy_phone_hangs_the_calling_phone_up():
     assert a.methods()[-1] == "BYE"
     assert x.model.calls() == []
     assert "Failed" in names(x)
+
+
+def test_hold_toward_a_virtual_phone_is_answered_locally():
+    x = SIPExchange()
+    x.register("200")
+    a = x.sip("200")
+    a.call("100")
+    x.run()
+    x.phone("100").answer()
+    x.run()
+    x.recorder.take()
+    a.hold()
+    x.run()
+    assert names(x) == ["Held"]
+    answer = parseSDP(a.received[-1].body)
+    assert a.received[-1].status == 200
+    assert answer.media[0].attribute("inactive") == ""
+    a.resume()
+    x.run()
+    assert names(x) == ["Held", "Retrieved"]
