@@ -84,6 +84,7 @@ class Leg:
         self.peerOffer = None
         self.referring = False
         self._reinvite = None
+        self._lastAck = None
         self._queuedOffer = None
         self.ended = False
 
@@ -226,13 +227,18 @@ class Leg:
         """
         A response to a request this leg sent.
         """
+        if self._lastAck is not None and transaction is self._lastAck[0]:
+            if 200 <= response.status < 300:
+                # A retransmitted 2xx: our ACK was lost (13.2.2.4).
+                self.ua.sendAck(self._lastAck[1], self.destination, self.transport)
+            return
         if transaction is self._reinvite:
             if response.status < 200:
                 return
             self._reinvite = None
             if response.status < 300:
                 self.dialog.receiveResponse(transaction.request, response)
-                self._sendAck(transaction.request)
+                self._lastAck = (transaction, self._sendAck(transaction.request))
                 body = sdpOf(response)
                 if body is not None:
                     self.remoteSDP = body
@@ -261,6 +267,7 @@ class Leg:
         ack = withBody(self.dialog.createAck(invite), body)
         ack.headers.add("via", self.ua.via(self.transport), first=True)
         self.ua.sendAck(ack, self.destination, self.transport)
+        return ack
 
     def failed(self, transaction, reason):
         """

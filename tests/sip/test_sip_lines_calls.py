@@ -542,3 +542,23 @@ def test_hold_toward_a_virtual_phone_is_answered_locally():
     a.resume()
     x.run()
     assert names(x) == ["Held", "Retrieved"]
+
+
+def test_retransmitted_ok_to_a_reinvite_is_acknowledged_again():
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    call = x.model.calls()[0]
+    x.model.holdCall(call.connections["201"].id)
+    x.run()
+    def acks():
+        return [d for s, to, d in x.network.log if to == b.address and d.startswith(b"ACK")]
+
+    before = len(acks())
+    (tx,) = [
+        t for t in b.layer.transactions
+        if t.request.method == "INVITE" and t.request.toAddress.tag
+    ]
+    tx.respond(tx.lastResponse)
+    x.run()
+    assert len(acks()) == before + 1
