@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+# Until the sip component (transports, registrar) is in the tree there is no
+# server to run these against.
+pytest.importorskip("oso.plugins.sip", reason="the sip component is not there yet")
+
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE / "sipp"
 CHECKOUT = HERE.parents[1]
