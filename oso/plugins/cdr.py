@@ -12,6 +12,10 @@ Settings, as the HiPath call charge settings offered::
     capacity = 1000000          # unacknowledged records the journal keeps
     warn-at = 0.8               # fraction of capacity that logs a warning
     format = "openscape"        # the cdr-format component billing reads
+    https = "ssl:8803"          # the HTTPS download's own listener; off when absent
+    https-user = "billing"      # the account billing fetches with, and its
+    https-password = "..."      # password (or https-password-hash = "scrypt$...")
+    batch-size = 100000         # records in a download batch without limit=
     tftp = "udp:6969:interface=127.0.0.1"   # TFTP server for billing; off when absent
     tftp-file = "gez.txt"       # the one file name the TFTP server serves
 """
@@ -23,6 +27,13 @@ from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
+from oso.cdr.download import CDRDownload, PasswordCheck
+from oso.cdr.downloadlistener import KEYS as DOWNLOAD_KEYS
+from oso.cdr.downloadlistener import (
+    DownloadListener,
+    DownloadSettings,
+    parseDownloadSettings,
+)
 from oso.cdr.journal import CapacityObserver, Journal
 from oso.cdr.recorder import CallRecorder, RecorderSettings
 from oso.cdr.tftpserver import TFTPService, parseUDPEndpoint
@@ -39,6 +50,7 @@ class CDRSettings:
     @ivar capacity: the most unacknowledged records the journal keeps.
     @ivar warnAt: the fraction of C{capacity} at which a warning is logged.
     @ivar format: the name of the C{cdr-format} component.
+    @ivar download: the L{DownloadSettings} of the HTTPS download.
     @ivar tftp: where the TFTP server listens (C{udp:PORT[:interface=...]}),
         L{None} for no TFTP server.
     @ivar tftpFile: the file name the TFTP server serves.
@@ -48,6 +60,7 @@ class CDRSettings:
     capacity: int = 1_000_000
     warnAt: float = 0.8
     format: str = "openscape"
+    download: DownloadSettings = DownloadSettings()
     tftp: str = None
     tftpFile: str = "gez.txt"
 
@@ -81,6 +94,9 @@ class CDRService(Service):
     running.
 
     @ivar journal: the L{Journal}, once the service has started.
+    @ivar download: the journal's L{CDRDownload} (the resource a G-Server
+        mounts), once the service has started.
+    @ivar listener: the download's own L{DownloadListener}, when configured.
     """
 
     log = Logger()
@@ -93,6 +109,8 @@ class CDRService(Service):
         self.settings = settings
         self.context = context
         self.journal = None
+        self.download = None
+        self.listener = None
         self.tftp = None
         self.recorder = CallRecorder(context.callModel, self.write, settings.recorder)
 
@@ -111,8 +129,25 @@ class CDRService(Service):
             warnFraction=self.settings.warnAt,
         )
 
+        self.download = CDRDownload(
+            self.context.reactor,
+            self.journal,
+            self.formatNamed,
+            self.settings.format,
+            PasswordCheck(self.context.reactor, self.settings.download.accounts()),
+            self.settings.download.batchSize,
+        )
+
         def opened(_):
             self.context.callModel.addObserver(self.recorder)
+            if self.settings.download.listen is not None:
+                self.listener = DownloadListener(
+                    self.context.reactor,
+                    self.settings.download.listen,
+                    self.context.dataDirectory,
+                    self.download,
+                )
+                self.listener.start()
             if self.settings.tftp is not None:
                 self.tftp = TFTPService(
                     self.context.reactor,
@@ -134,6 +169,8 @@ class CDRService(Service):
         """
         super().stopService()
         self.context.callModel.removeObserver(self.recorder)
+        if self.listener is not None:
+            self.listener.stop()
         if self.tftp is None:
             return self.journal.close()
         stopped, self.tftp = self.tftp.stopService(), None
@@ -147,15 +184,26 @@ class CDRService(Service):
 
         @rtype: L{oso.interfaces.ICDRFormat}
         """
-        service = self.context.component(self.settings.format)
+        return self.formatNamed(self.settings.format)
+
+    def formatNamed(self, name):
+        """
+        A format by its component's name, found as L{recordFormat} finds
+        the configured one.
+
+        @rtype: L{oso.interfaces.ICDRFormat}
+        @raise KeyError: when no cdr-format component has that name.
+        """
+        if name not in _formatNames():
+            raise KeyError(name)
+        service = self.context.component(name)
         if service is not None:
             return service.format
         from oso.components import findComponents
 
         for _, component in findComponents().components:
-            if component.name == self.settings.format:
+            if component.name == name:
                 return component.makeFormat()
-        raise ValueError(f"no cdr-format component {self.settings.format!r}")
 
     def write(self, record):
         """
@@ -206,7 +254,7 @@ class CDR:
         "record-incoming", "record-unanswered", "record-internal",
         "suppress-digits", "capacity", "warn-at", "format",
         "tftp", "tftp-file",
-    )
+    ) + DOWNLOAD_KEYS
 
     def validateConfig(self, section, where):
         """
@@ -259,6 +307,7 @@ class CDR:
             capacity=capacity,
             warnAt=float(warnAt),
             format=format,
+            download=parseDownloadSettings(section, where),
             tftp=tftp,
             tftpFile=tftpFile,
         )
