@@ -14,11 +14,12 @@ service handler never needs to know the encoding.
 
 from dataclasses import fields
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.error import ConnectionDone
 from twisted.logger import Logger
 
 from oso.callmodel.devices import DeviceType
-from oso.callmodel.errors import UniversalFailure
+from oso.callmodel.errors import CSTAError, UniversalFailure
 from oso.csta import ber
 from oso.csta import messages as m
 from oso.csta.errors import CSTACodecError
@@ -217,6 +218,7 @@ class CSTALink:
         if self._timer.active():
             self._timer.cancel()
         callbacks, self._closedCallbacks = self._closedCallbacks, []
+        self._failRequests()
         for callback in callbacks:
             try:
                 callback()
@@ -277,7 +279,13 @@ class CSTALink:
         elif isinstance(message, m.Invoke):
             self._berInvoke(message)
         elif isinstance(message, (m.ReturnResult, m.ReturnError)):
-            if self._pending.pop(message.invokeID, None) is None:
+            waiting = self._pending.pop(message.invokeID, None)
+            if isinstance(waiting, Deferred):
+                if isinstance(message, m.ReturnResult):
+                    waiting.callback(message.result)
+                else:
+                    waiting.errback(CSTAError(message.failure))
+            elif waiting is None:
                 problem = (
                     m.RejectProblem.returnResultUnrecognizedInvocation
                     if isinstance(message, m.ReturnResult)
@@ -290,7 +298,9 @@ class CSTALink:
                 id=message.invokeID,
                 problem=message.problem.name,
             )
-            self._pending.pop(message.invokeID, None)
+            waiting = self._pending.pop(message.invokeID, None)
+            if isinstance(waiting, Deferred):
+                waiting.errback(CSTAError(INVALID_PARAMETER, "rejected: " + message.problem.name))
         else:
             self.log.warn("CSTA BER {what} unexpected: aborting", what=type(message).__name__)
             self._abort()
@@ -387,8 +397,14 @@ class CSTALink:
         operation = BY_ARGUMENT.get(type(message))
         if operation is None:
             # A response (or CSTAErrorCode) to one of the server's invokes.
-            if self._pending.pop(invokeID, None) is None:
+            waiting = self._pending.pop(invokeID, None)
+            if waiting is None:
                 self.log.warn("CSTA XML {what} answers nothing", what=type(message).__name__)
+            elif isinstance(waiting, Deferred):
+                if isinstance(message, UniversalFailure):
+                    waiting.errback(CSTAError(message))
+                else:
+                    waiting.callback(message)
             return
         if operation.direction is Direction.toClient:
             self._sendXML(invokeID, SERVICE_NOT_SUPPORTED, edition)
@@ -415,13 +431,41 @@ class CSTALink:
         Send an invoke of the server's own (an event, SystemStatus, ...) in
         the link's encoding.
         """
+        if not self.closed:
+            self._sendInvoke(argument, operationFor(argument).name)
+
+    def request(self, argument):
+        """
+        Send an invoke of the server's own that the client answers (a
+        CallDetailRecordsReport, ...) and learn the answer: the hook for
+        services of other components that must know what the client got.
+
+        @return: a L{Deferred} firing with the client's result message, or
+            failing with L{CSTAError} (its error, or C{invalidParameterValue}
+            for a reject) or L{ConnectionDone} when the link closes first.
+        """
         if self.closed:
-            return
+            return fail(ConnectionDone("the CSTA link is closed"))
+        answered = Deferred()
+        self._sendInvoke(argument, answered)
+        return answered
+
+    def _failRequests(self):
+        waiting = [d for d in self._pending.values() if isinstance(d, Deferred)]
+        self._pending = {}
+        for d in waiting:
+            d.errback(ConnectionDone("the CSTA link closed before the answer"))
+
+    def _sendInvoke(self, argument, waiter):
+        """
+        Send C{argument}; remember C{waiter} (the operation's name, or the
+        L{Deferred} of L{request}) until the answer when it has a result.
+        """
         operation = operationFor(argument)
         invokeID = self._nextInvokeID
         self._nextInvokeID = invokeID % (EVENT_INVOKE_ID - 1) + 1
         if operation.result is not None:
-            self._pending[invokeID] = operation.name
+            self._pending[invokeID] = waiter
         if self.encoding is Encoding.XML:
             self._sendXML(invokeID, argument, self.edition)
         else:
