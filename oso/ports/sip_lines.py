@@ -25,6 +25,7 @@ from oso.callmodel.causes import EventCause
 from oso.callmodel.devices import DeviceType
 from oso.callmodel.states import LocalConnectionState as S
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
+from oso.interfaces.sip import ISIPApplication
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
@@ -243,29 +244,29 @@ class SIPPhone:
             self._events.cleared(session.connection, cause)
 
 
-@implementer(IPortDriver, IEventObserver)
+@implementer(IPortDriver, IEventObserver, ISIPApplication)
 class SIPLines:
     """
     The C{sip-lines} port driver: every station whose C{port} names it is
     a SIP phone; it is in service while it has a registered contact (or
-    a call going on).
+    a call going on).  It is the application of the C{sip} component's
+    user agent.
 
     @ivar model: the call model (services and port reports).
-    @ivar ua: the user agent core the port sends through and whose clock
-        and timers it uses.
-    @ivar registrar: the registrar whose contacts calls fork to.
-    @ivar authenticator: the L{oso.sip.digest.DigestAuthenticator} phone
-        INVITEs are challenged with.
+    @ivar ua: the L{IUserAgent} the port sends through, whose clock,
+        timers, registrar (the contacts calls fork to) and authenticator
+        (407 for a phone's INVITE) it uses.
     """
 
     log = Logger()
+    methods = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "INFO", "REFER", "OPTIONS"})
 
-    def __init__(self, model, ua, registrar, authenticator, name="sip-lines"):
+    def __init__(self, model, ua, name="sip-lines"):
         self.name = name
         self.model = model
         self.ua = ua
-        self.registrar = registrar
-        self.authenticator = authenticator
+        self.registrar = ua.registrar
+        self.authenticator = ua.authenticator
         self._phones = {}
         self._dialogs = {}
         self._transactions = WeakKeyDictionary()

@@ -5,10 +5,11 @@ same stack (transactions, dialogs), all on one fake clock.  Every message
 is written to bytes and parsed again on its way, as on a wire.
 """
 
-from twisted.internet.task import Clock
+from zope.interface import implementer
 
 from oso import secrets
 from oso.callmodel.devices import Credentials, Device
+from oso.interfaces.sip import IUserAgent
 from oso.sip.dialog import Dialog, makeDialogResponse, newTag
 from oso.sip.digest import DigestAuthenticator, digestResponse
 from oso.sip.headers import NameAddress, Via
@@ -90,14 +91,18 @@ def _source(request, transaction):
     return (request.via.host, request.via.port or 5060)
 
 
+@implementer(IUserAgent)
 class OsoUA:
     """
-    What the sip-lines port needs of the sip component's user agent core,
-    over one transaction layer on the in-memory network.
+    The sip component's user agent core as the port sees it
+    (L{oso.interfaces.sip.IUserAgent}), over one transaction layer on the
+    in-memory network.
     """
 
-    def __init__(self, network, address=OSO):
+    def __init__(self, network, registrar, authenticator, address=OSO):
         self.clock = network.clock
+        self.registrar = registrar
+        self.authenticator = authenticator
         self.timers = TimerConfig()
         self.network = network
         self.address = address
@@ -125,6 +130,12 @@ class OsoUA:
 
     def cancel(self, transaction):
         self.layer.cancel(transaction)
+
+    def attach(self, application):
+        self.lines = application
+
+    def detach(self, application):
+        self.lines = None
 
 
 class Phone:
@@ -356,11 +367,11 @@ class SIPExchange(Exchange):
         from oso.ports.sip_lines import SIPLines
 
         self.network = Network(self.clock)
-        self.ua = OsoUA(self.network)
         self.registrar = Registrar(self.clock, self.store)
         self.authenticator = DigestAuthenticator(REALM, b"k" * 32, self.clock)
-        self.lines = SIPLines(self.model, self.ua, self.registrar, self.authenticator)
-        self.ua.lines = self.lines
+        self.ua = OsoUA(self.network, self.registrar, self.authenticator)
+        self.lines = SIPLines(self.model, self.ua)
+        self.ua.attach(self.lines)
         self.model.registerPort(self.lines)
         self.model.addObserver(self.lines)
         self.sipPhones = {}

@@ -9,6 +9,7 @@ from zope.interface.verify import verifyObject
 from oso.callmodel.causes import EventCause
 from oso.callmodel.states import LocalConnectionState as S
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
+from oso.interfaces.sip import ISIPApplication, IUserAgent
 from oso.sip.sdp import parseSDP
 
 from sip_lines_harness import SIPExchange
@@ -23,6 +24,8 @@ def test_interfaces():
     x.register("200")
     verifyObject(IPortDriver, x.lines)
     verifyObject(IEventObserver, x.lines)
+    verifyObject(ISIPApplication, x.lines)
+    verifyObject(IUserAgent, x.ua)
     verifyObject(ITerminal, x.lines.terminalFor(x.model.device("200")))
 
 
