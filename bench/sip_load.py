@@ -44,6 +44,18 @@ CALL_TARGET = 400
 # The credentials come from -au [field0] -ap [field1]: SIPp 3.6 does not
 # read a [field] inside [authentication ...].
 _AUTHENTICATION = "      [authentication]\n"
+# The audio offer and answer of both SIPp phones.
+_SDP = """\
+      v=0
+      o=- 53655765 2353687637 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=sendrecv
+"""
 _HEAD = """\
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: <sip:[field0]@[remote_ip]>;tag=[pid]SIPpTag[call_number]
@@ -89,16 +101,7 @@ def _invite(cseq, authentication=""):
 {authentication}      Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=- 53655765 2353687637 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=sendrecv
-
+{_SDP}
   ]]>"""
 
 
@@ -155,7 +158,7 @@ UAC = f"""<?xml version="1.0" encoding="UTF-8"?>
 
 # The called phone: answers at once, echoes the record-route set, takes the
 # ACK and the BYE.
-UAS = """<?xml version="1.0" encoding="UTF-8"?>
+UAS = f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="answer">
   <recv request="INVITE" crlf="true"/>
@@ -171,16 +174,7 @@ UAS = """<?xml version="1.0" encoding="UTF-8"?>
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=- 53655765 2353687637 IN IP4 [local_ip]
-      s=-
-      c=IN IP4 [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=sendrecv
-
+{_SDP}
   ]]></send>
   <recv request="ACK"/>
   <recv request="BYE"/>
