@@ -678,7 +678,7 @@ berTrees = st.recursive(
 )
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(BY_CODE)), berTrees, st.sampled_from(["invoke", "returnResult"]))
 def test_arbitraryArguments(code, tree, kind):
     """
