@@ -111,14 +111,17 @@ class Capture:
 
     def probe(self):
         """
-        Open and close a connection to the port until tshark shows it.
+        Open and close a connection to the port until tshark shows it (30
+        tries, 2 seconds each).
         """
-        while True:
+        for _ in range(30):
             with socket.create_connection(("127.0.0.1", self.port), timeout=30) as probe:
                 mark = f"{probe.getsockname()[1]} \N{RIGHTWARDS ARROW} {self.port}"
             with self.changed:
                 if self.changed.wait_for(lambda: any(line is None or mark in line for line in self.output), 2):
                     break
+        else:
+            raise AssertionError("tshark shows no probe connection:\n" + "".join(self.output))
         if None in self.output:
             raise AssertionError("tshark ended:\n" + "".join(self.output[:-1]))
 
