@@ -18,6 +18,9 @@ Settings, as the HiPath call charge settings offered::
     batch-size = 100000         # records in a download batch without limit=
     tftp = "udp:6969:interface=127.0.0.1"   # TFTP server for billing; off when absent
     tftp-file = "gez.txt"       # the one file name the TFTP server serves
+    stream = "tcp:host=billing:port=9000"   # stream records to a receiver; off when absent
+    stream-ack = false          # the receiver answers ACK <id> (else: confirmed by a clean close)
+    stream-checkpoint = 5.0     # no-ack: quiet seconds before closing to confirm
 """
 
 from dataclasses import dataclass
@@ -36,6 +39,8 @@ from oso.cdr.downloadlistener import (
 )
 from oso.cdr.journal import CapacityObserver, Journal
 from oso.cdr.recorder import CallRecorder, RecorderSettings
+from oso.cdr.streamclient import KEYS as STREAM_KEYS
+from oso.cdr.streamclient import StreamClient, StreamSettings, parseStreamSettings
 from oso.cdr.tftpserver import TFTPService, parseUDPEndpoint
 from oso.config import ConfigError
 from oso.interfaces import IComponent
@@ -54,6 +59,7 @@ class CDRSettings:
     @ivar tftp: where the TFTP server listens (C{udp:PORT[:interface=...]}),
         L{None} for no TFTP server.
     @ivar tftpFile: the file name the TFTP server serves.
+    @ivar stream: the L{StreamSettings} of the TCP stream.
     """
 
     recorder: RecorderSettings = RecorderSettings()
@@ -63,6 +69,7 @@ class CDRSettings:
     download: DownloadSettings = DownloadSettings()
     tftp: str = None
     tftpFile: str = "gez.txt"
+    stream: StreamSettings = StreamSettings()
 
 
 class _CapacityLog(CapacityObserver):
@@ -112,6 +119,9 @@ class CDRService(Service):
         self.download = None
         self.listener = None
         self.tftp = None
+        self.stream = None
+        #: Told C{recordWritten(record)} of each record on disk.
+        self.sinks = []
         self.recorder = CallRecorder(context.callModel, self.write, settings.recorder)
 
     def startService(self):
@@ -157,6 +167,17 @@ class CDRService(Service):
                     self.settings.tftp,
                 )
                 self.tftp.startService()
+            if self.settings.stream.connect is not None:
+                self.stream = StreamClient(
+                    self.context.reactor,
+                    self.journal,
+                    self.recordFormat(),
+                    self.settings.stream.connect,
+                    self.settings.stream.ackMode,
+                    self.settings.stream.checkpointSeconds,
+                )
+                self.stream.startService()
+                self.sinks.append(self.stream)
 
         return self.journal.open().addCallback(opened)
 
@@ -169,6 +190,10 @@ class CDRService(Service):
         """
         super().stopService()
         self.context.callModel.removeObserver(self.recorder)
+        if self.stream is not None:
+            self.sinks.remove(self.stream)
+            self.stream.stopService()
+            self.stream = None
         if self.listener is not None:
             self.listener.stop()
         if self.tftp is None:
@@ -221,7 +246,15 @@ class CDRService(Service):
                 record=record.toJSON(),
             )
 
-        return self.journal.append(record).addErrback(failed)
+        def written(record):
+            for sink in list(self.sinks):
+                try:
+                    sink.recordWritten(record)
+                except Exception:
+                    self.log.failure("CDR sink {sink} failed", sink=sink)
+            return record
+
+        return self.journal.append(record).addCallbacks(written, failed)
 
 
 def _bool(section, key, default, where):
@@ -254,7 +287,7 @@ class CDR:
         "record-incoming", "record-unanswered", "record-internal",
         "suppress-digits", "capacity", "warn-at", "format",
         "tftp", "tftp-file",
-    ) + DOWNLOAD_KEYS
+    ) + DOWNLOAD_KEYS + STREAM_KEYS
 
     def validateConfig(self, section, where):
         """
@@ -310,6 +343,7 @@ class CDR:
             download=parseDownloadSettings(section, where),
             tftp=tftp,
             tftpFile=tftpFile,
+            stream=parseStreamSettings(section, where),
         )
 
     def makeService(self, settings, context):
