@@ -183,15 +183,17 @@ class CSTAClientLink:
         privateData = ()
         if settings.user is not None:
             privateData = (f"user={settings.user},passwd={settings.password}".encode(),)
+        # The timer first: a transport may hand the AARE back while the AARQ
+        # is being sent.
+        self._associationTimer = self.clock.callLater(
+            settings.invokeTimeout, self._associationTimedOut
+        )
         self._sendBER(
             m.AssociationRequest(
                 applicationContextName=settings.applicationContext,
                 cstaVersions=settings.cstaVersions,
                 privateData=privateData,
             )
-        )
-        self._associationTimer = self.clock.callLater(
-            settings.invokeTimeout, self._associationTimedOut
         )
 
     def dataReceived(self, data):
@@ -323,18 +325,19 @@ class CSTAClientLink:
         if len(self._pending) >= _MAX_INVOKE_ID:
             return fail(CTIError("every invoke id is waiting for an answer"))
         invokeID = self._allocateInvokeID()
+        # Pending first: a transport may hand the answer back while the
+        # invoke is being sent.
+        deferred = Deferred(lambda _: self._forget(invokeID))
+        timer = self.clock.callLater(self.settings.invokeTimeout, self._timedOut, invokeID)
+        self._pending[invokeID] = _Pending(operation, deferred, timer)
         try:
             if self.encoding is Encoding.XML:
                 self._sendXML(invokeID, request)
             else:
                 self._sendBER(m.Invoke(invokeID=invokeID, operation=operation.name, argument=request))
         except (CSTACodecError, XMLCodecError, FramingError) as e:
+            self._forget(invokeID)
             return fail(e)
-        if operation.result is None:
-            return succeed(None)
-        deferred = Deferred(lambda _: self._forget(invokeID))
-        timer = self.clock.callLater(self.settings.invokeTimeout, self._timedOut, invokeID)
-        self._pending[invokeID] = _Pending(operation, deferred, timer)
         return deferred
 
     def _allocateInvokeID(self):

@@ -30,8 +30,7 @@ class ICSTAClient(Interface):
         Send a request (an argument message such as
         L{oso.csta.messages.MakeCall}).
 
-        @return: a Deferred firing with the response message (L{None} for an
-            operation that has no response), or failing with
+        @return: a Deferred firing with the response message, or failing with
             L{oso.callmodel.errors.CSTAError} (the universal failure),
             L{oso.cti.errors.InvokeRejected}, L{oso.cti.errors.InvokeTimeout},
             L{oso.cti.errors.ProtocolError} or L{oso.cti.errors.LinkClosed}.
