@@ -95,7 +95,7 @@ def readMessage(data, source, datagram):
             message.toAddress, message.fromAddress, message.cseq
     except SIPParseError as error:
         partial = error.partial
-        if not isinstance(partial, Request):
+        if not isinstance(partial, Request) or "via" not in partial.headers:
             return Arrival(problem=f"dropped: {error.message}")
         try:
             reply = makeResponse(partial, error.statusCode, reasonFor(error))

@@ -18,7 +18,6 @@ from oso.sip.client import ClientTransaction
 from oso.sip.dialog import newTag
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import Via
-from oso.sip.message import Request
 from oso.sip.transaction import TransactionError, makeResponse, newBranch
 from oso.sip.transactions import TransactionLayer
 from oso.sip.transport import hostReference, reasonFor, viaTransport
@@ -154,19 +153,16 @@ class UserAgent:
     def receive(self, message, source, transport):
         """
         A well-formed message arrived from C{source} (C{(host, port)}).
-        Nothing it holds can raise out of here.
+        Nothing it holds can raise out of here: what fails is logged.
         """
         self._source = (transport,) + tuple(source)
         try:
             self.layer.receive(message, source, transport)
         except SIPParseError as e:
-            if isinstance(message, Request):
-                self.log.info("{method} from {source} refused: {error}",
-                              method=message.method, source=source, error=e.message)
-                self._sendTo(makeResponse(message, 400, reasonFor(e)), source, transport)
-            else:
-                self.log.info("response from {source} dropped: {error}",
-                              source=source, error=e.message)
+            # A field the matching reads beyond what parsing checked (a
+            # response's lower Via).
+            self.log.info("{message} from {source} dropped: {error}",
+                          message=message, source=source, error=e.message)
         except Exception:
             self.log.failure("SIP message from {source} not handled", source=source)
         finally:
@@ -185,12 +181,6 @@ class UserAgent:
                 and transaction.state != "Terminated"
             ):
                 transaction._feed("transportError")
-
-    def _sendTo(self, response, destination, transport):
-        try:
-            self._send(response, destination, transport)
-        except OSError as e:
-            self.log.info("{response} not sent: {error}", response=response, error=e)
 
     # The transaction user.
 
