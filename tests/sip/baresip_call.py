@@ -12,6 +12,7 @@ call model C{events} from the call-log lines, and what tshark decoded
 """
 
 import json
+import re
 import math
 import socket
 import struct
@@ -21,6 +22,8 @@ import time
 import wave
 from pathlib import Path
 
+#: A call-log line: "#<seq> <event name> ... cause=...".
+EVENT = re.compile(r" #\d+ (\w+) .*cause=")
 PASSWORDS = {"200": "pw-200-secret", "201": "pw-201-secret"}
 SERVER = "127.0.0.1:5060"
 
@@ -181,11 +184,7 @@ def main(folder):
         tshark.terminate()
         tshark.wait(20)
     log = (folder / "twistd.log").read_text()
-    events = [
-        line.split(" #", 1)[1].split()[1]
-        for line in log.splitlines()
-        if " #" in line and "cause=" in line
-    ]
+    events = [m.group(1) for line in log.splitlines() if (m := EVENT.search(line))]
 
     def decode(display):
         out = subprocess.run(
