@@ -15,6 +15,7 @@ requests to a peer reuse its connection (RFC 3261 18.2.2, 18.1.1).
 """
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 
 from twisted.internet import ssl
@@ -30,6 +31,9 @@ from oso.sip.transport import DEFAULT_PORTS, readMessage, responseDestination
 from oso.sip.uri import SIPParseError
 
 log = Logger()
+
+#: The receive buffer a UDP port asks for, octets.
+UDP_BUFFER = 4 * 1024 * 1024
 
 _KINDS = {"udp": "UDP", "tcp": "TCP", "tls": "TLS"}
 
@@ -194,6 +198,9 @@ class SIPTransports:
         """
         if spec.transport == "UDP":
             port = self.reactor.listenUDP(spec.port, _UDP(self), interface=spec.interface)
+            # Bursts of requests overflow the default buffer (a few hundred
+            # KB) and cost 500 ms retransmissions.
+            port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
             self._udp.setdefault(6 if ":" in spec.interface else 4, port)
         else:
             factory = Factory.forProtocol(lambda: _Stream(self, spec.transport))
@@ -311,10 +318,10 @@ class SIPTransports:
         if transport == "UDP":
             if isinstance(message, Response):
                 host, port = responseDestination(message, transport)
-            socket = self._udp.get(_family(host))
-            if socket is None:
+            udp = self._udp.get(_family(host))
+            if udp is None:
                 raise OSError(f"no UDP socket to send to {host!r}")
-            socket.write(data, (host, port))
+            udp.write(data, (host, port))
             return
         port = port or DEFAULT_PORTS[transport]
         connection = self._connections.get((transport, host, port))
