@@ -147,8 +147,9 @@ def main(folder):
     error = None
     phones = []
     try:
+        log = folder / "twistd.log"
         deadline = time.monotonic() + 60
-        while "oso ready:" not in (folder / "twistd.log").read_text():
+        while "oso ready:" not in log.read_text():
             if server.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("oso did not start")
             time.sleep(0.1)
@@ -156,8 +157,12 @@ def main(folder):
         phones.append(a)
         b = Baresip(folder / "b", "201", 5202, 4442)
         phones.append(b)
-        a.waitFor("REGISTER_OK")
-        b.waitFor("REGISTER_OK")
+        # Both registered: each is in service (their REGISTER_OK may come
+        # before the control connection).
+        while log.read_text().count(" BackInService ") < 2:
+            if time.monotonic() > deadline:
+                raise AssertionError("the phones did not register")
+            time.sleep(0.1)
         a.command("dial", f"sip:201@{SERVER}")
         b.waitFor("CALL_INCOMING")
         a.waitFor("CALL_RINGING")
