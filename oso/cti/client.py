@@ -256,7 +256,7 @@ class CSTAClientLink:
         self._associationWaiters.append(waiter)
         return waiter
 
-    def addCloseObserver(self, callback):
+    def whenClosed(self, callback):
         if self.closed:
             callback()
         else:

@@ -57,7 +57,7 @@ class ICSTAClient(Interface):
         L{oso.callmodel.errors.CSTAError}. L{None} removes the handler.
         """
 
-    def addCloseObserver(callback):
+    def whenClosed(callback):
         """
         Call C{callback()} once when the link is gone.
         """

@@ -393,14 +393,14 @@ def test_connectionLost():
     link = harness.associate()
     answer = results(link.invoke(m.GetSwitchingFunctionCapabilities()))
     closes = []
-    link.addCloseObserver(lambda: closes.append(1))
+    link.whenClosed(lambda: closes.append(1))
     link.connectionLost()
     link.connectionLost()
     assert answer[0].check(LinkClosed)
     assert closes == [1]
     assert harness.clock.getDelayedCalls() == []
     assert results(link.invoke(m.GetSwitchingFunctionCapabilities()))[0].check(LinkClosed)
-    link.addCloseObserver(lambda: closes.append(2))
+    link.whenClosed(lambda: closes.append(2))
     assert closes == [1, 2]
 
 
