@@ -339,19 +339,29 @@ class LiveTests(TestCase):
     def test_wrongPassword(self):
         """
         A REGISTER with the wrong password gets 403; one for another
-        extension's AOR too.
+        extension's AOR too (with 200's own credentials); one that requires
+        an extension 420.
         """
 
         async def run():
             peer = await self.peer("UDP")
             challenge = await peer.exchange(peer.request("REGISTER"))
             params = challenge.headers.getParsed("www-authenticate")
-            uri = f"sip:{self.host}"
+            uri = f"sip:{hostReference(self.host)}"
             refused = await peer.exchange(
                 peer.request("REGISTER", cseq=2, extra=[authorization(params, uri, password="x")])
             )
             self.assertEqual(refused.status, 403)
             self.assertEqual(self.service.registrar.contacts("200"), [])
+            challenge = await peer.exchange(peer.request("REGISTER", user="201", cseq=3))
+            params = challenge.headers.getParsed("www-authenticate")
+            other = peer.request("REGISTER", user="201", cseq=4, extra=[authorization(params, uri)])
+            refused = await peer.exchange(other)
+            self.assertEqual((refused.status, refused.reason),
+                             (403, "Forbidden (not your address of record)"))
+            self.assertEqual(self.service.registrar.contacts("201"), [])
+            required = await peer.exchange(peer.request("REGISTER", cseq=5, extra=["Require: gruu"]))
+            self.assertEqual((required.status, required.headers.get("unsupported")), (420, "gruu"))
 
         return ensureDeferred(run())
 
