@@ -10,7 +10,8 @@ C{ssl:} with the server certificate); UDP has none, so it is
 C{reactor.listenUDP}.
 
 Every open TCP or TLS connection, accepted or made, is in one table keyed
-by C{(transport, host, port)} of the peer, so that responses and new
+by C{(transport, host, port)} of the peer, and also by the sent-by address
+of the Via of requests that came on it, so that responses and new
 requests to a peer reuse its connection (RFC 3261 18.2.2, 18.1.1).
 """
 
@@ -26,8 +27,8 @@ from twisted.python.failure import Failure
 
 from oso.certificates import escapeEndpoint
 from oso.sip.framing import PING, StreamFramer
-from oso.sip.message import Response
-from oso.sip.transport import DEFAULT_PORTS, readMessage, responseDestination
+from oso.sip.message import Request, Response
+from oso.sip.transport import DEFAULT_PORTS, bare, readMessage, responseDestination
 from oso.sip.uri import SIPParseError
 
 log = Logger()
@@ -108,7 +109,7 @@ class _UDP(DatagramProtocol):
         self.transports = transports
 
     def datagramReceived(self, data, address):
-        self.transports.arrived(data, "UDP", address[:2], True, self.transport)
+        self.transports.arrived(data, "UDP", address[:2], self.transport)
 
 
 class _Stream(Protocol):
@@ -140,7 +141,7 @@ class _Stream(Protocol):
             if item == PING:
                 self.transport.write(b"\r\n")
             elif item != b"\r\n":
-                self.transports.arrived(item, self.kind, self.key[1:], False, self.transport)
+                self.transports.arrived(item, self.kind, self.key[1:], self.transport, self)
 
     def connectionLost(self, reason):
         self.transports.disconnected(self)
@@ -222,7 +223,7 @@ class SIPTransports:
         """
         Close every listener and connection.
         """
-        for connection in list(self._connections.values()):
+        for connection in set(self._connections.values()):
             if isinstance(connection, _Stream):
                 connection.transport.abortConnection()
         self._connections.clear()
@@ -233,24 +234,31 @@ class SIPTransports:
 
     # Receiving.
 
-    def arrived(self, data, transport, source, datagram, link):
+    def arrived(self, data, transport, source, link, stream=None):
         """
         Bytes of one message from C{source} over C{transport}: refused
         with the answer C{readMessage} made, or delivered.
+
+        @param link: the Twisted transport it came on.
+        @param stream: the L{_Stream} it came on, C{None} for UDP.
         """
         source = (source[0], source[1])
-        arrival = readMessage(data, source, datagram)
+        arrival = readMessage(data, source, stream is None)
         if arrival.problem is not None:
             log.info("SIP {transport} from {source}: {problem}",
                      transport=transport, source=source, problem=arrival.problem)
         if arrival.reply is not None:
             data = arrival.reply.serialise()
-            if datagram:
+            if stream is None:
                 link.write(data, source)
             else:
                 link.write(data)
-        if arrival.message is not None:
-            self.deliver(arrival.message, source, transport)
+        message = arrival.message
+        if message is None:
+            return
+        if stream is not None and isinstance(message, Request):
+            self._alias(stream, message.via)
+        self.deliver(message, source, transport)
 
     # Connections.
 
@@ -262,8 +270,21 @@ class SIPTransports:
                 stream.transport.write(data)
 
     def disconnected(self, stream):
-        if self._connections.get(stream.key) is stream:
-            del self._connections[stream.key]
+        for key in [k for k, c in self._connections.items() if c is stream]:
+            del self._connections[key]
+
+    def _alias(self, stream, via):
+        """
+        A peer's requests on a connection name its own address in their
+        Via (where it listens, or says it does): requests to that address
+        reuse the connection too, when the Via's host is the peer's
+        address (a phone's Contact is usually its Via's sent-by).
+        """
+        host = bare(via.host)
+        port = via.port or DEFAULT_PORTS[stream.kind]
+        key = (stream.kind, host, port)
+        if host == stream.key[1] and not isinstance(self._connections.get(key), _Stream):
+            self._connections[key] = stream
 
     def _connect(self, transport, host, port):
         """

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 from twisted.application.service import MultiService
 from twisted.internet import reactor, ssl
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
+from twisted.internet.task import deferLater
+from twisted.internet.endpoints import HostnameEndpoint, serverFromString, wrapClientTLS
 from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
 from twisted.plugin import IPlugin
 from twisted.python.filepath import FilePath
@@ -22,6 +23,7 @@ from zope.interface.verify import verifyObject
 
 from oso import secrets
 from oso.callmodel.devices import Credentials, Device
+from oso.certificates import ensureCertificate, escapeEndpoint
 from oso.config import ConfigError
 from oso.interfaces import IComponent
 from oso.interfaces.sip import ISIPApplication, IUserAgent
@@ -173,6 +175,7 @@ class Peer:
         self.queue = []
         self.waiting = []
         self.stream = None
+        self.advertised = None
 
     async def open(self):
         if self.transport == "UDP":
@@ -193,7 +196,11 @@ class Peer:
 
     @property
     def sentBy(self):
-        return f"{hostReference(self.local.host)}:{self.local.port}"
+        """
+        The address it writes in Via and Contact: its own, or the port it
+        C{advertised}.
+        """
+        return f"{hostReference(self.local.host)}:{self.advertised or self.local.port}"
 
     def send(self, data):
         if self.transport == "UDP":
@@ -469,6 +476,85 @@ class LiveTests(TestCase):
             self.assertEqual(len(self.service.transports._connections), 1)
 
         return ensureDeferred(run())
+
+
+    def message(self, port, callID, transport="TCP"):
+        request = Request("MESSAGE", SIPURI(hostReference(self.host), user="200", port=port))
+        request.headers.add("via", self.service.via(transport))
+        for name, value in [
+            ("max-forwards", "70"), ("from", "<sip:oso@oso.test>;tag=x"),
+            ("to", "<sip:200@oso.test>"), ("call-id", callID), ("cseq", "1 MESSAGE"),
+        ]:
+            request.headers.add(name, value)
+        return request
+
+    def test_viaAlias(self):
+        """
+        A phone on TCP whose Via and Contact name the port it listens on,
+        not the connection's: requests to that address go over its
+        connection.
+        """
+
+        async def run():
+            peer = await self.peer("TCP")
+            peer.advertised = 5999
+            self.assertEqual((await peer.exchange(peer.request("OPTIONS"))).status, 200)
+            self.service.request(self.message(5999, "alias-1"), (self.host, 5999), "TCP")
+            received = parseMessage(await peer.next(), False)
+            self.assertEqual(received.callID, "alias-1")
+
+        return ensureDeferred(run())
+
+    async def _connectionMade(self, transport):
+        application = Recorder()
+        self.service.attach(application)
+        self.addCleanup(self.service.detach, application)
+        accepted = []
+
+        class Listener(_Stream):
+            def connectionMade(self):
+                accepted.append(self)
+
+        description = f"tcp:0:interface={escapeEndpoint(self.host)}"
+        if transport == "TLS":
+            files = ensureCertificate(FilePath(self.mktemp()))
+            description = "ssl" + description[3:] + ":" + files.endpointArguments()
+        port = await serverFromString(reactor, description).listen(
+            Factory.forProtocol(lambda: Listener(peer))
+        )
+        self.addCleanup(port.stopListening)
+        peer = Peer(transport, self.host, None)
+        number = port.getHost().port
+        for callID in ("made-1", "made-2"):
+            request = self.message(number, callID, transport)
+            self.service.request(request, (self.host, number), transport)
+            received = parseMessage(await peer.next(), False)
+            self.assertEqual(received.callID, callID)
+        self.assertEqual(len(accepted), 1)
+        for stream in accepted:
+            self.addCleanup(stream.transport.loseConnection)
+        with socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET) as s:
+            s.bind((self.host, 0))
+            closed = s.getsockname()[1]
+        request = self.message(closed, "nobody", transport)
+        self.service.request(request, (self.host, closed), transport)
+        while not application.failures:
+            await deferLater(reactor, 0.05)
+        self.assertEqual(application.failures, ["transport"])
+
+    def test_connectionMadeTCP(self):
+        """
+        A request to a peer with no connection open makes one; the next
+        request reuses it; a peer where nothing listens is a transport
+        failure of the transaction.
+        """
+        return ensureDeferred(self._connectionMade("TCP"))
+
+    def test_connectionMadeTLS(self):
+        """
+        The same over TLS.
+        """
+        return ensureDeferred(self._connectionMade("TLS"))
 
 
 class LiveIPv6Tests(LiveTests):
