@@ -30,6 +30,7 @@ from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from zope.interface import implementer
 
+from oso.cdr.cstaservice import CDRTransmissions
 from oso.cdr.download import CDRDownload, PasswordCheck
 from oso.cdr.downloadlistener import KEYS as DOWNLOAD_KEYS
 from oso.cdr.downloadlistener import (
@@ -120,6 +121,7 @@ class CDRService(Service):
         self.listener = None
         self.tftp = None
         self.stream = None
+        self.transmissions = None
         #: Told C{recordWritten(record)} of each record on disk.
         self.sinks = []
         self.recorder = CallRecorder(context.callModel, self.write, settings.recorder)
@@ -178,6 +180,11 @@ class CDRService(Service):
                 )
                 self.stream.startService()
                 self.sinks.append(self.stream)
+            registry = getattr(self.context.component("csta"), "registry", None)
+            if registry is not None:
+                self.transmissions = CDRTransmissions(self.journal, self.recordFormat())
+                self.transmissions.register(registry)
+                self.sinks.append(self.transmissions)
 
         return self.journal.open().addCallback(opened)
 
@@ -194,6 +201,10 @@ class CDRService(Service):
             self.sinks.remove(self.stream)
             self.stream.stopService()
             self.stream = None
+        if self.transmissions is not None:
+            self.sinks.remove(self.transmissions)
+            self.transmissions.unregister(self.context.component("csta").registry)
+            self.transmissions = None
         if self.listener is not None:
             self.listener.stop()
         if self.tftp is None:
