@@ -621,7 +621,8 @@ class SessionDescription(_Section):
 
 def parseSDP(data):
     """
-    Read a session description.
+    Read a session description. v= (first), o= and s= are required; a
+    missing t= line, which some gateways leave out, is accepted.
 
     @param data: a message body (C{bytes}, or C{str}).
     @return: a L{SessionDescription}.
