@@ -1,6 +1,6 @@
 """
 The C{sip} component against SIPp over loopback, in a real C{twistd oso}:
-REGISTER with digest authentication over UDP and TCP, with tshark decoding
+REGISTER with digest authentication over UDP and TCP, IPv4 and IPv6, with tshark decoding
 every SIP message of the capture without a malformed packet.
 """
 
@@ -28,17 +28,27 @@ def need(program):
         pytest.skip(f"{program} is not installed")
 
 
-def freePort():
+def hasIPv6():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def freePort(host="127.0.0.1"):
     """
-    A port free for both UDP and TCP on 127.0.0.1.
+    A port free for both UDP and TCP on C{host}.
     """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
+        with socket.socket(family, socket.SOCK_STREAM) as t:
+            t.bind((host, 0))
             port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            with socket.socket(family, socket.SOCK_DGRAM) as u:
                 try:
-                    u.bind(("127.0.0.1", port))
+                    u.bind((host, port))
                 except OSError:
                     continue
             return port
@@ -48,37 +58,45 @@ def freePort():
 def oso(tmp_path, twistd):
     """
     A running oso with only the sip component, on a free UDP and TCP
-    port, and extension 200 with a password.
+    port of 127.0.0.1 (and of ::1 when there is IPv6), and extension 200
+    with a password.
     """
     port = freePort()
+    listen = [f"udp:{port}:interface=127.0.0.1", f"tcp:{port}:interface=127.0.0.1"]
+    port6 = freePort("::1") if hasIPv6() else None
+    if port6 is not None:
+        listen += [f"udp:{port6}:interface=::1", f"tcp:{port6}:interface=::1"]
     (tmp_path / "oso.toml").write_text(
         '[server]\nrealm = "oso"\ncomponents = ["virtual-phones", "sip"]\n\n'
         f'[[devices]]\nnumber = "200"\nport = "virtual-phones"\npassword = "{PASSWORD}"\n\n'
-        "[components.sip]\n"
-        f'listen = ["udp:{port}:interface=127.0.0.1", "tcp:{port}:interface=127.0.0.1"]\n'
+        f"[components.sip]\nlisten = {listen!r}\n".replace("'", '"')
     )
     process = twistd(["-n", "oso", "--config", "oso.toml"], cwd=tmp_path)
     process.waitFor("oso ready:")
     process.port = port
+    process.port6 = port6
     yield process
     process.stop()
     assert "Traceback" not in process.output()
 
 
-def sippRegister(tmp_path, oso, transport, password=PASSWORD):
+def sippRegister(tmp_path, oso, transport, password=PASSWORD, host="127.0.0.1"):
     """
     Run SIPp's REGISTER scenario for 200 over C{transport} (C{"u1"},
-    C{"t1"}).
+    C{"t1"}) from and to C{host}.
 
     @return: its exit status.
     """
+    port = oso.port6 if ":" in host else oso.port
+    remote = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     csv = tmp_path / "users.csv"
-    csv.write_text("SEQUENTIAL\n200;127.0.0.1:5999\n")
+    csv.write_text(f"SEQUENTIAL\n200;{remote.rsplit(':', 1)[0]}:5999\n")
     command = [
         "sipp", "-sf", str(REGISTER), "-inf", str(csv), "-au", "200", "-ap", password,
-        "-i", "127.0.0.1", "-p", str(freePort()), "-t", transport, "-m", "1",
-        "-nostdin", "-timeout", "20", "-timeout_error", "-trace_err",
-        f"127.0.0.1:{oso.port}",
+        # SIPp writes an IPv6 digest uri without brackets unless told.
+        "-auth_uri", remote,
+        "-i", host, "-p", str(freePort(host)), "-t", transport, "-m", "1",
+        "-nostdin", "-timeout", "20", "-timeout_error", "-trace_err", remote,
     ]
     return subprocess.run(
         command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=40
@@ -95,6 +113,17 @@ def test_sipp_register_udp_tcp(tmp_path, oso):
     assert sippRegister(tmp_path, oso, "t1") == 0
     assert sippRegister(tmp_path, oso, "u1", password="wrong") != 0
     oso.waitFor("REGISTER from")
+
+
+def test_sipp_register_ipv6(tmp_path, oso):
+    """
+    The same over IPv6 (::1), UDP and TCP.
+    """
+    need("sipp")
+    if oso.port6 is None:
+        pytest.skip("this machine has no IPv6 loopback")
+    assert sippRegister(tmp_path, oso, "u1", host="::1") == 0
+    assert sippRegister(tmp_path, oso, "t1", host="::1") == 0
 
 
 def test_tshark_decodes_register(tmp_path, oso):
