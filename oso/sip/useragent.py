@@ -196,8 +196,23 @@ class UserAgent:
             elif transaction is not None:
                 self._refuse(request, transaction)
         except SIPParseError as e:
-            if transaction is not None:
-                transaction.respond(makeResponse(request, 400, reasonFor(e), toTag=newTag()))
+            self._answerFailure(request, transaction, 400, reasonFor(e))
+        except Exception:
+            self.log.failure("{method} from {source} not handled", method=method,
+                             source=self._source)
+            self._answerFailure(request, transaction, 500, None)
+
+    def _answerFailure(self, request, transaction, status, reason):
+        """
+        Answer a request whose handling failed, unless it was answered
+        already (or is an ACK).
+        """
+        if transaction is None or transaction.state not in ("Trying", "Proceeding"):
+            return
+        try:
+            transaction.respond(makeResponse(request, status, reason, toTag=newTag()))
+        except TransactionError:
+            pass
 
     def _responseArrived(self, response, transaction):
         if self._application is not None:

@@ -281,3 +281,24 @@ class UserAgentTests(SynchronousTestCase):
         ((response, destination, transport),) = self.sent
         self.assertEqual((response.status, destination), (400, ("192.0.2.10", 5070)))
         self.assertIn("Refer-To", response.reason)
+
+    def test_applicationFailure(self):
+        """
+        An application that fails on a request: the request gets 500, the
+        failure is logged, the next request is taken as usual.
+        """
+
+        class Broken:
+            methods = {"MESSAGE"}
+
+            def requestReceived(self, request, transaction, source):
+                raise RuntimeError("broken")
+
+        self.ua.attach(Broken())
+        self.ua.receive(parseMessage(request(method="MESSAGE")), ("192.0.2.10", 5070), "UDP")
+        ((response, destination, transport),) = self.sent
+        self.assertEqual(response.status, 500)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.ua.receive(parseMessage(request(method="OPTIONS").replace(b"c1", b"c2")),
+                        ("192.0.2.10", 5070), "UDP")
+        self.assertEqual(self.sent[-1][0].status, 200)
