@@ -389,7 +389,7 @@ def measure(work, remote, pid, args, uasPort=None, registerCallee=False):
         caller = writeUsers(work, [CALLER], HOST)
         calls = sipp(
             work, "uac.xml", remote, args.calls, args.concurrency,
-            "-inf", str(caller), "-s", CALLEE, targetPid=pid,
+            "-inf", str(caller), "-s", CALLEE, "-auth_uri", f"{CALLEE}@{remote}", targetPid=pid,
         )  # fmt: skip
     finally:
         if uas is not None:
