@@ -24,7 +24,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
 
 #: The drop-in that makes the calls in the server process.
 CALL_DRIVER = '''

@@ -14,6 +14,7 @@ from twisted.internet.defer import Deferred, ensureDeferred, succeed
 from twisted.internet.endpoints import SSL4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.ssl import Certificate, optionsForClientTLS
+from twisted.internet.task import deferLater
 from twisted.logger import globalLogPublisher
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -424,6 +425,51 @@ class LargeBatchTests(DownloadTestCase):
 
 
 class UnitTests(SynchronousTestCase):
+    def test_writerIsPushProducer(self):
+        """
+        The body writer is the request's streaming producer while it writes;
+        a write made while the connection paused it returns only on resume,
+        and one waiting when the connection goes away fails.
+        """
+        from twisted.internet.error import ConnectionLost
+        from twisted.internet.interfaces import IPushProducer
+
+        from oso.cdr.download import _Writer
+
+        class Request:
+            producer = None
+
+            def __init__(self):
+                self.written = []
+
+            def registerProducer(self, producer, streaming):
+                self.producer, self.streaming = producer, streaming
+
+            def unregisterProducer(self):
+                self.producer = None
+
+            def write(self, data):
+                self.written.append(data)
+
+        request = Request()
+        writer = _Writer(request)
+        verifyObject(IPushProducer, writer)
+        self.assertEqual((request.producer, request.streaming), (writer, True))
+        self.successResultOf(ensureDeferred(writer.write(b"a")))
+        writer.pauseProducing()
+        waiting = ensureDeferred(writer.write(b"b"))
+        self.assertNoResult(waiting)
+        writer.resumeProducing()
+        self.successResultOf(waiting)
+        writer.pauseProducing()
+        waiting = ensureDeferred(writer.write(b"c"))
+        writer.stopProducing()
+        self.failureResultOf(waiting, ConnectionLost)
+        self.failureResultOf(ensureDeferred(writer.write(b"d")), ConnectionLost)
+        self.assertEqual(request.written, [b"a", b"b", b"c"])
+        writer.done()
+        self.assertIsNone(request.producer)
+
     def test_basicCredentials(self):
         """
         The Basic header is decoded; anything else is no credentials.
@@ -525,3 +571,75 @@ class UnitTests(SynchronousTestCase):
             check.check(user, password).addCallback(results.append)
         self.assertEqual(results, [False, True, True, False, False])
         self.assertEqual(calls, ["wrong", "p", "wrong"])
+
+
+class ComponentTests(TestCase):
+    """
+    The cdr component with its C{https} key: its own listener serves the
+    journal it records into, in the formats of the cdr-format components.
+    """
+
+    def test_componentServesItsJournal(self):
+        """
+        A call recorded by the running component is fetched over its own
+        HTTPS listener in the configured format and, with C{format=}, in any
+        other; an unknown format is a 400; stopping the component stops
+        the listener.
+        """
+        from twisted.application.service import MultiService
+
+        from oso.plugins.cdr import cdr
+        from oso.service import ServerContext
+        from oso.testing import Exchange
+
+        path = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, path)
+        data = FilePath(path)
+        x = Exchange()
+        context = ServerContext(reactor, x.model, x.store, data, None, MultiService())
+        settings = cdr.validateConfig(
+            {"record-internal": True, "https": "ssl:0:interface=127.0.0.1",
+             "https-password": PASSWORD, "format": "openscape"},
+            WHERE,
+        )
+        service = cdr.makeService(settings, context)
+
+        async def go():
+            await service.startService()
+            port = await service.listener.whenListening()
+            url = f"https://127.0.0.1:{port.getHost().port}/cdr/batch"
+            x.call("100", "101")
+            x.phone("101").answer()
+            x.phone("100").hangUp()
+            while service.journal.pending < 2:
+                await deferLater(reactor, 0.01, lambda: None)
+            pem = ensureCertificate(data).certificate.getContent()
+            policy = BrowserLikePolicyForHTTPS(trustRoot=Certificate.loadPEM(pem))
+            http = HTTPClient(Agent(reactor, contextFactory=policy))
+            try:
+                bodies = {}
+                for name in ["", "csv", "nope"]:
+                    response = await http.get(
+                        url, params={"format": name} if name else {}, headers=authorization()
+                    )
+                    bodies[name] = (response.code, await response.content())
+            finally:
+                await service.stopService()
+            records = await ensureDeferred(self.readBack(data))
+            self.assertEqual(bodies[""], (200, b"".join(
+                OpenScapeFormat().formatRecord(r) for r in records)))
+            self.assertEqual(bodies["csv"][0], 200)
+            self.assertTrue(bodies["csv"][1].startswith(b"recordID,callID,"))
+            self.assertEqual(len(bodies["csv"][1].splitlines()), 3)
+            self.assertEqual(bodies["nope"][0], 400)
+            self.assertIsNone(service.listener.port)
+
+        return ensureDeferred(go())
+
+    async def readBack(self, data):
+        journal = Journal(data.child("cdr").path, reactor)
+        await journal.open()
+        try:
+            return await journal.read(0, 10)
+        finally:
+            await journal.close()
