@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 CHECKOUT = BENCH.parent
 HOST = "127.0.0.1"
 PASSWORD = "bench-secret"
-USERS = [str(n) for n in range(300, 400)]
+USERS = [str(n) for n in range(300, 320)]
 CALLER, CALLEE = "200", "201"
 CALL_TARGET = 400
 
@@ -471,7 +471,7 @@ def oso(work, args):
         cwd=work, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while "oso ready" not in log.read_text():
             if process.poll() is not None or time.monotonic() > deadline:
                 print(f"oso: did not start; see the log:\n{log.read_text()[-2000:]}")
