@@ -266,6 +266,19 @@ class CDRDownload:
         request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
         return False
 
+    async def _journalOpen(self, request):
+        """
+        Whether the journal is open (its acknowledged and last ids are
+        known); when it is not, the response is made a C{503}.
+        """
+        try:
+            await self.journal.readLines(0, 0)
+        except JournalError as e:
+            log.error("CDR download refused: {reason}", reason=str(e))
+            request.setResponseCode(503)
+            return False
+        return True
+
     def _format(self, request):
         """
         The format the request asks for, or L{None} after making the
@@ -307,6 +320,8 @@ class CDRDownload:
         if limit < 1:
             request.setResponseCode(400)
             return b"limit must be a positive whole number\n"
+        if not await self._journalOpen(request):
+            return b"the CDR journal is not available\n"
         batch = self._range(limit)
         if batch is None:
             request.setResponseCode(204)
@@ -321,6 +336,8 @@ class CDRDownload:
         format = self._format(request)
         if format is None:
             return b"unknown format\n"
+        if not await self._journalOpen(request):
+            return b"the CDR journal is not available\n"
         if self._fileBusy:
             request.setResponseCode(409)
             return b"another download of the file is in progress\n"
@@ -339,13 +356,15 @@ class CDRDownload:
             elif last >= first:
                 return self._acknowledgeFile(last)
 
-        request.notifyFinish().addBoth(finished)
-        self._fileBusy = True
-        try:
-            if await self._send(request, format, first, last):
-                complete.append(True)
-        finally:
+        def idle(_):
             self._fileBusy = False
+
+        # Busy until the acknowledgement is done, so that no second
+        # download sends the same records meanwhile.
+        self._fileBusy = True
+        request.notifyFinish().addBoth(finished).addBoth(idle)
+        if await self._send(request, format, first, last):
+            complete.append(True)
 
     def _acknowledgeFile(self, last):
         def done(newly):

@@ -310,6 +310,23 @@ class TwoPhaseTests(DownloadTestCase):
         return ensureDeferred(go())
 
 
+    def test_journalClosed(self):
+        """
+        While the journal is not open, fetching answers 503 and
+        acknowledging too; nothing is sent.
+        """
+
+        async def go():
+            await self.server.journal.close()
+            for method, path in [("GET", "/batch"), ("GET", "/file"),
+                                 ("POST", "/batch/1-10/ack")]:
+                response, body = await self.request(method, path)
+                self.assertEqual(response.code, 503, path)
+                self.assertNotIn(b"call-", body)
+
+        return ensureDeferred(go())
+
+
 class LargeBatchTests(DownloadTestCase):
     """
     Batches larger than one chunk of the journal.
