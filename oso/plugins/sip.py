@@ -147,6 +147,24 @@ def _number(settings, key, where, minimum, whole=False):
     return value
 
 
+def _listeners(listen, where):
+    """
+    @return: the L{ListenSpec}s of the C{listen} setting.
+    @raise ConfigError: naming the entry at fault.
+    """
+    if not isinstance(listen, list) or not listen:
+        raise ConfigError(where, 'expected a list such as ["udp:5060"]')
+    specs = []
+    for i, description in enumerate(listen):
+        try:
+            if not isinstance(description, str):
+                raise ValueError('expected a string such as "udp:5060"')
+            specs.append(parseListen(description))
+        except ValueError as e:
+            raise ConfigError(f"{where}[{i}]", str(e)) from None
+    return specs
+
+
 @implementer(IPlugin, IComponent)
 class SIPComponent:
     """
@@ -158,23 +176,11 @@ class SIPComponent:
     description = "SIP on UDP/TCP 5060 and TLS 5061: registrar with digest, OPTIONS, the UA core."
 
     def validateConfig(self, section, where):
-        settings = dict(_DEFAULTS)
-        for key, value in section.items():
-            if key not in _DEFAULTS:
-                raise ConfigError(f"{where}.{key}", "unknown key")
-            settings[key] = value
-        listen = settings["listen"]
-        if not isinstance(listen, list) or not listen:
-            raise ConfigError(f"{where}.listen", "expected a list such as [\"udp:5060\"]")
-        specs = []
-        for i, description in enumerate(listen):
-            if not isinstance(description, str):
-                raise ConfigError(f"{where}.listen[{i}]", "expected a string such as \"udp:5060\"")
-            try:
-                specs.append(parseListen(description))
-            except ValueError as e:
-                raise ConfigError(f"{where}.listen[{i}]", str(e)) from None
-        settings["listen"] = specs
+        unknown = sorted(set(section) - set(_DEFAULTS))
+        if unknown:
+            raise ConfigError(f"{where}.{unknown[0]}", "unknown key")
+        settings = {**_DEFAULTS, **section}
+        settings["listen"] = _listeners(settings["listen"], f"{where}.listen")
         if not isinstance(settings["address"], str):
             raise ConfigError(f"{where}.address", "expected an IP address or host name")
         for key in ("t1", "t2", "t4"):

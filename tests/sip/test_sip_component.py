@@ -33,23 +33,15 @@ from oso.sip.digest import digestResponse
 from oso.sip.framing import StreamFramer
 from oso.sip.listeners import ListenSpec
 from oso.sip.message import Request, parseMessage
-from oso.sip.transaction import newBranch
+from oso.sip.transaction import makeResponse, newBranch
 from oso.sip.transport import hostReference
 from oso.sip.uri import SIPURI
 from oso.testing import Exchange
+from sip_loopback import hasIPv6
 
 WHERE = "oso.toml: components.sip"
 REALM = "oso.test"
 PASSWORD = "secret-200"
-
-
-def hasIPv6():
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 class ValidateConfigTests(SynchronousTestCase):
@@ -127,8 +119,6 @@ class Recorder:
     def requestReceived(self, request, transaction, source):
         self.requests.append((request, source))
         if transaction is not None:
-            from oso.sip.transaction import makeResponse
-
             transaction.respond(makeResponse(request, 200, toTag="app"))
 
     def responseReceived(self, response, transaction):

@@ -4,54 +4,16 @@ REGISTER with digest authentication over UDP and TCP, IPv4 and IPv6, with tshark
 every SIP message of the capture without a malformed packet.
 """
 
-import os
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from sip_loopback import freePort, hasIPv6, need
 
 HERE = Path(__file__).resolve().parent
 REGISTER = HERE / "sipp" / "register.xml"
 PASSWORD = "pw-200-interop"
-
-
-def need(program):
-    """
-    Skip without C{program}; under CI (which installs it) fail instead.
-    """
-    if shutil.which(program) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{program} is not installed, and CI installs it")
-        pytest.skip(f"{program} is not installed")
-
-
-def hasIPv6():
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-def freePort(host="127.0.0.1"):
-    """
-    A port free for both UDP and TCP on C{host}.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    while True:
-        with socket.socket(family, socket.SOCK_STREAM) as t:
-            t.bind((host, 0))
-            port = t.getsockname()[1]
-            with socket.socket(family, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind((host, port))
-                except OSError:
-                    continue
-            return port
 
 
 @pytest.fixture
