@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
 
 from twisted.internet.defer import ensureDeferred  # noqa: E402
 from twisted.internet.task import react  # noqa: E402
@@ -40,33 +40,14 @@ from oso.cdr.formats import (  # noqa: E402
     OpenScapeFormat,
 )
 from oso.cdr.journal import Journal, SyncJournal  # noqa: E402
-from oso.cdr.record import CallRecord, Direction, Disposition  # noqa: E402
 from oso.certificates import ensureCertificate  # noqa: E402
 from oso.secrets import hashPassword  # noqa: E402
+from cdr_journal import record  # noqa: E402  (a record shaped like a real call's)
 
 TARGET_SECONDS = 10.0
 USER, PASSWORD = "billing", "bench-password"
 FORMATS = {f.name: f for f in [JSONLinesFormat(), OpenScapeFormat(),
                                 HiPathFixedFormat(), CSVFormat()]}
-
-
-def record(i):
-    """
-    A record shaped like a real outgoing call's.
-    """
-    return CallRecord(
-        callID=f"C{i}",
-        endTime=1_700_000_000 + i,
-        ringSeconds=4,
-        durationSeconds=93,
-        line="201",
-        subscriber="100",
-        externalNumber="004989123456",
-        direction=Direction.outgoing,
-        disposition=Disposition.answered,
-        chargeUnits=3,
-        trunkGroup="0",
-    )
 
 
 def fill(directory, count):

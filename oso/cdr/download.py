@@ -306,13 +306,27 @@ class CDRDownload:
         self._openBatch = (first, last)
         return self._openBatch
 
-    @app.route("/batch", methods=["GET"])
-    async def getBatch(self, request):
+    async def _mayFetch(self, request):
+        """
+        Check a fetch: credentials, format, journal.
+
+        @return: C{(format, None)} when it may go on; C{(None, body)} when
+            it is refused, its response code set.
+        """
         if not await self._authorised(request):
-            return b"authentication required\n"
+            return None, b"authentication required\n"
         format = self._format(request)
         if format is None:
-            return b"unknown format\n"
+            return None, b"unknown format\n"
+        if not await self._journalOpen(request):
+            return None, b"the CDR journal is not available\n"
+        return format, None
+
+    @app.route("/batch", methods=["GET"])
+    async def getBatch(self, request):
+        format, refusal = await self._mayFetch(request)
+        if refusal is not None:
+            return refusal
         try:
             limit = int(request.args.get(b"limit", [self.batchSize])[0])
         except ValueError:
@@ -320,8 +334,6 @@ class CDRDownload:
         if limit < 1:
             request.setResponseCode(400)
             return b"limit must be a positive whole number\n"
-        if not await self._journalOpen(request):
-            return b"the CDR journal is not available\n"
         batch = self._range(limit)
         if batch is None:
             request.setResponseCode(204)
@@ -331,13 +343,9 @@ class CDRDownload:
 
     @app.route("/file", methods=["GET"])
     async def getFile(self, request):
-        if not await self._authorised(request):
-            return b"authentication required\n"
-        format = self._format(request)
-        if format is None:
-            return b"unknown format\n"
-        if not await self._journalOpen(request):
-            return b"the CDR journal is not available\n"
+        format, refusal = await self._mayFetch(request)
+        if refusal is not None:
+            return refusal
         if self._fileBusy:
             request.setResponseCode(409)
             return b"another download of the file is in progress\n"
