@@ -31,11 +31,11 @@ import secrets
 from klein import Klein
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionLost
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
-from twisted.internet.interfaces import IPushProducer
 
 from oso.cdr.formats import JSONLinesFormat
 from oso.cdr.journal import JournalError
@@ -91,9 +91,8 @@ class PasswordCheck:
                 self._passed[user] = digest
             return ok
 
-        pool = None if self._reactor is None else self._reactor.getThreadPool()
         return deferToThreadPool(
-            self._reactor, pool, verifyPassword, password, stored
+            self._reactor, self._reactor.getThreadPool(), verifyPassword, password, stored
         ).addCallback(verified)
 
 

@@ -581,7 +581,7 @@ class UnitTests(SynchronousTestCase):
 
         self.patch(download, "verifyPassword", counting)
         self.patch(download, "deferToThreadPool", lambda r, p, f, *a: succeed(f(*a)))
-        check = PasswordCheck(None, {"u": hashPassword("p")})
+        check = PasswordCheck(reactor, {"u": hashPassword("p")})
         results = []
         for user, password in [("u", "wrong"), ("u", "p"), ("u", "p"), ("v", "p"),
                                ("u", "wrong")]:
