@@ -151,6 +151,9 @@ class _Stream(Protocol):
         for item in self.framer.feed(data):
             self.peer.arrived(item)
 
+    def connectionLost(self, reason):
+        self.peer.arrived(None)
+
 
 class Peer:
     """
@@ -410,6 +413,19 @@ class LiveTests(TestCase):
                 peer.send(b"SIP/2.0 200 OK\r\nVia: nonsense\r\nContent-Length: 0\r\n\r\n")
                 answer = await peer.exchange(peer.request("OPTIONS", cseq=3))
                 self.assertEqual(answer.status, 200)
+
+        return ensureDeferred(run())
+
+    def test_uncuttableStream(self):
+        """
+        A stream whose Content-Length is not a number cannot be cut into
+        messages any more: the server closes it.
+        """
+
+        async def run():
+            peer = await self.peer("TCP")
+            peer.send(peer.request("OPTIONS").replace(b"Content-Length: 0", b"Content-Length: x"))
+            self.assertIsNone(await peer.next())
 
         return ensureDeferred(run())
 
