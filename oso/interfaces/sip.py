@@ -49,7 +49,7 @@ class IUserAgent(Interface):
 
     def via(transport):
         """
-        The Via a new request (or a CANCEL-less ACK for a 2xx) sent over
+        The Via a new request (or the ACK of a 2xx) sent over
         C{transport} carries as its top Via: our address on that
         transport, a fresh RFC 3261 branch and an empty C{rport} (RFC
         3581).
