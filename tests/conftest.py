@@ -14,8 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import oso.plugins
+
+# A test never asserts a time: hypothesis's per-example deadline would,
+# and fails on a loaded machine.
+settings.register_profile("oso", deadline=None)
+settings.load_profile("oso")
 
 #: The checkout: the folder holding C{oso/} and C{twisted/plugins/}.
 CHECKOUT = Path(__file__).resolve().parents[1]

@@ -29,12 +29,11 @@ from oso.csta.framing import (
     Encoding,
     FramingError,
     detect,
-    framePrefixedBER,
-    frameXML,
     framerFor,
 )
 from oso.csta.operations import BY_ARGUMENT, BY_NAME, Direction, operationFor
-from oso.csta.xml import UnknownMessageError, modelCodec
+from oso.csta.wire import UNRECOGNISED_ANSWER, XML_CODEC, berFrame, roseAnswer, xmlFrame
+from oso.csta.xml import UnknownMessageError
 from oso.csta.xmlsafe import XMLCodecError
 
 #: The application contexts accepted in an AARQ: CSTA Phase III
@@ -44,6 +43,9 @@ APPLICATION_CONTEXTS = frozenset({"1.3.12.0.285.200", "1.3.12.0.218.200", "1.3.1
 #: The CSTA versions oso offers in the AARE (ECMA-285 C{CSTAVersion}).
 CSTA_VERSIONS = frozenset({"versionFour", "versionFive"})
 
+#: Frames that may wait for a slow client before its events overflow.
+DEFAULT_EVENT_LIMIT = 10000
+
 #: Seconds a link may stay silent before it is closed.
 DEFAULT_HEARTBEAT_TIMEOUT = 120.0
 
@@ -52,8 +54,6 @@ INVALID_PARAMETER = UniversalFailure("operation", "invalidParameterValue")
 INVALID_CROSS_REF = UniversalFailure("operation", "invalidCrossRefID")
 AUTHENTICATION_REQUIRED = UniversalFailure("operation", "securityViolation")
 LINK_LIMIT = UniversalFailure("systemResourceAvailability", "resourceLimitExceeded")
-
-_CODEC = modelCodec()
 
 _MAX_LENGTH_FIELDS = [f.name for f in fields(m.MaxLengthParameters)]
 
@@ -117,6 +117,8 @@ class CSTALink:
         refusal=None,
         maxFrame=DEFAULT_MAX_FRAME,
         services=None,
+        backlog=None,
+        eventLimit=DEFAULT_EVENT_LIMIT,
     ):
         """
         @param clock: an L{IReactorTime} for the silence timer.
@@ -136,6 +138,9 @@ class CSTALink:
         @param maxFrame: the largest frame accepted, in bytes.
         @param services: the L{oso.csta.services.ServiceRegistry} of the
             services other components supply, or L{None}.
+        @param backlog: returns how many frames wait for the client (the
+            transport's outbound queue), or L{None} when nothing waits.
+        @param eventLimit: the backlog at which events overflow.
         """
         self.clock = clock
         self.callModel = callModel
@@ -147,6 +152,11 @@ class CSTALink:
         self.refusal = refusal
         self.maxFrame = maxFrame
         self.services = services
+        self._backlog = backlog or (lambda: 0)
+        self.eventLimit = eventLimit
+        self.overflowed = False
+        self._overflowCallbacks = []
+        self._heldEvents = None
         self.user = None
         self.encoding = None
         self.associated = False
@@ -160,6 +170,43 @@ class CSTALink:
         self._nextCrossRef = 1
         self._closedCallbacks = []
         self._timer = clock.callLater(heartbeatTimeout, self._silent)
+
+    def whenOverflowed(self, callback):
+        """
+        Call C{callback()} each time the client falls behind past the
+        event limit, to end what would go on sending it events.
+        """
+        self._overflowCallbacks.append(callback)
+
+    def sendEvent(self, event):
+        """
+        Send an event, unless the client has fallen behind past the event
+        limit: then it is told so, explicitly, once: a SystemStatus
+        C{messagesLost}, then whatever the overflow callbacks send (the
+        monitors' MonitorStop), after every event it was already sent.
+        The link takes events again once the backlog is under the limit.
+
+        @return: whether the event was sent.
+        """
+        if self.closed:
+            return False
+        if self._heldEvents is not None:
+            self._heldEvents.append(event)
+            return True
+        if self._backlog() >= self.eventLimit:
+            if not self.overflowed:
+                self.overflowed = True
+                self.log.warn(
+                    "CSTA client fell {n} frames behind: events overflow, monitors stopped",
+                    n=self._backlog(),
+                )
+                self.invoke(m.SystemStatus(systemStatus=m.SystemStatusValue.messagesLost))
+                for callback in list(self._overflowCallbacks):
+                    callback()
+            return False
+        self.overflowed = False
+        self.invoke(event)
+        return True
 
     def whenClosed(self, callback):
         """
@@ -219,6 +266,7 @@ class CSTALink:
             self._timer.cancel()
         callbacks, self._closedCallbacks = self._closedCallbacks, []
         self._failRequests()
+        self._overflowCallbacks = []
         for callback in callbacks:
             try:
                 callback()
@@ -243,8 +291,7 @@ class CSTALink:
     # --- BER ------------------------------------------------------------------
 
     def _sendBER(self, message):
-        apdu = ber.encode(message)
-        self._send(framePrefixedBER(apdu) if self.encoding is Encoding.PREFIXED_BER else apdu)
+        self._send(berFrame(self.encoding, message))
 
     def _abort(self, diagnostic=m.AbortDiagnostic.protocolError):
         """
@@ -286,11 +333,7 @@ class CSTALink:
                 else:
                     waiting.errback(CSTAError(message.failure))
             elif waiting is None:
-                problem = (
-                    m.RejectProblem.returnResultUnrecognizedInvocation
-                    if isinstance(message, m.ReturnResult)
-                    else m.RejectProblem.returnErrorUnrecognizedInvocation
-                )
+                problem = UNRECOGNISED_ANSWER[type(message)]
                 self._sendBER(m.Reject(invokeID=message.invokeID, problem=problem))
         elif isinstance(message, m.Reject):
             self.log.warn(
@@ -362,21 +405,13 @@ class CSTALink:
             problem = m.RejectProblem.invokeUnrecognizedOperation
             self._sendBER(m.Reject(invokeID=invoke.invokeID, problem=problem))
             return
-        self._answer(invoke.argument, lambda answer: self._sendBERAnswer(invoke, answer))
-
-    def _sendBERAnswer(self, invoke, answer):
-        if isinstance(answer, UniversalFailure):
-            self._sendBER(m.ReturnError(invokeID=invoke.invokeID, failure=answer))
-        else:
-            self._sendBER(
-                m.ReturnResult(invokeID=invoke.invokeID, operation=invoke.operation, result=answer)
-            )
+        self._answer(invoke.argument, lambda answer: self._sendBER(roseAnswer(invoke, answer)))
 
     # --- XML ------------------------------------------------------------------
 
     def _xmlFrame(self, invokeID, document):
         try:
-            edition, message = _CODEC.decode(document, maxSize=self.maxFrame)
+            edition, message = XML_CODEC.decode(document, maxSize=self.maxFrame)
         except UnknownMessageError as e:
             self.log.warn("CSTA XML {name} unknown", name=e.element)
             self._sendXML(invokeID, SERVICE_NOT_SUPPORTED, e.edition)
@@ -422,7 +457,7 @@ class CSTALink:
         self._answer(message, send)
 
     def _sendXML(self, invokeID, message, edition):
-        self._send(frameXML(invokeID, _CODEC.encode(message, edition)))
+        self._send(xmlFrame(invokeID, message, edition))
 
     # --- services -------------------------------------------------------------
 
@@ -479,12 +514,20 @@ class CSTALink:
         Answer one request: call C{send} with its result message or the
         L{UniversalFailure} refusing it, at once or when a registered
         service's handler has answered (unless the link closed meanwhile).
+        Events the service causes at once follow its response, as CTI
+        clients expect to learn the connection id before its events.
         """
-        answer = self._serve(argument)
+        self._heldEvents = []
+        try:
+            answer = self._serve(argument)
+        finally:
+            held, self._heldEvents = self._heldEvents, None
         if isinstance(answer, Deferred):
             answer.addCallback(lambda result: None if self.closed else send(result))
         else:
             send(answer)
+        for event in held:
+            self.sendEvent(event)
 
     def _serve(self, argument):
         handler = getattr(self, "_serve" + type(argument).__name__, None)

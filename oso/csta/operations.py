@@ -83,7 +83,7 @@ OPERATIONS = (
         m.ChangeMonitorFilterResponse,
         _S,
     ),
-    Operation("monitorStop", 73, m.MonitorStop, m.MonitorStopResponse, _S),
+    Operation("monitorStop", 73, m.MonitorStop, m.MonitorStopResponse, _B),
     Operation("snapshotDevice", 74, m.SnapshotDevice, m.SnapshotDeviceResponse, _S),
     Operation("snapshotCall", 75, m.SnapshotCall, m.SnapshotCallResponse, _S),
     Operation(

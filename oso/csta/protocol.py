@@ -7,39 +7,52 @@ CSTA links are licensed per link on the OpenScape Office MX: the factory
 admits at most C{maxLinks} at once; one more is still given a link, told to
 refuse the client's first message with a reason (an AARE reject for BER, a
 CSTAErrorCode for XML) and closed.
+
+Each connection writes through an L{OutboundQueue} it feeds as the
+transport's push producer, so a client that reads slowly holds frames in
+its own bounded queue, never in the call model or another link.
 """
 
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
+from zope.interface import implementer
 
-from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT, CSTALink
+from oso.csta.link import DEFAULT_EVENT_LIMIT, DEFAULT_HEARTBEAT_TIMEOUT, CSTALink
+from oso.csta.outbound import OutboundQueue
 from oso.csta.services import ServiceRegistry
 
 #: Links open at once when the configuration says nothing.
 DEFAULT_MAX_LINKS = 4
 
 
+@implementer(IPushProducer)
 class CSTAProtocol(Protocol):
     """
     One CSTA connection.
 
     @ivar link: its L{CSTALink}, from C{connectionMade} on.
+    @ivar outbound: its L{OutboundQueue}.
     """
 
     link = None
 
     def connectionMade(self):
         refusal = self.factory.admit(self)
+        self.outbound = OutboundQueue(self.transport.write)
+        self.transport.registerProducer(self, True)
         self.link = CSTALink(
             self.factory.clock,
             self.factory.callModel,
-            self.transport.write,
-            self.transport.loseConnection,
+            self.outbound.push,
+            self._close,
             heartbeatTimeout=self.factory.heartbeatTimeout,
             authenticate=self.factory.authenticate,
             requireAuth=self.factory.requireAuth,
             refusal=refusal,
             services=self.factory.services,
+            backlog=self.outbound.__len__,
+            eventLimit=self.factory.eventLimit,
         )
 
     def dataReceived(self, data):
@@ -47,8 +60,27 @@ class CSTAProtocol(Protocol):
 
     def connectionLost(self, reason):
         if self.link is not None:
+            self.outbound.clear()
             self.link.connectionLost()
         self.factory.release(self)
+
+    def _close(self):
+        """
+        Close after what waits for the client: a producer still registered
+        would hold the connection (TLS) open.
+        """
+        self.transport.unregisterProducer()
+        self.outbound.resume()
+        self.transport.loseConnection()
+
+    def pauseProducing(self):
+        self.outbound.pause()
+
+    def resumeProducing(self):
+        self.outbound.resume()
+
+    def stopProducing(self):
+        self.outbound.clear()
 
 
 class CSTAFactory(Factory):
@@ -70,6 +102,7 @@ class CSTAFactory(Factory):
         authenticate=None,
         requireAuth=False,
         services=None,
+        eventLimit=DEFAULT_EVENT_LIMIT,
     ):
         """
         @param clock: the L{IReactorTime} for the links' silence timers.
@@ -80,6 +113,8 @@ class CSTAFactory(Factory):
         @param requireAuth: whether a client must authenticate.
         @param services: the L{oso.csta.services.ServiceRegistry} every link
             serves from; a new empty one by default.
+        @param eventLimit: frames that may wait for one slow client before
+            its events overflow.
         """
         self.clock = clock
         self.callModel = callModel
@@ -88,6 +123,7 @@ class CSTAFactory(Factory):
         self.authenticate = authenticate
         self.requireAuth = requireAuth
         self.services = ServiceRegistry() if services is None else services
+        self.eventLimit = eventLimit
         self.links = set()
 
     def admit(self, protocol):

@@ -17,7 +17,9 @@ from zope.interface import implementer
 from oso.callmodel.errors import CSTAError
 from oso.certificates import ensureCertificate
 from oso.config import ConfigError
+from oso.csta.callcontrol import CallControl
 from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT
+from oso.csta.monitors import Monitors
 from oso.csta.protocol import DEFAULT_MAX_LINKS, CSTAFactory
 from oso.interfaces import IComponent
 from oso.secrets import verifyPassword
@@ -124,6 +126,7 @@ class CSTAComponent:
             authenticate=passwordChecker(context.callModel),
             requireAuth=settings["require-auth"],
         )
+        CallControl(context.callModel).register(factory.services)
         service = MultiService()
         # Other components register the services they supply here.
         service.registry = factory.services
@@ -133,6 +136,9 @@ class CSTAComponent:
                 description += ":" + files.endpointArguments()
             endpoint = serverFromString(context.reactor, description)
             StreamServerEndpointService(endpoint, factory).setServiceParent(service)
+        monitors = Monitors(context.callModel)
+        monitors.register(factory.services)
+        monitors.setServiceParent(service)
         return service
 
 
