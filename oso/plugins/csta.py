@@ -17,7 +17,9 @@ from zope.interface import implementer
 from oso.callmodel.errors import CSTAError
 from oso.certificates import ensureCertificate
 from oso.config import ConfigError
+from oso.csta import messages as m
 from oso.csta.callcontrol import CallControl
+from oso.csta.escape import EscapeOperations
 from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT
 from oso.csta.monitors import Monitors
 from oso.csta.protocol import DEFAULT_MAX_LINKS, CSTAFactory
@@ -128,8 +130,11 @@ class CSTAComponent:
         )
         CallControl(context.callModel).register(factory.services)
         service = MultiService()
-        # Other components register the services they supply here.
+        # Other components register the services they supply here, and
+        # their private (Escape) operations in escapes.
         service.registry = factory.services
+        service.escapes = EscapeOperations()
+        factory.services.register(m.EscapeService, service.escapes.serve)
         for description in settings["listen"]:
             if usesSharedCertificate(description):
                 files = ensureCertificate(context.dataDirectory)
