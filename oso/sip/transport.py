@@ -128,8 +128,8 @@ def responseDestination(response, transport):
     """
     Where a response goes over an unreliable transport, or when the
     connection its request came on is gone (RFC 3261 18.2.2, RFC 3581 4):
-    to C{maddr}, else to C{received} and C{rport} (or the sent-by port),
-    else to the sent-by address.
+    to C{maddr}, else to C{received} and C{rport} (UDP only; else the
+    sent-by port), else to the sent-by address.
 
     @return: C{(host, port)}.
     """
@@ -139,7 +139,10 @@ def responseDestination(response, transport):
     if maddr:
         return bare(maddr), port
     if via.received:
-        return bare(via.received), via.rport or port
+        # RFC 3581 4: rport counts for an unreliable transport only; over
+        # a stream whose connection is gone, the sent-by port is where the
+        # client listens.
+        return bare(via.received), (via.rport if transport == "UDP" else None) or port
     return bare(via.host), port
 
 

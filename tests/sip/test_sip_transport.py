@@ -89,6 +89,17 @@ class ResponseDestinationTests(SynchronousTestCase):
             ("192.0.2.1", 9),
         )
 
+    def test_rportStream(self):
+        """
+        Over TCP (its connection gone) rport does not count: the sent-by
+        port is where the client listens (RFC 3581 4, RFC 3261 18.2.2).
+        """
+        self.assertEqual(
+            self.destination("SIP/2.0/TCP a.example:5070;branch=z;received=192.0.2.1;rport=9",
+                             "TCP"),
+            ("192.0.2.1", 5070),
+        )
+
     def test_received(self):
         """
         received without rport: that address, the sent-by port (18.2.2).
