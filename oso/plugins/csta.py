@@ -20,7 +20,7 @@ from oso.config import ConfigError
 from oso.csta import messages as m
 from oso.csta.callcontrol import CallControl
 from oso.csta.escape import EscapeOperations
-from oso.csta.link import DEFAULT_HEARTBEAT_TIMEOUT
+from oso.csta.link import DEFAULT_EVENT_LIMIT, DEFAULT_HEARTBEAT_TIMEOUT
 from oso.csta.monitors import Monitors
 from oso.csta.protocol import DEFAULT_MAX_LINKS, CSTAFactory
 from oso.interfaces import IComponent
@@ -31,6 +31,7 @@ _DEFAULTS = {
     "max-links": DEFAULT_MAX_LINKS,
     "heartbeat-timeout": DEFAULT_HEARTBEAT_TIMEOUT,
     "require-auth": False,
+    "event-limit": DEFAULT_EVENT_LIMIT,
 }
 
 
@@ -108,9 +109,10 @@ class CSTAComponent:
         for i, description in enumerate(listen):
             if not isinstance(description, str) or not _isListenDescription(description):
                 raise ConfigError(f"{where}.listen[{i}]", "not an endpoint description")
-        maxLinks = settings["max-links"]
-        if isinstance(maxLinks, bool) or not isinstance(maxLinks, int) or maxLinks < 1:
-            raise ConfigError(f"{where}.max-links", "expected a whole number >= 1")
+        for key in ("max-links", "event-limit"):
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where}.{key}", "expected a whole number >= 1")
         timeout = settings["heartbeat-timeout"]
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ConfigError(f"{where}.heartbeat-timeout", "expected seconds (a number > 0)")
@@ -127,6 +129,7 @@ class CSTAComponent:
             heartbeatTimeout=settings["heartbeat-timeout"],
             authenticate=passwordChecker(context.callModel),
             requireAuth=settings["require-auth"],
+            eventLimit=settings["event-limit"],
         )
         CallControl(context.callModel).register(factory.services)
         service = MultiService()

@@ -67,7 +67,10 @@ def test_component():
     """
     verifyObject(IComponent, csta)
     settings = csta.validateConfig({}, "oso.toml: components.csta")
-    assert settings == {"listen": ["tcp:8800"], "max-links": 4, "heartbeat-timeout": 120.0, "require-auth": False}
+    assert settings == {
+        "listen": ["tcp:8800"], "max-links": 4, "heartbeat-timeout": 120.0, "require-auth": False,
+        "event-limit": 10000,
+    }
 
 
 @pytest.mark.parametrize(
@@ -77,6 +80,7 @@ def test_component():
         ({"listen": ["ssl:eighty"]}, "listen[0]", "not an endpoint description"),
         ({"listen": ["ssl:8801:privateKey=/nonexistent.pem"]}, "listen[0]", "not an endpoint description"),
         ({"max-links": 0}, "max-links", "expected a whole number >= 1"),
+        ({"event-limit": True}, "event-limit", "expected a whole number >= 1"),
         ({"heartbeat-timeout": -1}, "heartbeat-timeout", "expected seconds (a number > 0)"),
         ({"require-auth": "yes"}, "require-auth", "expected true or false"),
         ({"port": 8800}, "port", "unknown key"),
