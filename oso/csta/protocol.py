@@ -39,6 +39,10 @@ class CSTAProtocol(Protocol):
 
     def connectionMade(self):
         refusal = self.factory.admit(self)
+        # Answers and events are small and wanted at once: no Nagle delay.
+        noDelay = getattr(self.transport, "setTcpNoDelay", None)
+        if noDelay is not None:
+            noDelay(True)
         self.outbound = OutboundQueue(self.transport.write)
         self.transport.registerProducer(self, True)
         self.link = CSTALink(
