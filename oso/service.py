@@ -105,6 +105,14 @@ class OsoService(MultiService):
             service.setName(component.name)
             service.setServiceParent(self)
 
+    def privilegedStartService(self):
+        """
+        Start no listener before the store is open and the devices are
+        loaded: every component's service starts in L{startService}, after
+        them, so a client never meets a server without its devices.
+        """
+        Service.privilegedStartService(self)
+
     def startService(self):
         Service.startService(self)
         self._starting = ensureDeferred(self._start())

@@ -148,6 +148,30 @@ class OsoServiceTests(TestCase):
         finally:
             await store.close()
 
+    def test_noListenerBeforeTheStore(self):
+        """
+        twistd's privileged start (where listeners bind) starts no
+        component: each starts only in C{startService}, after the store is
+        open and the devices are loaded.
+        """
+        journal = []
+
+        class Privileged(RecordedService):
+            def privilegedStartService(self):
+                self.journal.append("privileged start")
+
+        component = RecordedComponent("listener", journal)
+        component.makeService = lambda settings, context: Privileged("listener", journal, context.store)
+        service = self.serviceFor(components=[(component, None)])
+        service.privilegedStartService()
+        self.assertEqual(journal, [])
+
+        async def go():
+            await self.startAndStop(service)
+            self.assertEqual(journal, ["start listener", "stop listener"])
+
+        return ensureDeferred(go())
+
     def test_startInOrderStopInReverse(self):
         """
         Components start in configuration order once the store is open and
