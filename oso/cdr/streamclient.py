@@ -144,7 +144,8 @@ class StreamClient(Service):
             before the connection is closed to confirm what it carried.
         @param window: no-ack mode: records after which it is closed anyway.
         @param retryPolicy: the reconnect delays (L{backoffPolicy} by
-            default).
+            default); after a confirming close the client reconnects at
+            once.
         @param closeTimeout: seconds the receiver has to close its side.
         """
         self.reactor = reactor
@@ -158,14 +159,26 @@ class StreamClient(Service):
         self._dirty = False
         self._quiet = None
         self._closeTimer = None
+        self._confirmedClose = False
+        self._acking = False
+        self._ackWanted = self._ackDone = 0
         factory = Factory.forProtocol(_StreamProtocol)
         factory.client = self
         self._service = ClientService(
             clientFromString(reactor, description),
             factory,
-            retryPolicy=retryPolicy or backoffPolicy(),
+            retryPolicy=self._delayPolicy(retryPolicy or backoffPolicy()),
             clock=reactor,
         )
+
+    def _delayPolicy(self, policy):
+        def delay(attempt):
+            if self._confirmedClose:
+                self._confirmedClose = False
+                return 0
+            return policy(attempt)
+
+        return delay
 
     def startService(self):
         super().startService()
@@ -218,6 +231,7 @@ class StreamClient(Service):
         clean = reason.check(ConnectionDone) is not None
         unconfirmed = len(self.sender.sent)
         upTo = self.sender.connectionLost(clean)
+        self._confirmedClose = upTo is not None
         if upTo is not None:
             self.log.info("CDR stream: receiver confirmed records up to {id}", id=upTo)
         elif unconfirmed:
@@ -230,11 +244,29 @@ class StreamClient(Service):
         self._acknowledge(upTo)
 
     def _acknowledge(self, upTo):
-        if upTo is None:
+        """
+        Acknowledge up to C{upTo} in the journal: one acknowledgement (a
+        state file write and fsync) at a time, the next one up to the
+        highest id confirmed meanwhile.
+        """
+        if upTo is not None:
+            self._ackWanted = max(self._ackWanted, upTo)
+        if self._acking or self._ackWanted <= self._ackDone:
             return
-        self.journal.acknowledge(upTo).addErrback(
-            lambda f: self.log.failure("CDR stream: acknowledging {id} failed", f, id=upTo)
-        )
+        self._acking = True
+        target = self._ackWanted
+        self.journal.acknowledge(target).addCallbacks(
+            self._acked,
+            lambda f: self.log.failure("CDR stream: acknowledging {id} failed", f, id=target),
+            (target,),
+        ).addBoth(self._ackEnded)
+
+    def _acked(self, _, target):
+        self._ackDone = target
+
+    def _ackEnded(self, _):
+        self._acking = False
+        self._acknowledge(None)
 
     # --- sending --------------------------------------------------------------
 
