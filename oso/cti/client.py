@@ -26,17 +26,10 @@ from oso.callmodel.errors import CSTAError, UniversalFailure
 from oso.csta import ber
 from oso.csta import messages as m
 from oso.csta.errors import CSTACodecError
-from oso.csta.framing import (
-    DEFAULT_MAX_FRAME,
-    EVENT_INVOKE_ID,
-    Encoding,
-    FramingError,
-    framePrefixedBER,
-    frameXML,
-    framerFor,
-)
+from oso.csta.framing import DEFAULT_MAX_FRAME, EVENT_INVOKE_ID, Encoding, FramingError, framerFor
 from oso.csta.operations import BY_ARGUMENT, Direction, operationFor
-from oso.csta.xml import Edition, UnknownMessageError, modelCodec
+from oso.csta.wire import UNRECOGNISED_ANSWER, XML_CODEC, berFrame, roseAnswer, xmlFrame
+from oso.csta.xml import Edition, UnknownMessageError
 from oso.csta.xmlsafe import XMLCodecError
 from oso.cti.errors import (
     AssociationRefused,
@@ -55,17 +48,9 @@ SERVICE_NOT_SUPPORTED = UniversalFailure("operation", "serviceNotSupported")
 INVALID_PARAMETER = UniversalFailure("operation", "invalidParameterValue")
 GENERIC = UniversalFailure("operation", "generic")
 
-_CODEC = modelCodec()
-
 # Invoke ids the client allocates: four digits in the XML header, 9999
 # being the events'.
 _MAX_INVOKE_ID = EVENT_INVOKE_ID - 1
-
-_RESULT_PROBLEMS = {
-    m.ReturnResult: m.RejectProblem.returnResultUnrecognizedInvocation,
-    m.ReturnError: m.RejectProblem.returnErrorUnrecognizedInvocation,
-}
-
 
 @dataclass(frozen=True)
 class ClientSettings:
@@ -465,8 +450,7 @@ class CSTAClientLink:
     # --- BER ------------------------------------------------------------------
 
     def _sendBER(self, message):
-        apdu = ber.encode(message)
-        self._send(framePrefixedBER(apdu) if self.encoding is Encoding.PREFIXED_BER else apdu)
+        self._send(berFrame(self.encoding, message))
 
     def _berFrame(self, frame):
         try:
@@ -497,7 +481,7 @@ class CSTAClientLink:
             self._serverRequest(
                 operationFor(message.argument),
                 message.argument,
-                lambda answer: self._sendBERAnswer(message, answer),
+                lambda answer: self._sendBER(roseAnswer(message, answer)),
             )
         elif isinstance(message, m.ReturnResult):
             self._berAnswer(message, message.result)
@@ -518,15 +502,7 @@ class CSTAClientLink:
     def _berAnswer(self, message, answer):
         if not self._settle(message.invokeID, answer):
             self.log.warn("CSTA server answered unknown invoke {id}", id=message.invokeID)
-            self._sendBER(m.Reject(invokeID=message.invokeID, problem=_RESULT_PROBLEMS[type(message)]))
-
-    def _sendBERAnswer(self, invoke, answer):
-        if isinstance(answer, UniversalFailure):
-            self._sendBER(m.ReturnError(invokeID=invoke.invokeID, failure=answer))
-        else:
-            self._sendBER(
-                m.ReturnResult(invokeID=invoke.invokeID, operation=invoke.operation, result=answer)
-            )
+            self._sendBER(m.Reject(invokeID=message.invokeID, problem=UNRECOGNISED_ANSWER[type(message)]))
 
     def _associationResponse(self, response):
         if self.associated:
@@ -546,11 +522,11 @@ class CSTAClientLink:
     # --- XML ------------------------------------------------------------------
 
     def _sendXML(self, invokeID, message):
-        self._send(frameXML(invokeID, _CODEC.encode(message, self.edition)))
+        self._send(xmlFrame(invokeID, message, self.edition))
 
     def _xmlFrame(self, invokeID, document):
         try:
-            edition, message = _CODEC.decode(document, maxSize=self.settings.maxFrame)
+            edition, message = XML_CODEC.decode(document, maxSize=self.settings.maxFrame)
         except XMLCodecError as e:
             self.log.warn("CSTA server's XML document refused: {why}", why=str(e))
             # An answer to a pending invoke fails it; a request gets the
