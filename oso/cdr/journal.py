@@ -108,7 +108,7 @@ class CapacityObserver:
         """
 
 
-_LINE = re.compile(rb"([0-9a-f]{8}) ((\d+) ([^\n]*))\n\Z")
+_HEX = b"0123456789abcdef"
 _SEGMENT = re.compile(r"cdr-(\d{6,})\.jsonl(\.corrupt)?\Z")
 _STATE = "state.json"
 
@@ -128,17 +128,31 @@ def decodeLine(line):
     """
     The record id and record JSON of a journal line.
 
+    Split-based rather than a regular expression (the journal reads lines
+    on the download's path, a million at a time), yet just as strict: eight
+    lowercase hex digits, a space, ASCII digits, a space, text without a
+    line feed, and the line feed that ends the line.
+
     @param line: one line, its line feed included.
     @type line: L{bytes}
     @return: C{(recordID, jsonBytes)}.
     @raise ValueError: when the line is torn, garbled or fails its checksum.
     """
-    match = _LINE.match(line)
-    if match is None:
+    payload = line[9:-1]
+    digits, space, text = payload.partition(b" ")
+    if (
+        line[8:9] != b" "
+        or line[-1:] != b"\n"
+        or not space
+        or not digits.isdigit()
+        or b"\n" in text
+    ):
         raise ValueError("not a journal line")
-    if zlib.crc32(match.group(2)) != int(match.group(1), 16):
+    if b"%08x" % zlib.crc32(payload) != line[:8]:
+        if line[:8].strip(_HEX):
+            raise ValueError("not a journal line")
         raise ValueError("checksum mismatch")
-    return int(match.group(3)), match.group(4)
+    return int(digits), text
 
 
 @dataclass

@@ -5,9 +5,11 @@ acknowledgement and capacity.
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -141,6 +143,102 @@ def test_decodeLineRefusesFlippedByte():
         changed[i] ^= 0x01
         with pytest.raises(ValueError):
             decodeLine(bytes(changed))
+
+
+def referenceDecode(line):
+    """
+    Decode a journal line straight from its documented format,
+    C{<crc32, 8 lowercase hex> <record id> <record JSON>\\n} with the
+    checksum over everything between its space and the line feed: the
+    reference L{decodeLine} must agree with, reason included.
+    """
+    match = re.fullmatch(rb"([0-9a-f]{8}) ((\d+) ([^\n]*))\n", line)
+    if match is None:
+        raise ValueError("not a journal line")
+    if zlib.crc32(match.group(2)) != int(match.group(1), 16):
+        raise ValueError("checksum mismatch")
+    return int(match.group(3)), match.group(4)
+
+
+def outcome(decode, line):
+    try:
+        return decode(line)
+    except ValueError as e:
+        return ("refused", str(e))
+
+
+def sealed(payload):
+    """
+    A line with a correct checksum around any payload, so that the checks
+    after the checksum's are exercised too.
+    """
+    return b"%08x %s\n" % (zlib.crc32(payload), payload)
+
+
+_PIECES = st.sampled_from(
+    [b" ", b"\n", b"\r", b"0", b"9", b"a", b"f", b"A", b"F", b"g", b"-", b"+", b"_",
+     b"\xd9", b"\x00", b"{}", b"\t"]
+)
+
+
+@st.composite
+def journalLines(draw):
+    """
+    Good journal lines, lines mutated byte by byte (changed, inserted,
+    deleted, cut short), and lines of arbitrary pieces with and without a
+    correct checksum.
+    """
+    kind = draw(st.sampled_from(["good", "mutated", "sealed", "pieces", "binary"]))
+    if kind == "binary":
+        return draw(st.binary(max_size=200))
+    if kind in ("sealed", "pieces"):
+        payload = b"".join(draw(st.lists(_PIECES | st.binary(max_size=5), max_size=12)))
+        if kind == "sealed":
+            return sealed(payload)
+        return b"".join(draw(st.lists(_PIECES, max_size=12))) + payload
+    line = encodeLine(makeRecord(draw(st.integers(0, 50)),
+                                 recordID=draw(st.integers(0, 10**12))))
+    if kind == "good":
+        return line
+    data = bytearray(line)
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["change", "insert", "delete", "cut"]))
+        piece = draw(_PIECES)
+        if action == "change" and at < len(data):
+            data[at : at + 1] = piece[:1]
+        elif action == "insert":
+            data[at:at] = piece
+        elif action == "delete":
+            del data[at : at + 1]
+        else:
+            del data[at:]
+    if draw(st.booleans()):
+        return sealed(bytes(data[9:-1]))
+    return bytes(data)
+
+
+@settings(max_examples=2000)
+@given(journalLines())
+def test_decodeLineAgreesWithReference(line):
+    """
+    The split-based L{decodeLine} gives what the reference decoder gives:
+    the same id and text, or a refusal for the same reason.
+    """
+    assert outcome(decodeLine, line) == outcome(referenceDecode, line)
+
+
+def test_decodeLineReasons():
+    """
+    Bad structure, an upper-case checksum included, is "not a journal
+    line"; good structure with a wrong checksum is a "checksum mismatch".
+    """
+    line = encodeLine(makeRecord(1, recordID=7))
+    assert outcome(decodeLine, line.upper()) == ("refused", "not a journal line")
+    assert outcome(decodeLine, b"00000000" + line[8:]) == (
+        "refused", "checksum mismatch")
+    assert outcome(decodeLine, b"7" + line[1:] if line[:1] != b"7" else b"8" + line[1:]) == (
+        "refused", "checksum mismatch")
 
 
 def test_appendAssignsSequentialIDs(tmp_path):
