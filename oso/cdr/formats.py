@@ -13,8 +13,10 @@ the time of its own clock).  doc/cdr.md describes every field.
 
 import csv
 import io
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from operator import attrgetter
 
 from zope.interface import implementer
 
@@ -34,6 +36,16 @@ def _printable(text, forbidden=""):
     every field after it.
     """
     return "".join("?" if not (" " <= c <= "~") or c in forbidden else c for c in text)
+
+
+def _plain(*texts):
+    """
+    Whether all of C{texts} are printable ASCII already, so that
+    L{_printable} would leave each of them as it is: one check for a whole
+    record instead of one per field.
+    """
+    text = "".join(texts)
+    return text.isascii() and text.isprintable()
 
 
 def _hms(seconds):
@@ -109,6 +121,10 @@ def informationFlag(record):
     return "6" if transferred else "2"
 
 
+#: The fixed-offset time zones of the host's UTC offsets met so far.
+_LOCAL_ZONES = {}
+
+
 class _ZonedFormat:
     """
     A format that shows the end time as a local date and time.
@@ -134,6 +150,44 @@ class _ZonedFormat:
         utc = datetime.fromtimestamp(int(record.endTime), timezone.utc)
         return utc.astimezone(self.tz)
 
+    def isoEndTime(self, record):
+        """
+        L{localEndTime} in ISO 8601 with its UTC offset.
+
+        For the host's time zone, the wall clock and offset of
+        C{time.localtime}, which L{datetime.astimezone} would use too,
+        without making a time zone object for every record.
+
+        @type record: L{CallRecord}
+        @rtype: L{str}
+        """
+        if self.tz is not None:
+            return datetime.fromtimestamp(int(record.endTime), self.tz).isoformat()
+        local = time.localtime(int(record.endTime))
+        zone = _LOCAL_ZONES.get(local.tm_gmtoff)
+        if zone is None:
+            zone = timezone(timedelta(seconds=local.tm_gmtoff))
+            _LOCAL_ZONES[local.tm_gmtoff] = zone
+        return datetime(*local[:6], tzinfo=zone).isoformat()
+
+    def dateAndTime(self, record):
+        """
+        The record's end time as the fixed and compressed formats show it.
+
+        L{datetime.fromtimestamp} with the time zone gives the wall clock
+        of L{localEndTime} (for the host's time zone a naive one, from the
+        same C{localtime}) at a fraction of the cost; C{%} formatting is
+        faster than C{strftime}.
+
+        @type record: L{CallRecord}
+        @return: C{("dd.mm.yy", "hh:mm:ss")}.
+        """
+        end = datetime.fromtimestamp(int(record.endTime), self.tz)
+        return (
+            "%02d.%02d.%02d" % (end.day, end.month, end.year % 100),
+            "%02d:%02d:%02d" % (end.hour, end.minute, end.second),
+        )
+
 
 @implementer(ICDRFormat)
 class OpenScapeFormat(_ZonedFormat):
@@ -158,15 +212,15 @@ class OpenScapeFormat(_ZonedFormat):
         return b""
 
     def formatRecord(self, record):
-        end = self.localEndTime(record)
+        date, clock = self.dateAndTime(record)
         ring = min(record.ringSeconds, self.maxRingSeconds)
         if record.disposition in _UNCONNECTED:
             duration = ""
         else:
             duration = _hms(min(record.durationSeconds, self.maxDurationSeconds))
         fields = [
-            end.strftime("%d.%m.%y"),
-            end.strftime("%H:%M:%S"),
+            date,
+            clock,
             record.line,
             record.subscriber,
             f"{ring // 60:02d}:{ring % 60:02d}",
@@ -180,7 +234,11 @@ class OpenScapeFormat(_ZonedFormat):
             record.lcrRoute,
             record.dialledNumber,
         ]
-        text = "".join(_printable(field, "|") + "|" for field in fields)
+        text = "|".join(fields) + "|"
+        if not (
+            text.isascii() and text.isprintable() and text.count("|") == len(fields)
+        ):
+            text = "".join(_printable(field, "|") + "|" for field in fields)
         return text.encode("ascii") + b"\r\n"
 
 
@@ -207,31 +265,44 @@ class HiPathFixedFormat(_ZonedFormat):
         return b""
 
     def formatRecord(self, record):
-        end = self.localEndTime(record)
+        date, clock = self.dateAndTime(record)
         duration = min(record.durationSeconds, self.maxDurationSeconds)
-
-        def left(value, width):
-            return _printable(value)[:width].ljust(width)
-
-        def right(value, width):
-            return _printable(value)[:width].rjust(width)
-
+        line = record.line
+        node = record.node
+        subscriber = record.subscriber
+        externalNumber = record.externalNumber
+        accountCode = record.accountCode
+        msn = record.msn
+        trunkGroup = record.trunkGroup
+        lcrRoute = record.lcrRoute
+        if not _plain(
+            line, node, subscriber, externalNumber, accountCode, msn, trunkGroup,
+            lcrRoute,
+        ):
+            (line, node, subscriber, externalNumber, accountCode, msn, trunkGroup,
+             lcrRoute) = (
+                _printable(value)
+                for value in (
+                    line, node, subscriber, externalNumber, accountCode, msn,
+                    trunkGroup, lcrRoute,
+                )
+            )
         text = "".join(
             [
-                end.strftime("%d.%m.%y"),  # 1-8
-                end.strftime("%H:%M:%S"),  # 9-16
-                right(record.line, 3),  # 17-19
-                right(record.node, 3),  # 20-22
-                right(record.subscriber, 6),  # 23-28
+                date,  # 1-8
+                clock,  # 9-16
+                line[:3].rjust(3),  # 17-19
+                node[:3].rjust(3),  # 20-22
+                subscriber[:6].rjust(6),  # 23-28
                 f"{duration:05d}",  # 29-33
                 _hms(duration),  # 34-41
-                left(record.externalNumber, 25),  # 42-66
-                right(_charge(record, 11), 11),  # 67-77
+                externalNumber[:25].ljust(25),  # 42-66
+                _charge(record, 11).rjust(11),  # 67-77
                 "1" if record.direction is Direction.incoming else "2",  # 78
-                left(record.accountCode, 11),  # 79-89
-                right(record.msn, 11),  # 90-100
-                right(record.trunkGroup, 5),  # 101-105
-                right(record.lcrRoute, 4),  # 106-109
+                accountCode[:11].ljust(11),  # 79-89
+                msn[:11].rjust(11),  # 90-100
+                trunkGroup[:5].rjust(5),  # 101-105
+                lcrRoute[:4].rjust(4),  # 106-109
             ]
         )
         return text.encode("ascii") + b"\r\n"
@@ -278,25 +349,29 @@ class CSVFormat(_ZonedFormat):
         return self._line(CSV_COLUMNS)
 
     def formatRecord(self, record):
-        values = []
-        for column in CSV_COLUMNS:
-            value = getattr(record, column)
-            if column == "endTime":
-                values.append(self.localEndTime(record).isoformat())
-            elif column == "amount":
-                values.append(_amount(value))
-            elif value is None:
-                values.append("")
-            elif isinstance(value, (Direction, Disposition)):
-                values.append(value.value)
-            else:
-                values.append(str(value))
+        values = [
+            "" if value is None else value.value if column in _ENUMS else str(value)
+            for column, value in zip(CSV_COLUMNS, _csvValues(record))
+        ]
+        values[_END_TIME] = self.isoEndTime(record)
+        values[_AMOUNT] = _amount(record.amount)
         return self._line(values)
 
     def _line(self, values):
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerow(values)
-        return out.getvalue().encode("utf-8", "replace")
+        plain = "".join(values)
+        if "," in plain or '"' in plain or "\r" in plain or "\n" in plain:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\r\n").writerow(values)
+            text = out.getvalue()
+        else:
+            text = ",".join(values) + "\r\n"
+        return text.encode("utf-8", "replace")
+
+
+_csvValues = attrgetter(*CSV_COLUMNS)
+_ENUMS = frozenset({"direction", "disposition"})
+_END_TIME = CSV_COLUMNS.index("endTime")
+_AMOUNT = CSV_COLUMNS.index("amount")
 
 
 @implementer(ICDRFormat)
