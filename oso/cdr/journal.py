@@ -141,9 +141,9 @@ def decodeLine(line):
     payload = line[9:-1]
     digits, space, text = payload.partition(b" ")
     if (
-        line[8:9] != b" "
+        not space
+        or line[8:9] != b" "
         or line[-1:] != b"\n"
-        or not space
         or not digits.isdigit()
         or b"\n" in text
     ):
@@ -623,14 +623,15 @@ class SyncJournal:
         """
         name = os.path.basename(segment.path)
         previous = start
+        size, corrupt = segment.size, segment.corrupt
         with open(segment.path, "rb") as f:
             f.seek(offset)
             for line in f:
                 lineOffset = offset
                 offset += len(line)
-                if offset > segment.size:
+                if offset > size:
                     break
-                if lineOffset in segment.corrupt:
+                if lineOffset in corrupt:
                     continue
                 try:
                     recordID, text = decodeLine(line)
