@@ -3,7 +3,7 @@ Package metadata for oso.
 
 A normal install (C{pip install .}) puts the C{oso} package and the twistd
 plugin C{twisted/plugins/oso_plugin.py} in place, so that C{twistd oso}
-works.  C{twisted.plugins} is listed by hand: it is a namespace folder that
+works, and the C{oso-cti} command.  C{twisted.plugins} is listed by hand: it is a namespace folder that
 Twisted extends with C{pluginPackagePaths}, so it must not get an
 C{__init__.py} of ours.
 """
@@ -30,6 +30,7 @@ setup(
         "pyserial",
         "lxml",
     ],
+    entry_points={"console_scripts": ["oso-cti = oso.cti.cli:main"]},
     extras_require={
         "test": ["pytest", "hypothesis", "asn1tools", "pytest-xdist"],
     },
