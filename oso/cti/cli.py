@@ -133,8 +133,6 @@ async def forward(client, device, destination):
 
 
 async def dnd(client, device, setting):
-    if setting not in ("on", "off"):
-        raise Refused(f"dnd wants on or off, not {setting!r}")
     await client.invoke(m.SetDoNotDisturb(device=device, doNotDisturbOn=setting == "on"))
     out(f"{device} do not disturb {setting}")
 
@@ -228,6 +226,8 @@ def main(argv=None):
     try:
         endpointFor(options.server)
         ClientSettings(user=options.user, password=options.password)
+        if options.command == "dnd" and options.devices[1] not in ("on", "off"):
+            raise ValueError(f"dnd wants on or off, not {options.devices[1]!r}")
     except ValueError as e:
         p.error(str(e))
 

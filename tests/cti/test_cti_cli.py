@@ -173,7 +173,7 @@ class CLITests(TestCase):
 
     def test_usage(self):
         async def run():
-            for arguments in (["dial", "100"], ["fly", "100"]):
+            for arguments in (["dial", "100"], ["fly", "100"], ["dnd", "100", "maybe"]):
                 out, err, code = await self.cti(*arguments)
                 self.assertEqual(code, 2)
                 self.assertIn("usage: oso-cti", err)

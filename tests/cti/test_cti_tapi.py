@@ -270,6 +270,31 @@ class LineTests(TestCase):
         with self.assertRaises(CSTAError):
             await Line(a.client, "999").open()
 
+    async def redirect(self, encoding):
+        a, b, c = await self.lines(encoding, "100", "101", "102")
+        self.exchange.phone("100").offHook("101")
+        await self.settle(b, "offering")
+        await b.calls["1"].redirect("102")
+        await self.settle(c, "offering")
+        self.assertEqual(self.changes["101"], ["offering", "idle"])
+        self.assertEqual(self.changes["100"], ["dialtone", "dialing", "ringback"])
+        await c.calls["1"].answer()
+        await self.settle(a, "connected")
+        await a.calls["1"].generateDigits("12#")
+        self.assertEqual(self.exchange.phone("100").sentDigits, ["12#"])
+        await c.close()
+        await a.calls["1"].drop()
+        while a.calls:
+            await deferLater(0.01)
+        # The closed line heard nothing more.
+        self.assertEqual(self.changes["102"], ["offering", "connected"])
+
+    def test_redirectBER(self):
+        return defer.ensureDeferred(self.redirect(Encoding.BER))
+
+    def test_redirectXML(self):
+        return defer.ensureDeferred(self.redirect(Encoding.XML))
+
     def test_consultBER(self):
         return defer.ensureDeferred(self.consult(Encoding.BER))
 
