@@ -16,7 +16,6 @@ from twisted.internet.task import deferLater
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import TestCase
 
-from oso.callmodel.ids import ConnectionID as C
 from oso.callmodel.states import LocalConnectionState as S
 from oso.csta.callcontrol import CallControl
 from oso.csta.monitors import Monitors

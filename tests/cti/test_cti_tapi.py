@@ -4,7 +4,7 @@ sockets) and L{oso.cti.tapi} (lines and calls over a real CSTA link on
 loopback, with virtual phones, in BER and XML).
 """
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
 from twisted.internet.endpoints import serverFromString
 from twisted.trial.unittest import TestCase
 
@@ -303,6 +303,7 @@ class LineTests(TestCase):
 
 
 def deferLater(seconds):
-    from twisted.internet.task import deferLater as later
-
-    return later(reactor, seconds, lambda: None)
+    """
+    @return: a L{Deferred} firing after C{seconds} on the reactor.
+    """
+    return task.deferLater(reactor, seconds, lambda: None)
