@@ -66,6 +66,7 @@ class CLITests(TestCase):
         self.addCleanup(monitors.stopService)
         self.port = await serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(factory)
         self.addCleanup(self.stop, factory)
+        self.factory = factory
         self.server = f"127.0.0.1:{self.port.getHost().port}"
 
     async def stop(self, factory):
@@ -167,6 +168,27 @@ class CLITests(TestCase):
             out, err, code = await self.cti("snapshot", "100")
             self.assertEqual((out, code), ("", 3))
             self.assertIn("cannot reach", err)
+
+        return defer.ensureDeferred(run())
+
+    def test_monitorLinkLost(self):
+        """
+        A monitor whose link the server drops ends with status 3.
+        """
+
+        async def run():
+            watcher = Watcher()
+            process = reactor.spawnProcess(
+                watcher, sys.executable, COMMAND + ["--server", self.server, "monitor", "100"], env=ENV
+            )
+            self.addCleanup(lambda: process.pid and process.signalProcess("KILL"))
+            while "monitoring 100" not in watcher.lines():
+                self.assertFalse(watcher.ended.called, watcher.text)
+                await deferLater(reactor, 0.02, lambda: None)
+            for link in list(self.factory.links):
+                link.transport.abortConnection()
+            self.assertEqual(await watcher.ended, 3)
+            self.assertIn("oso-cti: ", watcher.lines()[-1])
 
         return defer.ensureDeferred(run())
 
