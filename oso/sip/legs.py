@@ -172,6 +172,9 @@ class Leg:
         if request.method == "ACK":
             self._acked(request)
             return
+        if self.dialog is None:
+            self._earlyRequest(request, transaction)
+            return
         refusal = self.dialog.receiveRequest(request)
         if refusal is not None:
             transaction.respond(refusal)
@@ -190,6 +193,20 @@ class Leg:
             transaction.respond(makeResponse(request, 200, toTag=self.dialog.localTag))
         else:
             transaction.respond(makeResponse(request, 501, toTag=self.dialog.localTag))
+
+    def _earlyRequest(self, request, transaction):
+        """
+        A request in the early dialog, before we answered: the caller may
+        end it with a BYE (RFC 3261 15), which the INVITE's 487 follows;
+        nothing else is taken before the dialog is confirmed.
+        """
+        if request.method != "BYE":
+            transaction.respond(makeResponse(request, 481, toTag=self.localTag))
+            return
+        transaction.respond(makeResponse(request, 200, toTag=self.localTag))
+        self.refuse(487)
+        self._stopRetransmitting()
+        self.owner.legHungUp(self)
 
     def _reofferReceived(self, request, transaction):
         if self._reinvite is not None or self.peerOffer is not None:

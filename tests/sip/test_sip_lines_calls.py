@@ -10,6 +10,7 @@ from oso.callmodel.causes import EventCause
 from oso.callmodel.states import LocalConnectionState as S
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication, IUserAgent
+from oso.sip.dialog import Dialog
 from oso.sip.sdp import parseSDP
 
 from sip_lines_harness import SIPExchange
@@ -565,3 +566,23 @@ def test_retransmitted_ok_to_a_reinvite_is_acknowledged_again():
     tx.respond(tx.lastResponse)
     x.run()
     assert len(acks()) == before + 1
+
+
+def test_bye_in_the_early_dialog_ends_the_call():
+    """
+    RFC 3261 15: the caller may end an early dialog with BYE: it gets 200,
+    its INVITE 487, the called phone stops ringing and the call ends.
+    """
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = x.sip("200"), x.sip("201")
+    a.call("201")
+    x.run()
+    [ringing] = [r for r in a.received if getattr(r, "status", None) == 180]
+    early = Dialog.fromResponse(a.outgoing, ringing, a.uri)
+    a._send(early, early.createRequest("BYE"))
+    x.run()
+    assert 200 in a.statuses() and 487 in a.statuses()
+    assert "CANCEL" in b.methods()
+    assert x.model.calls() == []
+    assert names(x)[-1] == "CallCleared"
