@@ -39,6 +39,11 @@ HOST = "127.0.0.1"
 PASSWORD = "bench-secret"
 USERS = [str(n) for n in range(300, 320)]
 CALLER, CALLEE = "200", "201"
+#: For oso, a PBX, an extension has one call at a time: the call load comes
+#: from many calling extensions, and the callee is a hunt group whose
+#: members are registered at the SIPp UAS (the others take CALLER/CALLEE).
+OSO_CALLERS = [str(n) for n in range(2000, 2040)]
+OSO_MEMBERS = [str(n) for n in range(5000, 5030)]
 CALL_TARGET = 400
 
 # The credentials come from -au [field0] -ap [field1]: SIPp 3.6 does not
@@ -363,7 +368,8 @@ def writeUsers(work, users, contact):
     return path
 
 
-def measure(work, remote, pid, args, uasPort=None, registerCallee=False):
+def measure(work, remote, pid, args, uasPort=None, registerCallee=False, callers=(CALLER,),
+            members=(CALLEE,)):
     """
     REGISTER load, then call load (with a SIPp UAS on C{uasPort} when the
     target forwards calls), against one target.
@@ -384,9 +390,9 @@ def measure(work, remote, pid, args, uasPort=None, registerCallee=False):
         time.sleep(0.5)
     try:
         if registerCallee:
-            callee = writeUsers(work, [CALLEE], f"{HOST}:{uasPort}")
-            sipp(work, "register.xml", remote, 1, 1, "-inf", str(callee))
-        caller = writeUsers(work, [CALLER], HOST)
+            callee = writeUsers(work, list(members), f"{HOST}:{uasPort}")
+            sipp(work, "register.xml", remote, len(members), 1, "-inf", str(callee))
+        caller = writeUsers(work, list(callers), HOST)
         calls = sipp(
             work, "uac.xml", remote, args.calls, args.concurrency,
             "-inf", str(caller), "-s", CALLEE, "-auth_uri", f"{CALLEE}@{remote}", targetPid=pid,
@@ -443,11 +449,13 @@ def osoConfiguration(port):
     devices = "".join(
         f'[[devices]]\nnumber = "{n}"\nname = "Bench {n}"\nport = "sip-lines"\n'
         f'password = "{PASSWORD}"\n\n'
-        for n in [CALLER, CALLEE, *USERS]
+        for n in [*OSO_CALLERS, *OSO_MEMBERS, *USERS]
     )
+    members = ", ".join(f'"{n}"' for n in OSO_MEMBERS)
     return (
         '[server]\nrealm = "oso"\ncomponents = ["sip", "sip-lines"]\n\n'
-        f'{devices}[components.sip]\nlisten = ["udp:{port}:interface={HOST}"]\n'
+        f'{devices}[[groups]]\nnumber = "{CALLEE}"\nmembers = [{members}]\nhunt = "circular"\n\n'
+        f'[components.sip]\nlisten = ["udp:{port}:interface={HOST}"]\n'
     )
 
 
@@ -478,7 +486,8 @@ def oso(work, args):
                 return None
             time.sleep(0.2)
         return measure(
-            work, f"{HOST}:{port}", process.pid, args, uasPort=uasPort, registerCallee=True
+            work, f"{HOST}:{port}", process.pid, args, uasPort=uasPort, registerCallee=True,
+            callers=OSO_CALLERS, members=OSO_MEMBERS,
         )
     finally:
         stop(process)
