@@ -32,6 +32,13 @@ setup(
     ],
     entry_points={"console_scripts": ["oso-cti = oso.cti.cli:main"]},
     extras_require={
-        "test": ["pytest", "hypothesis", "asn1tools", "pytest-xdist"],
+        "test": [
+            "pytest",
+            "hypothesis",
+            "asn1tools",
+            "pytest-xdist",
+            "schemathesis",
+            "selenium",
+        ],
     },
 )

@@ -100,6 +100,32 @@ class IGServerSite(Interface):
             the request carries no valid session or token.
         """
 
+    def startSession(request, principal):
+        """
+        Log a principal in on this browser: a new session, its cookie set
+        on the response (C{Secure}, C{HttpOnly}, C{SameSite=Strict}) and a
+        new CSRF token.
+
+        @param request: a L{twisted.web.iweb.IRequest}.
+        @param principal: the L{IPrincipal} L{IAccounts.login} gave.
+        @return: the session's CSRF token (C{str}), for the pages' forms.
+        """
+
+    def endSession(request):
+        """
+        Log the request's session out, if it has one, and expire its cookie.
+
+        @param request: a L{twisted.web.iweb.IRequest}.
+        """
+
+    def csrfToken(request):
+        """
+        The CSRF token of the request's session, for a page's forms.
+
+        @param request: a L{twisted.web.iweb.IRequest}.
+        @return: the token (C{str}), or L{None} without a session.
+        """
+
     def checkCSRF(request):
         """
         Whether a state-changing request carries the CSRF token of its
