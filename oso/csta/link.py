@@ -57,6 +57,8 @@ LINK_LIMIT = UniversalFailure("systemResourceAvailability", "resourceLimitExceed
 
 _MAX_LENGTH_FIELDS = [f.name for f in fields(m.MaxLengthParameters)]
 
+log = Logger()
+
 #: A call model device type -> its ECMA-285 DeviceCategory and the
 #: ReqDeviceCategory that asks for it.
 _CATEGORIES = {
@@ -93,6 +95,47 @@ def credentials(request):
     return None
 
 
+class EventCounts:
+    """
+    How many events links sent and dropped, for the server's metrics: one
+    count shared by every link of a listener outlives each link.
+
+    @ivar delivered: events handed to a link's client.
+    @ivar overflowed: events dropped because a client had fallen behind
+        past the event limit.
+    """
+
+    def __init__(self):
+        self.delivered = 0
+        self.overflowed = 0
+
+
+def readXMLRequest(document, maxSize, edition=None):
+    """
+    Read one ECMA-323 document a client sent, or say how to refuse it: the
+    one reading a CSTA XML link and CSTA over HTTP share.
+
+    @param document: the document's bytes.
+    @param maxSize: the largest document accepted, in bytes.
+    @param edition: the L{oso.csta.xml.Edition} to refuse an unreadable
+        document in (the link's, once known).
+    @return: C{(edition, message, refusal)}: the document's edition and
+        message, or the edition to answer in, L{None} and the
+        L{UniversalFailure} to answer with (C{serviceNotSupported} for a
+        message this server does not know, C{invalidParameterValue} for a
+        document it cannot read).
+    """
+    try:
+        found, message = XML_CODEC.decode(document, maxSize=maxSize)
+    except UnknownMessageError as e:
+        log.warn("CSTA XML {name} unknown", name=e.element)
+        return e.edition, None, SERVICE_NOT_SUPPORTED
+    except XMLCodecError as e:
+        log.warn("CSTA XML document refused: {why}", why=str(e))
+        return edition, None, INVALID_PARAMETER
+    return found, message, None
+
+
 class CSTALink:
     """
     The state of one CSTA link.
@@ -119,6 +162,7 @@ class CSTALink:
         services=None,
         backlog=None,
         eventLimit=DEFAULT_EVENT_LIMIT,
+        counts=None,
     ):
         """
         @param clock: an L{IReactorTime} for the silence timer.
@@ -141,6 +185,8 @@ class CSTALink:
         @param backlog: returns how many frames wait for the client (the
             transport's outbound queue), or L{None} when nothing waits.
         @param eventLimit: the backlog at which events overflow.
+        @param counts: the L{EventCounts} this link adds to; its own by
+            default.
         """
         self.clock = clock
         self.callModel = callModel
@@ -154,6 +200,7 @@ class CSTALink:
         self.services = services
         self._backlog = backlog or (lambda: 0)
         self.eventLimit = eventLimit
+        self.counts = EventCounts() if counts is None else counts
         self.overflowed = False
         self._overflowCallbacks = []
         self._heldEvents = None
@@ -194,6 +241,7 @@ class CSTALink:
             self._heldEvents.append(event)
             return True
         if self._backlog() >= self.eventLimit:
+            self.counts.overflowed += 1
             if not self.overflowed:
                 self.overflowed = True
                 self.log.warn(
@@ -205,6 +253,7 @@ class CSTALink:
                     callback()
             return False
         self.overflowed = False
+        self.counts.delivered += 1
         self.invoke(event)
         return True
 
@@ -405,20 +454,14 @@ class CSTALink:
             problem = m.RejectProblem.invokeUnrecognizedOperation
             self._sendBER(m.Reject(invokeID=invoke.invokeID, problem=problem))
             return
-        self._answer(invoke.argument, lambda answer: self._sendBER(roseAnswer(invoke, answer)))
+        self.answer(invoke.argument, lambda answer: self._sendBER(roseAnswer(invoke, answer)))
 
     # --- XML ------------------------------------------------------------------
 
     def _xmlFrame(self, invokeID, document):
-        try:
-            edition, message = XML_CODEC.decode(document, maxSize=self.maxFrame)
-        except UnknownMessageError as e:
-            self.log.warn("CSTA XML {name} unknown", name=e.element)
-            self._sendXML(invokeID, SERVICE_NOT_SUPPORTED, e.edition)
-            return
-        except XMLCodecError as e:
-            self.log.warn("CSTA XML document refused: {why}", why=str(e))
-            self._sendXML(invokeID, INVALID_PARAMETER, self.edition)
+        edition, message, refusal = readXMLRequest(document, self.maxFrame, self.edition)
+        if refusal is not None:
+            self._sendXML(invokeID, refusal, edition)
             return
         if self.edition is None:
             self.edition = edition
@@ -454,7 +497,7 @@ class CSTALink:
                 self.log.info("CSTA XML link started ({e})", e=namespace)
                 self._sendSystemStatus()
 
-        self._answer(message, send)
+        self.answer(message, send)
 
     def _sendXML(self, invokeID, message, edition):
         self._send(xmlFrame(invokeID, message, edition))
@@ -509,13 +552,16 @@ class CSTALink:
     def _sendSystemStatus(self):
         self.invoke(m.SystemStatus(systemStatus=m.SystemStatusValue.normal))
 
-    def _answer(self, argument, send):
+    def answer(self, argument, send):
         """
         Answer one request: call C{send} with its result message or the
         L{UniversalFailure} refusing it, at once or when a registered
         service's handler has answered (unless the link closed meanwhile).
         Events the service causes at once follow its response, as CTI
         clients expect to learn the connection id before its events.
+
+        Both encodings of a link answer through here, and so does CSTA over
+        HTTP (L{oso.gserver.cstahttp}) with a link of its own per request.
         """
         self._heldEvents = []
         try:

@@ -18,7 +18,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from oso.csta.link import DEFAULT_EVENT_LIMIT, DEFAULT_HEARTBEAT_TIMEOUT, CSTALink
+from oso.csta.link import DEFAULT_EVENT_LIMIT, DEFAULT_HEARTBEAT_TIMEOUT, CSTALink, EventCounts
 from oso.csta.outbound import OutboundQueue
 from oso.csta.services import ServiceRegistry
 
@@ -57,6 +57,7 @@ class CSTAProtocol(Protocol):
             services=self.factory.services,
             backlog=self.outbound.__len__,
             eventLimit=self.factory.eventLimit,
+            counts=self.factory.counts,
         )
 
     def dataReceived(self, data):
@@ -92,6 +93,7 @@ class CSTAFactory(Factory):
     Makes L{CSTAProtocol}s and counts the admitted links.
 
     @ivar links: the admitted protocols now connected.
+    @ivar counts: the L{EventCounts} of every link it made.
     """
 
     protocol = CSTAProtocol
@@ -129,6 +131,7 @@ class CSTAFactory(Factory):
         self.services = ServiceRegistry() if services is None else services
         self.eventLimit = eventLimit
         self.links = set()
+        self.counts = EventCounts()
 
     def admit(self, protocol):
         """

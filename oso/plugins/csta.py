@@ -133,6 +133,8 @@ class CSTAComponent:
         )
         CallControl(context.callModel).register(factory.services)
         service = MultiService()
+        # The G-Server's metrics count its links and their events.
+        service.factory = factory
         # Other components register the services they supply here, and
         # their private (Escape) operations in escapes.
         service.registry = factory.services
