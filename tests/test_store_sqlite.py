@@ -150,7 +150,8 @@ class MigrationTests(SynchronousTestCase):
     def test_emptyFile(self):
         """
         A new file is migrated to the current version with every step, and
-        has the devices, settings and registrations tables.
+        has the devices, settings, registrations, administrators and API
+        token tables.
         """
         applied = migrate(self.connection)
         self.assertEqual(
@@ -163,7 +164,10 @@ class MigrationTests(SynchronousTestCase):
                 "SELECT name FROM sqlite_master WHERE type = 'table'"
             )
         }
-        self.assertEqual(tables, {"devices", "settings", "registrations"})
+        self.assertEqual(
+            tables,
+            {"devices", "settings", "registrations", "administrators", "api_tokens"},
+        )
 
     def test_current(self):
         """

@@ -92,3 +92,56 @@ class IStore(Interface):
 
         @return: a L{Deferred} that fires once the deletion is on disk.
         """
+
+    def loadAdministrators():
+        """
+        @return: a L{Deferred} firing with every G-Server
+            L{oso.gserver.credentials.Administrator}, ordered by name.
+        """
+
+    def getAdministrator(name):
+        """
+        @return: a L{Deferred} firing with the
+            L{oso.gserver.credentials.Administrator} of that name, or
+            L{None}.
+        """
+
+    def saveAdministrator(administrator):
+        """
+        Insert an administrator, or replace the one with its name.
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+
+    def deleteAdministrator(name):
+        """
+        @return: a L{Deferred} that fires, once the deletion is on disk,
+            with whether there was an administrator of that name.
+        """
+
+    def loadTokens():
+        """
+        @return: a L{Deferred} firing with every
+            L{oso.gserver.credentials.APIToken}, oldest first.
+        """
+
+    def getToken(tokenHash):
+        """
+        @return: a L{Deferred} firing with the
+            L{oso.gserver.credentials.APIToken} of that hash, or L{None}.
+        """
+
+    def saveToken(token):
+        """
+        Insert an API token (or replace the one with its hash).
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+
+    def deleteToken(tokenHash):
+        """
+        Revoke an API token.
+
+        @return: a L{Deferred} that fires, once the deletion is on disk,
+            with whether there was a token of that hash.
+        """

@@ -22,6 +22,9 @@ class MemoryStore:
         self._settings = {}
         # (aor, contact) -> Binding, in the order first stored
         self._registrations = {}
+        self._administrators = {}
+        # token hash -> APIToken, in the order first stored
+        self._tokens = {}
         self.opened = False
 
     def open(self):
@@ -70,3 +73,29 @@ class MemoryStore:
         for key in [key for key in self._registrations if key[0] == aor]:
             del self._registrations[key]
         return succeed(None)
+
+    def loadAdministrators(self):
+        return succeed([self._administrators[n] for n in sorted(self._administrators)])
+
+    def getAdministrator(self, name):
+        return succeed(self._administrators.get(name))
+
+    def saveAdministrator(self, administrator):
+        self._administrators[administrator.name] = administrator
+        return succeed(None)
+
+    def deleteAdministrator(self, name):
+        return succeed(self._administrators.pop(name, None) is not None)
+
+    def loadTokens(self):
+        return succeed(sorted(self._tokens.values(), key=lambda token: token.created))
+
+    def getToken(self, tokenHash):
+        return succeed(self._tokens.get(tokenHash))
+
+    def saveToken(self, token):
+        self._tokens[token.tokenHash] = token
+        return succeed(None)
+
+    def deleteToken(self, tokenHash):
+        return succeed(self._tokens.pop(tokenHash, None) is not None)

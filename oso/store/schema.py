@@ -87,6 +87,25 @@ MIGRATIONS = (
         );
         """,
     ),
+    Migration(
+        "G-Server administrators and API tokens",
+        """
+        CREATE TABLE administrators (
+            name TEXT PRIMARY KEY NOT NULL,
+            -- scrypt hash (oso.secrets.hashPassword)
+            password_hash TEXT NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            -- SHA-256 of the token, hex: the token itself is never kept
+            token_hash TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            administrator INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            -- seconds since the epoch
+            created REAL NOT NULL
+        );
+        """,
+    ),
 )
 
 #: The schema version this code reads and writes.

@@ -29,6 +29,7 @@ from oso.callmodel.devices import (
     ForwardingType,
     HuntMode,
 )
+from oso.gserver.credentials import Administrator, APIToken
 from oso.interfaces import IStore
 from oso.sip.registrar import Binding
 from oso.store.schema import StoreError, migrate
@@ -65,6 +66,7 @@ _REGISTRATION_COLUMNS = (
     ("instance", "instance"),
     ("reg_id", "regID"),
 )
+_TOKEN_COLUMNS = ("token_hash", "name", "administrator", "label", "created")
 _FEATURE_COLUMNS = (
     "forwarding",
     "do_not_disturb",
@@ -165,6 +167,20 @@ def registrationFromRow(row):
     @return: the L{oso.sip.registrar.Binding} it holds.
     """
     return Binding(**{name: row[column] for column, name in _REGISTRATION_COLUMNS})
+
+
+def tokenFromRow(row):
+    """
+    @param row: a row of the C{api_tokens} table, keyed by column name.
+    @return: the L{oso.gserver.credentials.APIToken} it holds.
+    """
+    return APIToken(
+        tokenHash=row["token_hash"],
+        name=row["name"],
+        administrator=bool(row["administrator"]),
+        label=row["label"],
+        created=row["created"],
+    )
 
 
 class SQLiteDatabase:
@@ -322,6 +338,84 @@ class SQLiteDatabase:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def loadAdministrators(self):
+        """
+        @return: every G-Server administrator, ordered by name.
+        """
+        rows = self.connection.execute(
+            "SELECT name, password_hash FROM administrators ORDER BY name"
+        )
+        return [Administrator(row["name"], row["password_hash"]) for row in rows]
+
+    def getAdministrator(self, name):
+        """
+        @return: the administrator called C{name}, or L{None}.
+        """
+        row = self.connection.execute(
+            "SELECT name, password_hash FROM administrators WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else Administrator(row["name"], row["password_hash"])
+
+    def saveAdministrator(self, administrator):
+        """
+        Insert an administrator, or replace the one with its name.
+        """
+        self.connection.execute(
+            "INSERT INTO administrators (name, password_hash) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash",
+            (administrator.name, administrator.passwordHash),
+        )
+
+    def deleteAdministrator(self, name):
+        """
+        @return: whether there was an administrator called C{name}.
+        """
+        cursor = self.connection.execute(
+            "DELETE FROM administrators WHERE name = ?", (name,)
+        )
+        return cursor.rowcount > 0
+
+    def loadTokens(self):
+        """
+        @return: every API token, oldest first.
+        """
+        rows = self.connection.execute(
+            f"SELECT {', '.join(_TOKEN_COLUMNS)} FROM api_tokens ORDER BY created, rowid"
+        )
+        return [tokenFromRow(row) for row in rows]
+
+    def getToken(self, tokenHash):
+        """
+        @return: the API token with that hash, or L{None}.
+        """
+        row = self.connection.execute(
+            f"SELECT {', '.join(_TOKEN_COLUMNS)} FROM api_tokens WHERE token_hash = ?",
+            (tokenHash,),
+        ).fetchone()
+        return None if row is None else tokenFromRow(row)
+
+    def saveToken(self, token):
+        """
+        Insert an API token, or replace the one with its hash.
+        """
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in _TOKEN_COLUMNS[1:])
+        self.connection.execute(
+            f"INSERT INTO api_tokens ({', '.join(_TOKEN_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _TOKEN_COLUMNS)}) "
+            f"ON CONFLICT (token_hash) DO UPDATE SET {assignments}",
+            (token.tokenHash, token.name, int(token.administrator), token.label,
+             token.created),
+        )
+
+    def deleteToken(self, tokenHash):
+        """
+        @return: whether there was an API token with that hash.
+        """
+        cursor = self.connection.execute(
+            "DELETE FROM api_tokens WHERE token_hash = ?", (tokenHash,)
+        )
+        return cursor.rowcount > 0
 
 
 class _Session:
@@ -544,3 +638,60 @@ class SQLiteStore:
             gone from the disk.
         """
         return self._call(SQLiteDatabase.deleteRegistrations, aor)
+
+    def loadAdministrators(self):
+        """
+        @return: a L{Deferred} firing with every G-Server administrator,
+            ordered by name.
+        """
+        return self._call(SQLiteDatabase.loadAdministrators)
+
+    def getAdministrator(self, name):
+        """
+        @return: a L{Deferred} firing with the administrator called
+            C{name}, or L{None}.
+        """
+        return self._call(SQLiteDatabase.getAdministrator, name)
+
+    def saveAdministrator(self, administrator):
+        """
+        Insert or replace an administrator (keyed by name).
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+        return self._call(SQLiteDatabase.saveAdministrator, administrator)
+
+    def deleteAdministrator(self, name):
+        """
+        @return: a L{Deferred} that fires, once the deletion is on disk,
+            with whether there was an administrator called C{name}.
+        """
+        return self._call(SQLiteDatabase.deleteAdministrator, name)
+
+    def loadTokens(self):
+        """
+        @return: a L{Deferred} firing with every API token, oldest first.
+        """
+        return self._call(SQLiteDatabase.loadTokens)
+
+    def getToken(self, tokenHash):
+        """
+        @return: a L{Deferred} firing with the API token of that hash, or
+            L{None}.
+        """
+        return self._call(SQLiteDatabase.getToken, tokenHash)
+
+    def saveToken(self, token):
+        """
+        Insert or replace an API token (keyed by its hash).
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+        return self._call(SQLiteDatabase.saveToken, token)
+
+    def deleteToken(self, tokenHash):
+        """
+        @return: a L{Deferred} that fires, once the deletion is on disk,
+            with whether there was an API token of that hash.
+        """
+        return self._call(SQLiteDatabase.deleteToken, tokenHash)
