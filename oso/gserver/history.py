@@ -33,17 +33,22 @@ SIZE_KEY = "eventHistory"
 _DEVICE_FIELDS = frozenset({"device", "addedParty", "newDestination", "queue"})
 
 
-def historySize(config):
+def historySize(site):
     """
-    The history's size from the G-Server's settings.
+    The history's size from the G-Server's settings: the site's validated
+    C{settings.eventHistory} when it has them, else C{eventHistory} of the
+    configuration's C{[components.gserver]} table.
 
-    @param config: the server's L{oso.config.Settings}, or L{None}.
-    @return: the C{eventHistory} of C{[components.gserver]}, or
-        L{DEFAULT_SIZE}.
+    @param site: the L{oso.interfaces.gserver.IGServerSite}.
+    @return: the size, L{DEFAULT_SIZE} when neither says.
     @raise ValueError: when it is not a whole number >= 1.
     """
-    sections = getattr(config, "componentSections", None) or {}
-    size = sections.get("gserver", {}).get(SIZE_KEY, DEFAULT_SIZE)
+    settings = getattr(site, "settings", None)
+    if settings is not None:
+        size = settings.eventHistory
+    else:
+        sections = getattr(getattr(site.context, "config", None), "componentSections", None)
+        size = (sections or {}).get("gserver", {}).get(SIZE_KEY, DEFAULT_SIZE)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"gserver.{SIZE_KEY}: expected a whole number >= 1, not {size!r}")
     return size

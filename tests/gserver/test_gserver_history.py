@@ -4,6 +4,7 @@ event stream, sans I/O on a call model with virtual phones.
 """
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from zope.interface.verify import verifyObject
@@ -173,14 +174,23 @@ def test_transferMergesDevices():
 
 
 def test_size():
-    assert historySize(None) == DEFAULT_SIZE
-    assert historySize(defaults()) == DEFAULT_SIZE
+    """
+    The size is the site's settings' eventHistory, else the configuration's
+    [components.gserver] eventHistory, else the default; anything but a
+    whole number >= 1 is refused.
+    """
     settings = defaults()
+    site = SimpleNamespace(context=SimpleNamespace(config=settings))
+    assert historySize(SimpleNamespace(context=SimpleNamespace())) == DEFAULT_SIZE
+    assert historySize(site) == DEFAULT_SIZE
     settings.componentSections["gserver"] = {"eventHistory": 7}
-    assert historySize(settings) == 7
+    assert historySize(site) == 7
+    site.settings = SimpleNamespace(eventHistory=9)
+    assert historySize(site) == 9
+    del site.settings
     for bad in (0, "10", True, 2.5):
         settings.componentSections["gserver"] = {"eventHistory": bad}
         with pytest.raises(ValueError):
-            historySize(settings)
+            historySize(site)
     with pytest.raises(ValueError):
         EventHistory(0)
