@@ -34,6 +34,10 @@ _REASONS = {
 }
 
 
+#: An example value of each path parameter, for people and test tools.
+_EXAMPLES = {"number": "100", "callID": "1", "tokenHash": "0" * 64}
+
+
 def _json(schema):
     return {"application/json": {"schema": schema}}
 
@@ -66,7 +70,12 @@ def _operation(operationID, summary, ok, errors, body=None, parameters=(), publi
         operation["requestBody"] = {"required": True, "content": _json(body)}
     if parameters:
         operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "example": _EXAMPLES[name]},
+            }
             for name in parameters
         ]
     if public:

@@ -162,7 +162,7 @@ def member(enumType):
     """
     @return: the L{Kind} of an enumeration member given by name.
     """
-    return choice([m.name for m in enumType], enumType.__getitem__)
+    return choice([m.name for m in enumType], lambda name: enumType[name])
 
 
 def integer(minimum, maximum):

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from twisted.web.test.requesthelper import DummyRequest
 
 from oso.callmodel import errors
-from oso.callmodel.devices import ForwardingType
+from oso.callmodel.devices import DeviceType, ForwardingType, HuntMode
 from oso.callmodel.ids import ConnectionID
 from oso.gserver import openapi
 from oso.gserver import restinput as i
@@ -81,8 +81,11 @@ def test_fields():
     assert FORWARDING.parse(
         {"forwardingType": "forwardBusy", "active": True, "destination": None}
     ) == {"forwardingType": ForwardingType.forwardBusy, "active": True, "destination": None}
-    (makeCall,) = [s for s in SERVICES if s.name == "answerCall"]
-    assert makeCall.body.parse({"callToBeAnswered": {"callID": "3", "deviceID": "100"}}) == {
+    assert NEW_DEVICE.parse({"number": "300", "type": "group", "huntMode": "parallel"}) == {
+        "number": "300", "type": DeviceType.group, "huntMode": HuntMode.parallel,
+    }
+    (answerCall,) = [s for s in SERVICES if s.name == "answerCall"]
+    assert answerCall.body.parse({"callToBeAnswered": {"callID": "3", "deviceID": "100"}}) == {
         "callToBeAnswered": ConnectionID("3", "100")
     }
 
