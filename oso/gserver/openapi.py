@@ -173,12 +173,57 @@ def _paths():
             _ref("CDRStatus"), (),
         )},
     }
+    paths["/events"] = {"get": _eventStream()}
     for service in restcalls.SERVICES:
         paths[f"/services/{service.name}"] = {"post": _operation(
             service.name, service.summary, service.resultSchema(), (404, 409),
             service.body.schema(),
         )}
     return paths
+
+
+def _eventStream():
+    """
+    The event stream (L{oso.gserver.eventstream}): Server-Sent Events, its
+    refusals plain text.
+    """
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {
+        "operationId": "events",
+        "summary": "Call model events as Server-Sent Events",
+        "description": (
+            "Each event is `id: <sequence number>`, `event: <type, e.g. "
+            "DeliveredEvent>`, `data: <the event as JSON>`. Reconnecting with "
+            "Last-Event-ID (or lastEventId) first replays the events missed "
+            "from the server's bounded history; `event: gap` with "
+            '`{"first": id, "lost": n}` says when it no longer holds them all. '
+            "A client that reads too slowly gets `event: overflow` with "
+            '`{"lastEventId": n}` and the stream ends. An extension\'s user '
+            "sees the events of its own extension."
+        ),
+        "parameters": [
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+            },
+            {
+                "name": "lastEventId",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "The stream, until the client or the server ends it",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            "400": {"description": "A bad Last-Event-ID", "content": text},
+            "401": {"description": _REASONS[401], "content": text},
+        },
+    }
 
 
 def _schemas():

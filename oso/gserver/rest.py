@@ -6,7 +6,8 @@ Every route but the OpenAPI document and C{POST /tokens} needs a principal
 cookie), answered 401 without one; a state-changing request on a session
 cookie must carry its CSRF token (403).  The handlers live with their
 resources (L{oso.gserver.restdevices}, L{oso.gserver.restcalls},
-L{oso.gserver.reststatus}); this module routes to them and turns what
+L{oso.gserver.reststatus}, L{oso.gserver.resttokens}), and the event
+stream at C{/events} is L{oso.gserver.eventstream}; this module routes to them and turns what
 they return or raise into the response: JSON with the status, or an error
 object C{{"error": name, "detail": sentence}} and a log line.
 """
@@ -19,6 +20,7 @@ from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from oso.gserver import openapi
+from oso.gserver.eventstream import EventStream
 from oso.gserver.restcalls import CallResources
 from oso.gserver.restdevices import DeviceResources
 from oso.gserver.restinput import APIError
@@ -44,6 +46,7 @@ class RestAPI:
         self.calls = CallResources(site)
         self.status = StatusResources(site)
         self.tokens = TokenResources(site)
+        self.events = EventStream(site)
         self._document = json.dumps(openapi.document()).encode("utf-8")
 
     def resource(self):
@@ -206,3 +209,11 @@ class RestAPI:
     @app.route("/v1/cdr", methods=["GET"])
     def cdr(self, request):
         return self._serve(request, self.status.cdr)
+
+    @app.route("/v1/events", methods=["GET"])
+    def eventStream(self, request):
+        """
+        The event stream (L{oso.gserver.eventstream}), which checks its
+        principal itself.
+        """
+        return self.events
