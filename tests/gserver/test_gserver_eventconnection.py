@@ -3,13 +3,13 @@ Tests for L{oso.gserver.eventstream}'s sans-I/O parts: the Server-Sent
 Events one client gets (resume, gap, filter, keepalive, overflow, end).
 """
 
-import json
-
 import pytest
 from twisted.internet.task import Clock
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 from twisted.internet.interfaces import IPushProducer
+
+from ssereader import parse
 
 from oso.gserver.eventstream import KEEPALIVE, EventConnection, parseEventID, sseEvent
 from oso.gserver.history import EventHistory
@@ -29,21 +29,6 @@ class Principal:
 
 
 ADMIN = Principal("admin")
-
-
-def parse(chunks):
-    """
-    The events of a stream as C{(id, event, data)}, comments as
-    C{(None, "comment", text)}.
-    """
-    found = []
-    for block in b"".join(chunks).decode().split("\n\n")[:-1]:
-        if block.startswith(":"):
-            found.append((None, "comment", block[1:].strip()))
-            continue
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
-        found.append((fields.get("id"), fields["event"], json.loads(fields["data"])))
-    return found
 
 
 class Client:
