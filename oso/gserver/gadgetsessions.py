@@ -194,13 +194,6 @@ class GadgetSessions:
         """
         self._end(session, "logged out")
 
-    def closeAll(self):
-        """
-        End every session (the API stops).
-        """
-        for session in list(self._sessions.values()):
-            self._end(session, "closed")
-
     def _expire(self, session):
         self._end(session, f"expired after {self.idle} s idle")
 

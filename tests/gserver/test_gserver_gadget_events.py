@@ -184,12 +184,3 @@ def test_closedSessionsMonitorsEnd():
     assert first.queue.take() == []
     assert first.monitored() == []
     assert types(second.queue.take())
-
-
-def test_closeStopsObserving():
-    exchange, events, sessions = running()
-    session = sessions.open(Principal.forExtension("100"))
-    session.monitor("100", None)
-    events.close()
-    answeredCall(exchange)
-    assert session.queue.take() == []
