@@ -24,7 +24,8 @@ their TTL (the smallest of the records of one answer) on an injected clock;
 a name that does not exist or has no records is cached for
 C{negativeTTL}. DNS failures (timeouts, server failures) count as no
 records for that step and are logged; only when no step gives an address
-does L{Locator.locate} fail, with L{LocatorError}.
+does L{Locator.locate} fail, with L{LocatorError}. L{tryInTurn} walks the
+targets for one request.
 """
 
 import ipaddress
@@ -290,6 +291,33 @@ class Locator:
             return targets
         transport = "TLS" if secure else "UDP"
         return await self._hostTargets(transport, host, _DEFAULT_PORT[transport])
+
+
+async def tryInTurn(targets, attempt):
+    """
+    Send to the targets in order until one answers (RFC 3263 4.3): a
+    timeout or transport failure (C{attempt} gives C{None}) or a 503 moves
+    on to the next target.
+
+    @param targets: L{Target}s, as L{Locator.locate} gives them.
+    @param attempt: C{async attempt(target)}: the final response from
+        C{target} (anything with a C{status}), or C{None} when none came.
+    @return: C{(target, response)} of the first answer other than 503, or
+        C{(None, last)} when every target failed, C{last} being the last
+        503 or C{None}.
+    """
+    last = None
+    for target in targets:
+        response = await attempt(target)
+        if response is not None and response.status != 503:
+            return target, response
+        log.info(
+            "{target} failed ({why}), trying the next target",
+            target=target,
+            why="no answer" if response is None else "503",
+        )
+        last = response if response is not None else last
+    return None, last
 
 
 def _text(charstr):

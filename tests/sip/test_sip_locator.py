@@ -9,19 +9,12 @@ import random
 import socket
 from collections import Counter
 
-from sip_loopback import freePort
-from twisted.internet import reactor
+from dns_loopback import startDNS
 from twisted.internet.task import Clock
-from twisted.names import authority, client, common, dns, server
+from twisted.names import client, dns
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from oso.sip.locator import Locator, LocatorError, Target, orderSRV
-
-SOA = (
-    b"test",
-    dns.Record_SOA(mname=b"ns.test", rname=b"root.test", serial=1, refresh=60, retry=60, expire=60, minimum=60),
-)
-
 
 def _srv(priority, weight, port, target, ttl=60):
     return dns.Record_SRV(priority, weight, port, target, ttl=ttl)
@@ -60,45 +53,11 @@ RECORDS = {
 }
 
 
-class MemoryAuthority(authority.FileAuthority):
-    """
-    An authority over records given as a dict, counting the queries it
-    answers.
-    """
-
-    def __init__(self, soa, records):
-        common.ResolverBase.__init__(self)
-        self.soa = soa
-        self.records = records
-        self.queries = []
-
-    def _lookup(self, name, cls, type, timeout=None):
-        self.queries.append((name.decode(), dns.QUERY_TYPES.get(type, type)))
-        return super()._lookup(name, cls, type, timeout)
-
-
-def startDNS(test, records=RECORDS):
-    """
-    Run an authoritative server for C{.test} on loopback (UDP and TCP on
-    one free port) until the test ends.
-
-    @return: C{(authority, port)}.
-    """
-    memory = MemoryAuthority(SOA, records)
-    factory = server.DNSServerFactory(authorities=[memory])
-    port = freePort()
-    udp = reactor.listenUDP(port, dns.DNSDatagramProtocol(factory), interface="127.0.0.1")
-    tcp = reactor.listenTCP(port, factory, interface="127.0.0.1")
-    test.addCleanup(udp.stopListening)
-    test.addCleanup(tcp.stopListening)
-    return memory, port
-
-
 class LocatorTests(TestCase):
     timeout = 30
 
     def setUp(self):
-        self.authority, port = startDNS(self)
+        self.authority, port = startDNS(self, RECORDS)
         self.clock = Clock()
         self.resolver = client.Resolver(servers=[("127.0.0.1", port)], timeout=(2,))
         self.locator = Locator(self.resolver, self.clock, rng=random.Random(7))
