@@ -46,12 +46,13 @@ def _check(name, value, length):
     return bytes(value)
 
 
-# (rotation in octets, constant) of OUT2..OUT5 (TS 35.206 4.1).
+# (rotation in octets, constant) of OUT1..OUT5: r1..r5 = 64, 0, 32, 64,
+# 96 bits and c1..c5 (TS 35.206 4.1).
+_R1, _C1 = 8, _constant(0)
 _R2, _C2 = 0, _constant(1)
 _R3, _C3 = 4, _constant(2)
 _R4, _C4 = 8, _constant(4)
 _R5, _C5 = 12, _constant(8)
-_R1, _C1 = 8, _constant(0)
 
 
 class Milenage:

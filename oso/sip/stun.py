@@ -189,8 +189,9 @@ def _xorKey(transactionID):
 
 
 def _decodeAddress(value, name):
-    if len(value) < 4 or value[0] != 0:
-        raise StunError(f"{name} is malformed")
+    # The first octet is reserved and ignored (RFC 5389 15.1).
+    if len(value) < 4:
+        raise StunError(f"{name} is too short")
     family, port = struct.unpack_from("!BH", value, 1)
     if family == 1 and len(value) == 8:
         return Address(str(ipaddress.IPv4Address(value[4:8])), port)
