@@ -89,6 +89,10 @@ class IGServerSite(Interface):
     context = Attribute("The L{oso.interfaces.IServerContext} of the running server.")
     accounts = Attribute("The L{IAccounts}.")
     clock = Attribute("The L{twisted.internet.interfaces.IReactorTime} to time sessions with.")
+    settings = Attribute(
+        "The C{gserver} component's L{oso.gserver.settings.GServerSettings} "
+        "(C{eventHistory}, C{gadgetQueue}, C{sessionTimeout}, ...)."
+    )
 
     def principal(request):
         """
