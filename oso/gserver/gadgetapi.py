@@ -13,6 +13,7 @@ both with an C{ERROR} reply and a log line; everything else 200.
 """
 
 import json
+from urllib.parse import unquote_to_bytes
 
 from klein import Klein
 from lxml import etree
@@ -24,6 +25,7 @@ from oso.gserver.errors import LoginRefused
 from oso.gserver.gadgetcommands import COMMANDS, GadgetError, Parameters
 from oso.gserver.gadgetevents import DEFAULT_QUEUE_LIMIT, GadgetEvents
 from oso.gserver.gadgetsessions import DEFAULT_IDLE, GadgetSessions
+from oso.gserver.site import clientAddress
 
 #: The longest request target accepted, in bytes.
 MAX_URI = 4096
@@ -34,17 +36,35 @@ MAX_VALUE = 256
 #: The longest parameter name, in characters.
 MAX_NAME = 64
 
+#: Parameters whose values are secrets: kept out of the access log.
+SECRET_PARAMETERS = frozenset({b"gsPass", b"gsSession"})
+
 _XML = b"text/xml; charset=utf-8"
 _JSON = b"application/json"
 
 
-def queueLimit(context):
+def _setting(site, name, default):
     """
-    The events a session holds between polls: the C{gadgetQueue} setting
-    of the C{gserver} component's section, else L{DEFAULT_QUEUE_LIMIT}.
+    A G-Server setting (L{oso.gserver.settings.GServerSettings}), or
+    C{default} for a site without settings.
     """
-    sections = getattr(getattr(context, "config", None), "componentSections", None) or {}
-    return sections.get("gserver", {}).get("gadgetQueue", DEFAULT_QUEUE_LIMIT)
+    return getattr(getattr(site, "settings", None), name, default)
+
+
+def redacted(uri):
+    """
+    A request target with the values of L{SECRET_PARAMETERS} replaced by
+    C{-}, for the access log: GET requests carry the password and the
+    session in their query.
+    """
+    path, question, query = uri.partition(b"?")
+    if not question:
+        return uri
+    pairs = []
+    for pair in query.split(b"&"):
+        name, equals, _ = pair.partition(b"=")
+        pairs.append(name + b"=-" if equals and unquote_to_bytes(name) in SECRET_PARAMETERS else pair)
+    return path + b"?" + b"&".join(pairs)
 
 
 def readParameters(uri, args):
@@ -112,12 +132,15 @@ class GadgetAPI:
     app = Klein()
     log = Logger()
 
-    def __init__(self, site, idle=DEFAULT_IDLE):
+    def __init__(self, site):
         self.site = site
         self.model = site.context.callModel
         self.events = GadgetEvents(self.model)
         self.sessions = GadgetSessions(
-            site.clock, self.events, idle=idle, queueLimit=queueLimit(site.context)
+            site.clock,
+            self.events,
+            idle=_setting(site, "sessionTimeout", DEFAULT_IDLE),
+            queueLimit=_setting(site, "gadgetQueue", DEFAULT_QUEUE_LIMIT),
         )
 
     def resource(self):
@@ -129,10 +152,10 @@ class GadgetAPI:
     @app.route("/gadgetapi", methods=["GET", "POST"])
     async def gadgetapi(self, request):
         request.setHeader(b"cache-control", b"no-store")
-        source = request.getClientAddress()
-        source = getattr(source, "host", str(source))
+        source = clientAddress(request)
+        uri, request.uri = request.uri, redacted(request.uri)
         try:
-            values = readParameters(request.uri, request.args)
+            values = readParameters(uri, request.args)
         except GadgetError as e:
             return self._refuse(request, source, "gadgetapi", None, e)
         command = values.get("cmd", "")

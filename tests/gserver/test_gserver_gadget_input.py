@@ -1,0 +1,71 @@
+"""
+Tests for the gadget API's request reading (L{oso.gserver.gadgetapi}):
+any parameters give text or a L{GadgetError}, never another exception;
+secrets never reach the access log's request target; replies are XML.
+"""
+
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from oso.gserver.gadgetapi import MAX_VALUE, readParameters, redacted, xmlReply
+from oso.gserver.gadgetcommands import GadgetError
+
+names = st.binary(max_size=80) | st.sampled_from([b"cmd", b"gsPass", b"gsSession", b"deviceID"])
+args = st.dictionaries(names, st.lists(st.binary(max_size=300), min_size=1, max_size=3),
+                       max_size=40)
+
+
+@given(args)
+def test_anyParametersAreTextOrGadgetError(request):
+    try:
+        values = readParameters(b"/cgi-bin/gadgetapi", request)
+    except GadgetError as e:
+        assert e.status == 400 and e.reason.isprintable()
+        return
+    for name, value in values.items():
+        assert name.isprintable() and value.isprintable() and len(value) <= MAX_VALUE
+        assert [value.encode("utf-8")] == request[name.encode("utf-8")]
+
+
+def test_refusals():
+    for request, words in [
+        ({b"a": [b"1", b"2"]}, "more than once"),
+        ({b"a": [b"\xff"]}, "not UTF-8"),
+        ({b"a": [b"x" * (MAX_VALUE + 1)]}, "longer than"),
+        ({b"a": [b"\x00"]}, "control characters"),
+        ({b"\n": [b"1"]}, "parameter name"),
+        ({str(n).encode(): [b"1"] for n in range(33)}, "more than 32"),
+    ]:
+        try:
+            readParameters(b"/", request)
+        except GadgetError as e:
+            assert words in e.reason
+        else:
+            raise AssertionError(f"{request!r} was accepted")
+    try:
+        readParameters(b"/?" + b"a" * 5000, {})
+    except GadgetError as e:
+        assert "longer than 4096 bytes" in e.reason
+
+
+@given(st.text(min_size=1, max_size=20).filter(lambda t: "&" not in t and "=" not in t))
+def test_secretsAreRedacted(secret):
+    from urllib.parse import quote
+
+    quoted = quote(secret, safe="").encode()
+    uri = b"/cgi-bin/gadgetapi?cmd=Login&gsUser=100&gsPass=" + quoted + b"&gs%53ession=" + quoted
+    assert redacted(uri) == b"/cgi-bin/gadgetapi?cmd=Login&gsUser=100&gsPass=-&gs%53ession=-"
+
+
+def test_redactedLeavesOthers():
+    assert redacted(b"/cgi-bin/gadgetapi") == b"/cgi-bin/gadgetapi"
+    assert redacted(b"/x?cmd=GetEvents&gsPass&a=b") == b"/x?cmd=GetEvents&gsPass&a=b"
+
+
+def test_xmlReplyEscapes():
+    reply = xmlReply("MakeCall", [("RESULT", "ERROR"), ("REASON", "<&>\"'"),
+                                  ("connection", [("callID", "1")])])
+    root = etree.fromstring(reply)
+    assert root.findtext("REASON") == "<&>\"'"
+    assert root.findtext("connection/callID") == "1"
