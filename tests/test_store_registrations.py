@@ -100,6 +100,22 @@ class RegistrationContract:
         await self.store.deleteRegistrations("201")
         self.assertEqual(await self.store.loadRegistrations(), [OTHER])
 
+    async def test_replaceRegistrations(self):
+        """
+        replaceRegistrations makes each named address of record's bindings
+        exactly the given ones (none: all gone) and leaves the others.
+        """
+        for binding in (PHONE, SOFTPHONE, OTHER):
+            await self.store.saveRegistration(binding)
+        third = Binding(aor="203", contact="sip:203@192.0.2.12", expires=1_800_000_300.0)
+        refreshed = Binding(aor="201", contact=PHONE.contact, expires=2e9, cseq=315)
+        await self.store.replaceRegistrations({"201": (refreshed,), "203": [third], "204": ()})
+        loaded = await self.store.loadRegistrations()
+        self.assertEqual(sorted(loaded, key=repr), sorted([refreshed, OTHER, third], key=repr))
+        await self.store.replaceRegistrations({"201": (), "202": [OTHER]})
+        loaded = await self.store.loadRegistrations()
+        self.assertEqual(sorted(loaded, key=repr), sorted([OTHER, third], key=repr))
+
     async def test_restart(self):
         """
         Bindings outlive a restart of the store.
@@ -145,6 +161,20 @@ class SQLiteRegistrationTests(RegistrationContract, TestCase):
         self.assertEqual([version for version, _ in applied], [2])
         self.assertEqual(connection.execute("SELECT count(*) FROM registrations").fetchone(), (0,))
         self.assertEqual(connection.execute("SELECT number FROM devices").fetchall(), [("100",)])
+
+
+    def test_replaceRegistrationsAllOrNothing(self):
+        """
+        A batch that fails part way changes nothing: the transaction is
+        rolled back.
+        """
+        database = SQLiteDatabase.open(":memory:")
+        self.addCleanup(database.close)
+        database.saveRegistration(OTHER)
+        broken = Binding(aor="201", contact=None, expires=1.0)  # contact is NOT NULL
+        with self.assertRaises(sqlite3.IntegrityError):
+            database.replaceRegistrations({"202": (), "201": [PHONE, broken]})
+        self.assertEqual(database.loadRegistrations(), [OTHER])
 
 
 class MemoryRegistrationTests(RegistrationContract, TestCase):

@@ -93,6 +93,17 @@ class IStore(Interface):
         @return: a L{Deferred} that fires once the deletion is on disk.
         """
 
+    def replaceRegistrations(bindings):
+        """
+        Make the stored bindings of each address of record in C{bindings}
+        exactly the ones given, all in one transaction (all or nothing):
+        the registrar's group commit of many REGISTERs.
+
+        @param bindings: a mapping of address of record to a sequence of
+            its L{oso.sip.registrar.Binding}s (empty: none left).
+        @return: a L{Deferred} that fires once every change is on disk.
+        """
+
     def loadAdministrators():
         """
         @return: a L{Deferred} firing with every G-Server

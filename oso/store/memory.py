@@ -74,6 +74,13 @@ class MemoryStore:
             del self._registrations[key]
         return succeed(None)
 
+    def replaceRegistrations(self, bindings):
+        for aor, current in bindings.items():
+            self.deleteRegistrations(aor)
+            for binding in current:
+                self.saveRegistration(binding)
+        return succeed(None)
+
     def loadAdministrators(self):
         return succeed([self._administrators[n] for n in sorted(self._administrators)])
 

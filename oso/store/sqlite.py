@@ -316,6 +316,22 @@ class SQLiteDatabase:
         """
         self.connection.execute("DELETE FROM registrations WHERE aor = ?", (aor,))
 
+    def replaceRegistrations(self, bindings):
+        """
+        Make the stored bindings of each aor in C{bindings} (aor to its
+        bindings) exactly those, in one transaction: one commit for all.
+        """
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            for aor, current in bindings.items():
+                self.deleteRegistrations(aor)
+                for binding in current:
+                    self.saveRegistration(binding)
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
     def getSetting(self, key):
         """
         @return: the value stored under C{key}, or L{None}.
@@ -638,6 +654,15 @@ class SQLiteStore:
             gone from the disk.
         """
         return self._call(SQLiteDatabase.deleteRegistrations, aor)
+
+    def replaceRegistrations(self, bindings):
+        """
+        Make the stored bindings of each aor in C{bindings} (aor to its
+        bindings) exactly those, in one transaction.
+
+        @return: a L{Deferred} that fires once all of it is on disk.
+        """
+        return self._call(SQLiteDatabase.replaceRegistrations, bindings)
 
     def loadAdministrators(self):
         """
