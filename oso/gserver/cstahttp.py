@@ -33,10 +33,9 @@ when every device the request's subject fields name (a device number, or
 the device of a connection id) is its own extension.
 """
 
-from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from oso.callmodel.ids import ConnectionID
 from oso.csta import messages as m
@@ -51,6 +50,7 @@ from oso.csta.link import (
 from oso.csta.operations import BY_ARGUMENT, Direction
 from oso.csta.wire import XML_CODEC
 from oso.csta.xmlsafe import MAX_SIZE
+from oso.gserver.answering import Departure, answerLater
 
 #: The largest request body accepted, in bytes: what fits in one frame of
 #: a CSTA XML link.
@@ -130,15 +130,12 @@ class CSTAOverHTTP(Resource):
         self.site = site
 
     def render_POST(self, request):
-        ensureDeferred(self._post(request)).addErrback(self._failed, request)
-        return NOT_DONE_YET
+        return answerLater(request, self._post(request), "CSTA over HTTP")
 
     async def _post(self, request):
-        finished = request.notifyFinish()
-        gone = []
-        finished.addBoth(gone.append)
+        departure = Departure(request)
         principal = await self.site.principal(request)
-        if gone:
+        if departure.gone:
             return
         if principal is None:
             request.setHeader(b"WWW-Authenticate", b"Bearer")
@@ -169,8 +166,8 @@ class CSTAOverHTTP(Resource):
             why = f"{principal.name} may not use {type(message).__name__} on {subjectDevices(message)}"
             self._refuse(request, 403, AUTHENTICATION_REQUIRED, edition, why)
             return
-        answer = await self._serve(message, edition, finished)
-        if gone:
+        answer = await self._serve(message, edition, departure.finished)
+        if departure.gone:
             return
         self.log.info(
             "CSTA over HTTP: {service} for {name}: {answer}",
@@ -218,14 +215,6 @@ class CSTAOverHTTP(Resource):
             why=why,
         )
         self._send(request, code, failure, edition)
-
-    def _failed(self, failure, request):
-        self.log.failure("CSTA over HTTP failed", failure)
-        try:
-            request.setResponseCode(500)
-            request.finish()
-        except RuntimeError:
-            pass  # the client went away meanwhile
 
 
 def _discard(*args):

@@ -29,15 +29,14 @@ valid session or bearer token gets 401.
 
 import json
 
-from twisted.internet.defer import ensureDeferred
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
 from oso.csta.outbound import OutboundQueue
+from oso.gserver.answering import Departure, answerLater
 from oso.gserver.history import EventHistory, historySize
 
 #: Seconds between two keepalive comments.
@@ -253,17 +252,12 @@ class EventStream(Resource):
             connection.end()
 
     def render_GET(self, request):
-        ensureDeferred(self._stream(request)).addErrback(
-            lambda f: self.log.failure("event stream request failed", f)
-        )
-        return NOT_DONE_YET
+        return answerLater(request, self._stream(request), "event stream")
 
     async def _stream(self, request):
-        finished = request.notifyFinish()
-        gone = []
-        finished.addBoth(gone.append)
+        departure = Departure(request)
         principal = await self.site.principal(request)
-        if gone:
+        if departure.gone:
             return
         if principal is None:
             self.log.info("event stream refused: not logged in")
@@ -285,7 +279,7 @@ class EventStream(Resource):
 
         def finish():
             request.unregisterProducer()
-            if not gone:
+            if not departure.gone:
                 request.finish()
 
         connection = EventConnection(
@@ -303,7 +297,7 @@ class EventStream(Resource):
             connection.lost()
             self.connections.discard(connection)
 
-        finished.addBoth(ended)
+        departure.finished.addBoth(ended)
         request.registerProducer(connection, True)
         # The headers go out at once, before any event.
         request.write(b"")

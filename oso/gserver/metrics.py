@@ -21,14 +21,13 @@ Figures of a component that is not running are left out.
 from dataclasses import dataclass, field
 from enum import Enum
 
-from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
 from oso.callmodel import events as e
 from oso.callmodel.causes import EventCause
+from oso.gserver.answering import Departure, answerLater
 from oso.interfaces.observer import IEventObserver
 
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
@@ -267,11 +266,13 @@ class MetricsResource(Resource):
         self.metrics = Metrics(site.context, site.clock)
 
     def render_GET(self, request):
-        ensureDeferred(self._render(request)).addErrback(self._failed, request)
-        return NOT_DONE_YET
+        return answerLater(request, self._render(request), "metrics")
 
     async def _render(self, request):
+        departure = Departure(request)
         principal = await self.site.principal(request)
+        if departure.gone:
+            return
         bearer = (request.getHeader(b"authorization") or b"").lower().startswith(b"bearer ")
         if principal is None or not (principal.administrator or bearer):
             code = 401 if principal is None else 403
@@ -284,14 +285,8 @@ class MetricsResource(Resource):
             request.finish()
             return
         body = exposition(await self.metrics.families())
+        if departure.gone:
+            return
         request.setHeader(b"Content-Type", CONTENT_TYPE)
         request.write(body)
         request.finish()
-
-    def _failed(self, failure, request):
-        self.log.failure("metrics failed", failure)
-        try:
-            request.setResponseCode(500)
-            request.finish()
-        except RuntimeError:
-            pass  # the client went away meanwhile
