@@ -37,7 +37,7 @@ from zope.interface import implementer
 
 from oso.csta.outbound import OutboundQueue
 from oso.gserver.answering import Departure, answerLater
-from oso.gserver.history import EventHistory, historySize
+from oso.gserver.history import EventHistory
 
 #: Seconds between two keepalive comments.
 DEFAULT_HEARTBEAT = 15.0
@@ -228,8 +228,8 @@ class EventStream(Resource):
     def __init__(self, site, heartbeat=DEFAULT_HEARTBEAT, queueLimit=DEFAULT_QUEUE_LIMIT):
         """
         @param site: the L{oso.interfaces.gserver.IGServerSite}; the
-            history's size is its settings' C{eventHistory}
-            (L{oso.gserver.history.historySize}).
+            history's size is its settings' C{eventHistory} (the
+            configuration's C{event-history}).
         @param heartbeat: seconds between keepalive comments.
         @param queueLimit: chunks that may wait for one client.
         """
@@ -237,7 +237,7 @@ class EventStream(Resource):
         self.site = site
         self.heartbeat = heartbeat
         self.queueLimit = queueLimit
-        self.history = EventHistory(historySize(site))
+        self.history = EventHistory(site.settings.eventHistory)
         self.connections = set()
         self._callModel = site.context.callModel
         self._callModel.addObserver(self.history)

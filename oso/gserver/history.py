@@ -26,32 +26,8 @@ from oso.interfaces.observer import IEventObserver
 #: Events kept when the configuration says nothing.
 DEFAULT_SIZE = 10000
 
-#: The key of the C{[components.gserver]} table that sets the size.
-SIZE_KEY = "eventHistory"
-
 #: Fields holding a device number that are not named C{...Device}.
 _DEVICE_FIELDS = frozenset({"device", "addedParty", "newDestination", "queue"})
-
-
-def historySize(site):
-    """
-    The history's size from the G-Server's settings: the site's validated
-    C{settings.eventHistory} when it has them, else C{eventHistory} of the
-    configuration's C{[components.gserver]} table.
-
-    @param site: the L{oso.interfaces.gserver.IGServerSite}.
-    @return: the size, L{DEFAULT_SIZE} when neither says.
-    @raise ValueError: when it is not a whole number >= 1.
-    """
-    settings = getattr(site, "settings", None)
-    if settings is not None:
-        size = settings.eventHistory
-    else:
-        sections = getattr(getattr(site.context, "config", None), "componentSections", None)
-        size = (sections or {}).get("gserver", {}).get(SIZE_KEY, DEFAULT_SIZE)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"gserver.{SIZE_KEY}: expected a whole number >= 1, not {size!r}")
-    return size
 
 
 @dataclass(frozen=True, slots=True)

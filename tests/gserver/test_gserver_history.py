@@ -4,13 +4,11 @@ event stream, sans I/O on a call model with virtual phones.
 """
 
 import json
-from types import SimpleNamespace
 
 import pytest
 from zope.interface.verify import verifyObject
 
-from oso.config import defaults
-from oso.gserver.history import DEFAULT_SIZE, EventHistory, Gap, historySize, namedDevices
+from oso.gserver.history import DEFAULT_SIZE, EventHistory, Gap, namedDevices
 from oso.interfaces.observer import IEventObserver
 from oso.testing import Exchange
 
@@ -173,24 +171,6 @@ def test_transferMergesDevices():
     assert namedDevices(exchange.recorder.events[0]) == {"100"}
 
 
-def test_size():
-    """
-    The size is the site's settings' eventHistory, else the configuration's
-    [components.gserver] eventHistory, else the default; anything but a
-    whole number >= 1 is refused.
-    """
-    settings = defaults()
-    site = SimpleNamespace(context=SimpleNamespace(config=settings))
-    assert historySize(SimpleNamespace(context=SimpleNamespace())) == DEFAULT_SIZE
-    assert historySize(site) == DEFAULT_SIZE
-    settings.componentSections["gserver"] = {"eventHistory": 7}
-    assert historySize(site) == 7
-    site.settings = SimpleNamespace(eventHistory=9)
-    assert historySize(site) == 9
-    del site.settings
-    for bad in (0, "10", True, 2.5):
-        settings.componentSections["gserver"] = {"eventHistory": bad}
-        with pytest.raises(ValueError):
-            historySize(site)
+def test_atLeastOne():
     with pytest.raises(ValueError):
         EventHistory(0)
