@@ -28,7 +28,17 @@ from oso.gserver.credentials import Administrator, APIToken
 from oso.gserver.errors import LockedOut, LoginRefused
 from oso.gserver.lockout import Lockout
 from oso.interfaces.gserver import IAccounts, IPrincipal
-from oso.secrets import SCRYPT_N, SCRYPT_P, SCRYPT_R, hashPassword, verifyPassword
+from oso.secrets import (
+    SCRYPT_N,
+    SCRYPT_P,
+    SCRYPT_R,
+    generatePassword,
+    hashPassword,
+    verifyPassword,
+)
+
+#: The name of the administrator made at the first start.
+FIRST_ADMINISTRATOR = "admin"
 
 # Checked for a name without a password hash, so that a refusal takes as
 # long as a wrong password: the parameters of hashPassword, a hash nothing
@@ -206,6 +216,30 @@ class Accounts:
     async def _setAdministrator(self, name, password):
         stored = await self._inThread(hashPassword, password)
         await self._store.saveAdministrator(Administrator(name, stored))
+
+    def createFirstAdministrator(self):
+        """
+        Make the administrator L{FIRST_ADMINISTRATOR} with a generated
+        password when the store has no administrator, and log the password:
+        the only time it is shown (the store keeps its hash).
+
+        @return: a L{Deferred} firing with the password, or L{None} when
+            there was an administrator already.
+        """
+        return ensureDeferred(self._createFirstAdministrator())
+
+    async def _createFirstAdministrator(self):
+        if await self._store.loadAdministrators():
+            return None
+        password = generatePassword()
+        await self._setAdministrator(FIRST_ADMINISTRATOR, password)
+        self.log.info(
+            "first start: G-Server administrator {name} password {password} "
+            "(shown only now; the store keeps a hash)",
+            name=FIRST_ADMINISTRATOR,
+            password=password,
+        )
+        return password
 
     def administrators(self):
         """

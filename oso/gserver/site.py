@@ -83,6 +83,28 @@ def _peer(transport):
         return "?"
 
 
+def accessLogLine(timestamp, request):
+    """
+    One access log line: the combined log format without the query string
+    and the referrer, which can hold secrets (the gadget API's C{gsPass}
+    and C{gsSession} travel in the query).
+
+    @param timestamp: the formatted time.
+    @param request: the finished request.
+    @rtype: L{str}
+    """
+
+    def text(value):
+        return (value or b"-").decode("utf-8", "backslashreplace").replace('"', "\\x22")
+
+    length = request.sentLength or "-"
+    return (
+        f'"{clientAddress(request)}" - - {timestamp} '
+        f'"{text(request.method)} {text(request.path)[:1000]} {text(request.clientproto)}" '
+        f'{request.code} {length} "{text(request.getHeader(b"user-agent"))[:200]}"'
+    )
+
+
 def clientAddress(request):
     """
     @return: the client's address (C{str}), for logs and the lockout.
@@ -219,9 +241,10 @@ class GServerSite:
 
     def webSite(self):
         """
-        A L{Site} serving L{resource} with L{GServerChannel}.
+        A L{Site} serving L{resource} with L{GServerChannel}, its access
+        log without query strings (L{accessLogLine}).
         """
-        site = Site(self.resource())
+        site = Site(self.resource(), logFormatter=accessLogLine)
         site.protocol = GServerChannel
         site.displayTracebacks = False
         return site
