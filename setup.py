@@ -20,6 +20,7 @@ setup(
     ),
     python_requires=">=3.11",
     packages=find_packages(include=["oso", "oso.*"]) + ["twisted.plugins"],
+    package_data={"oso.gserver.wbm": ["static/*"]},
     install_requires=[
         "twisted[tls]",
         "cryptography",
