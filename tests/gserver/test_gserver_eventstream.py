@@ -170,6 +170,19 @@ class EventStreamTests(TestCase):
         self.assertEqual(self.part.stream.history.subscribers, 0)
         self.assertEqual(self.harness.clock.getDelayedCalls(), [])
 
+    async def test_close(self):
+        """
+        Closing the stream (the server stops) ends every client's stream
+        and stops observing the call model.
+        """
+        _, reader = await self.open()
+        await settle(lambda: self.part.stream.connections)
+        self.part.stream.close()
+        await reader.closed
+        self.exchange.call("100", "101")
+        self.assertEqual(self.part.stream.history.lastSeq, 0)
+        await settle(lambda: not self.part.stream.connections)
+
 
 class OverflowTests(TestCase):
     async def test_slowClientOverflows(self):

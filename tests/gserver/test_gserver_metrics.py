@@ -6,6 +6,7 @@ changing with calls on virtual phones and a CSTA client's monitor.
 """
 
 import re
+from types import SimpleNamespace
 
 from twisted.internet import reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint
@@ -21,7 +22,7 @@ from oso.csta import messages as m
 from oso.csta.framing import XMLFramer, frameXML
 from oso.csta.xml import Edition, modelCodec
 from oso.gserver.accounts import Principal
-from oso.gserver.metrics import CallDispositions, Disposition, Family, escapeLabel, exposition
+from oso.gserver.metrics import CallDispositions, Disposition, Family, Metrics, escapeLabel, exposition
 from oso.interfaces.gserver import IGServerPart
 from oso.interfaces.observer import IEventObserver
 from oso.plugins.cdr import cdr
@@ -129,6 +130,19 @@ class DispositionTests(SynchronousTestCase):
         self.x.phone("102").offHook()
         self.x.phone("102").hangUp()
         self.assertEqual(self.totals(), {"abandoned": 2})
+
+    def test_metricsClose(self):
+        """
+        Closed metrics count no more calls.
+        """
+        context = SimpleNamespace(callModel=self.x.model)
+        figures = Metrics(context, self.x.clock)
+        self.x.call("100", "101")
+        self.x.phone("100").hangUp()
+        figures.close()
+        self.x.call("100", "101")
+        self.x.phone("100").hangUp()
+        self.assertEqual(figures.dispositions.totals[Disposition.abandoned], 1)
 
     def test_transferCountsOnce(self):
         """
