@@ -254,6 +254,14 @@ class EventStream(Resource):
     def render_GET(self, request):
         return answerLater(request, self._stream(request), "event stream")
 
+    def render_HEAD(self, request):
+        """
+        The headers a stream would have, and no stream (one that sends
+        nothing would never end).
+        """
+        request.setHeader(b"Content-Type", b"text/event-stream; charset=utf-8")
+        return b""
+
     async def _stream(self, request):
         departure = Departure(request)
         principal = await self.site.principal(request)

@@ -170,6 +170,18 @@ class EventStreamTests(TestCase):
         self.assertEqual(self.part.stream.history.subscribers, 0)
         self.assertEqual(self.harness.clock.getDelayedCalls(), [])
 
+    async def test_head(self):
+        """
+        HEAD answers the stream's content type and ends: no stream.
+        """
+        url = await self.harness.listen()
+        response = await self.harness.client.head(url + "/events")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(
+            response.headers.getRawHeaders("content-type"), ["text/event-stream; charset=utf-8"]
+        )
+        self.assertEqual(self.part.stream.connections, set())
+
     async def test_close(self):
         """
         Closing the stream (the server stops) ends every client's stream
