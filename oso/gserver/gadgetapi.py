@@ -13,7 +13,6 @@ both with an C{ERROR} reply and a log line; everything else 200.
 """
 
 import json
-from urllib.parse import unquote_to_bytes
 
 from klein import Klein
 from lxml import etree
@@ -36,9 +35,6 @@ MAX_VALUE = 256
 #: The longest parameter name, in characters.
 MAX_NAME = 64
 
-#: Parameters whose values are secrets: kept out of the access log.
-SECRET_PARAMETERS = frozenset({b"gsPass", b"gsSession"})
-
 _XML = b"text/xml; charset=utf-8"
 _JSON = b"application/json"
 
@@ -49,22 +45,6 @@ def _setting(site, name, default):
     C{default} for a site without settings.
     """
     return getattr(getattr(site, "settings", None), name, default)
-
-
-def redacted(uri):
-    """
-    A request target with the values of L{SECRET_PARAMETERS} replaced by
-    C{-}, for the access log: GET requests carry the password and the
-    session in their query.
-    """
-    path, question, query = uri.partition(b"?")
-    if not question:
-        return uri
-    pairs = []
-    for pair in query.split(b"&"):
-        name, equals, _ = pair.partition(b"=")
-        pairs.append(name + b"=-" if equals and unquote_to_bytes(name) in SECRET_PARAMETERS else pair)
-    return path + b"?" + b"&".join(pairs)
 
 
 def readParameters(uri, args):
@@ -153,9 +133,8 @@ class GadgetAPI:
     async def gadgetapi(self, request):
         request.setHeader(b"cache-control", b"no-store")
         source = clientAddress(request)
-        uri, request.uri = request.uri, redacted(request.uri)
         try:
-            values = readParameters(uri, request.args)
+            values = readParameters(request.uri, request.args)
         except GadgetError as e:
             return self._refuse(request, source, "gadgetapi", None, e)
         command = values.get("cmd", "")

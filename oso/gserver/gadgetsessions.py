@@ -4,8 +4,8 @@ afterwards.
 
 A session id is 128 random bits in hex, so nobody guesses one.  A session
 ends at C{Logout}, or when it has been idle (no request naming it) for the
-idle time on the site's clock; its device monitors and queued events end
-with it.  A user holds at most L{DEFAULT_PER_USER} sessions: a login beyond
+idle time (the G-Server's C{sessionTimeout}) on the site's clock; its
+device monitors and queued events end with it.  A user holds at most L{DEFAULT_PER_USER} sessions: a login beyond
 that ends the user's least recently used one, so scripts that never log
 out cannot grow the table without bound.
 """
@@ -16,8 +16,8 @@ from twisted.logger import Logger
 
 from oso.gserver.gadgetevents import DEFAULT_QUEUE_LIMIT, EventQueue
 
-#: Seconds a session lives without a request.
-DEFAULT_IDLE = 600
+#: Seconds a session lives without a request, for a site without settings.
+DEFAULT_IDLE = 1800
 
 #: The most sessions one login name holds at once.
 DEFAULT_PER_USER = 200
