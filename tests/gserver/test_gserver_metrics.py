@@ -28,7 +28,7 @@ from oso.interfaces.observer import IEventObserver
 from oso.plugins.cdr import cdr
 from oso.plugins.csta import csta
 from oso.plugins.gserver_metrics import metrics
-from oso.sip.registrar import Binding
+from oso.sip.registrar import Binding, Registrar
 from oso.testing import Exchange
 
 CODEC = modelCodec()
@@ -268,6 +268,30 @@ class MetricsTests(TestCase):
         self.assertGreater(len(events), 5)
         self.assertEqual(samples[("oso_csta_events_overflowed_total", ())], 0)
         self.assertGreaterEqual(samples[("oso_cdr_journal_records", ())], 1)
+
+    async def test_registrationsFromTheRegistrar(self):
+        """
+        With the sip component, the bindings are its registrar's live ones;
+        without it, the store's unexpired ones.
+        """
+        await self.start()
+        store = self.harness.exchange.store
+        for aor, expires in (("100", 3600), ("101", 3600), ("102", -1)):
+            store.saveRegistration(
+                Binding(aor=aor, contact=f"sip:{aor}@127.0.0.1:5070", expires=expires, updated=0)
+            )
+        registrar = Registrar(self.harness.clock, store)
+        await registrar.start()
+        self.addCleanup(registrar.stop)
+        # Stored after the registrar loaded: not one of its bindings.
+        store.saveRegistration(
+            Binding(aor="103", contact="sip:103@127.0.0.1:5070", expires=3600, updated=0)
+        )
+        samples, _ = await self.scrape()
+        self.assertEqual(samples[("oso_sip_registrations", ())], 3)
+        self.harness.context.components["sip"] = SimpleNamespace(registrar=registrar)
+        samples, _ = await self.scrape()
+        self.assertEqual(samples[("oso_sip_registrations", ())], 2)
 
     async def test_whoMayRead(self):
         """
