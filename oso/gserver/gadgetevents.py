@@ -39,9 +39,6 @@ class EventQueue:
         self.lost = 0
         self._events = []
 
-    def __len__(self):
-        return len(self._events) + (1 if self.lost else 0)
-
     def put(self, entry):
         """
         Queue one event.
