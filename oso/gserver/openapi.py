@@ -150,7 +150,7 @@ def _paths():
             ),
         },
         "/devices/{number}/snapshot": {"get": _operation(
-            "snapshotDevice", "The device's connections now", _list("DeviceConnection"),
+            "snapshotDevice", "The device's connections now", _list("Party"),
             (), None, device,
         )},
         "/calls": {"get": _operation(
@@ -239,7 +239,7 @@ def _schemas():
         "ForwardingSetting": restdevices.FORWARDING_SCHEMA,
         "Forwarding": restdevices.FORWARDING.schema(),
         "DoNotDisturb": restdevices.DO_NOT_DISTURB.schema(),
-        "DeviceConnection": restdevices.DEVICE_CONNECTION_SCHEMA,
+        "Party": restcalls.PARTY_SCHEMA,
         "Call": restcalls.CALL_SCHEMA,
         "Registration": reststatus.REGISTRATION_SCHEMA,
         "CSTALinks": reststatus.CSTA_SCHEMA,

@@ -29,6 +29,42 @@ from oso.gserver.resttokens import TokenResources, clientAddress
 
 _SAFE_METHODS = (b"GET", b"HEAD")
 
+#: The routes for a principal: path, method, and the handler as the
+#: attribute of L{RestAPI} holding the resources and the method's name.
+ROUTES = (
+    ("/v1/me", "GET", "tokens", "me"),
+    ("/v1/tokens", "GET", "tokens", "list"),
+    ("/v1/tokens/<tokenHash>", "DELETE", "tokens", "revoke"),
+    ("/v1/devices", "GET", "devices", "list"),
+    ("/v1/devices", "POST", "devices", "create"),
+    ("/v1/devices/<number>", "GET", "devices", "get"),
+    ("/v1/devices/<number>", "PATCH", "devices", "update"),
+    ("/v1/devices/<number>", "DELETE", "devices", "delete"),
+    ("/v1/devices/<number>/forwarding", "GET", "devices", "getForwarding"),
+    ("/v1/devices/<number>/forwarding", "PUT", "devices", "setForwarding"),
+    ("/v1/devices/<number>/donotdisturb", "GET", "devices", "getDoNotDisturb"),
+    ("/v1/devices/<number>/donotdisturb", "PUT", "devices", "setDoNotDisturb"),
+    ("/v1/devices/<number>/snapshot", "GET", "devices", "snapshot"),
+    ("/v1/calls", "GET", "calls", "list"),
+    ("/v1/calls/<callID>", "GET", "calls", "get"),
+    ("/v1/services/<name>", "POST", "calls", "invoke"),
+    ("/v1/registrations", "GET", "status", "registrations"),
+    ("/v1/csta", "GET", "status", "csta"),
+    ("/v1/cdr", "GET", "status", "cdr"),
+)
+
+
+def _routeTo(resources, handler):
+    """
+    A route's function: serve the request with the handler C{handler} of
+    the resources C{resources} of the L{RestAPI}.
+    """
+
+    def route(self, request, **arguments):
+        return self._serve(request, getattr(getattr(self, resources), handler), **arguments)
+
+    return route
+
 
 class RestAPI:
     """
@@ -132,83 +168,11 @@ class RestAPI:
     def issueToken(self, request):
         return self._serve(request, self.tokens.issue, public=True)
 
-    # Routes for a principal.
-
-    @app.route("/v1/tokens", methods=["GET"])
-    def listTokens(self, request):
-        return self._serve(request, self.tokens.list)
-
-    @app.route("/v1/tokens/<tokenHash>", methods=["DELETE"])
-    def revokeToken(self, request, tokenHash):
-        return self._serve(request, self.tokens.revoke, tokenHash=tokenHash)
-
-    @app.route("/v1/me", methods=["GET"])
-    def me(self, request):
-        return self._serve(request, self.tokens.me)
-
-    @app.route("/v1/devices", methods=["GET"])
-    def listDevices(self, request):
-        return self._serve(request, self.devices.list)
-
-    @app.route("/v1/devices", methods=["POST"])
-    def createDevice(self, request):
-        return self._serve(request, self.devices.create)
-
-    @app.route("/v1/devices/<number>", methods=["GET"])
-    def getDevice(self, request, number):
-        return self._serve(request, self.devices.get, number=number)
-
-    @app.route("/v1/devices/<number>", methods=["PATCH"])
-    def updateDevice(self, request, number):
-        return self._serve(request, self.devices.update, number=number)
-
-    @app.route("/v1/devices/<number>", methods=["DELETE"])
-    def deleteDevice(self, request, number):
-        return self._serve(request, self.devices.delete, number=number)
-
-    @app.route("/v1/devices/<number>/forwarding", methods=["GET"])
-    def getForwarding(self, request, number):
-        return self._serve(request, self.devices.getForwarding, number=number)
-
-    @app.route("/v1/devices/<number>/forwarding", methods=["PUT"])
-    def setForwarding(self, request, number):
-        return self._serve(request, self.devices.setForwarding, number=number)
-
-    @app.route("/v1/devices/<number>/donotdisturb", methods=["GET"])
-    def getDoNotDisturb(self, request, number):
-        return self._serve(request, self.devices.getDoNotDisturb, number=number)
-
-    @app.route("/v1/devices/<number>/donotdisturb", methods=["PUT"])
-    def setDoNotDisturb(self, request, number):
-        return self._serve(request, self.devices.setDoNotDisturb, number=number)
-
-    @app.route("/v1/devices/<number>/snapshot", methods=["GET"])
-    def snapshotDevice(self, request, number):
-        return self._serve(request, self.devices.snapshot, number=number)
-
-    @app.route("/v1/calls", methods=["GET"])
-    def listCalls(self, request):
-        return self._serve(request, self.calls.list)
-
-    @app.route("/v1/calls/<callID>", methods=["GET"])
-    def getCall(self, request, callID):
-        return self._serve(request, self.calls.get, callID=callID)
-
-    @app.route("/v1/services/<name>", methods=["POST"])
-    def invoke(self, request, name):
-        return self._serve(request, self.calls.invoke, name=name)
-
-    @app.route("/v1/registrations", methods=["GET"])
-    def registrations(self, request):
-        return self._serve(request, self.status.registrations)
-
-    @app.route("/v1/csta", methods=["GET"])
-    def csta(self, request):
-        return self._serve(request, self.status.csta)
-
-    @app.route("/v1/cdr", methods=["GET"])
-    def cdr(self, request):
-        return self._serve(request, self.status.cdr)
+    for _path, _method, _resources, _handler in ROUTES:
+        app.route(_path, methods=[_method], endpoint=f"{_resources}.{_handler}")(
+            _routeTo(_resources, _handler)
+        )
+    del _path, _method, _resources, _handler
 
     @app.route("/v1/events", methods=["GET"])
     def eventStream(self, request):

@@ -66,6 +66,15 @@ def connectionObject(connection):
     return {"callID": connection.callID, "deviceID": connection.deviceID}
 
 
+def partyObject(connection, state):
+    """
+    @param connection: a L{ConnectionID}.
+    @param state: its L{oso.callmodel.states.LocalConnectionState}.
+    @return: C{{"callID": ..., "deviceID": ..., "state": ...}}.
+    """
+    return dict(connectionObject(connection), state=state.name)
+
+
 def partiesOf(model, callID):
     """
     The live connections of a call with their states; none once it has
@@ -75,7 +84,7 @@ def partiesOf(model, callID):
         parties = model.snapshotCall(callID)
     except CSTAError:
         return []
-    return [dict(connectionObject(c), state=state.name) for _, c, state in parties]
+    return [partyObject(c, state) for _, c, state in parties]
 
 
 def callObject(model, call):

@@ -17,6 +17,7 @@ from oso.callmodel.devices import Device, DeviceType, ForwardingType, HuntMode
 from oso.callmodel.dialplan import CLASSES_OF_SERVICE
 from oso.callmodel.errors import CSTAError
 from oso.gserver import restinput as i
+from oso.gserver.restcalls import partyObject
 from oso.gserver.restinput import APIError, Body, Field, refusal
 
 #: The most members a group may list.
@@ -94,17 +95,6 @@ DEVICE_SCHEMA = {
         },
     },
 }
-
-DEVICE_CONNECTION_SCHEMA = {
-    "type": "object",
-    "required": ["callID", "deviceID", "state"],
-    "properties": {
-        "callID": {"type": "string"},
-        "deviceID": {"type": "string"},
-        "state": {"type": "string"},
-    },
-}
-
 
 def forwardingObject(setting):
     """
@@ -297,7 +287,4 @@ class DeviceResources:
 
     async def snapshot(self, principal, request, number):
         self._device(principal, number)
-        return 200, [
-            {"callID": c.callID, "deviceID": c.deviceID, "state": state.name}
-            for c, state in self.model.snapshotDevice(number)
-        ]
+        return 200, [partyObject(c, state) for c, state in self.model.snapshotDevice(number)]

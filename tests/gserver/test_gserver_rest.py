@@ -12,7 +12,7 @@ import socket
 
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.logger import capturedLogs, formatEvent
 from twisted.plugin import getPlugins
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
@@ -37,12 +37,13 @@ class LogLines:
     """
 
     def __init__(self, testCase):
-        self.lines = []
-        globalLogPublisher.addObserver(self)
-        testCase.addCleanup(globalLogPublisher.removeObserver, self)
+        capture = capturedLogs()
+        self.events = capture.__enter__()
+        testCase.addCleanup(capture.__exit__, None, None, None)
 
-    def __call__(self, event):
-        self.lines.append(formatEvent(event))
+    @property
+    def lines(self):
+        return [formatEvent(event) for event in self.events]
 
     def having(self, text):
         return [line for line in self.lines if text in line]
