@@ -40,7 +40,7 @@ class ConfigError(Exception):
 #: phones, CSTA on TCP 8800 (what a CTI application of a PBX expects) and
 #: call data records.  C{csta} comes before C{cdr}, whose CSTA services
 #: need its registry.
-DEFAULT_COMPONENTS = ("virtual-phones", "csta", "cdr")
+DEFAULT_COMPONENTS = ("virtual-phones", "csta", "cdr", "gserver")
 #: The digest realm when the configuration names none.
 DEFAULT_REALM = "oso"
 #: The classes of service a device may have, narrowest first.

@@ -76,7 +76,7 @@ def test_emptyFile(tmp_path):
     assert settings.source == "oso.toml"
     assert settings.dataDirectory is None
     assert settings.realm == "oso"
-    assert settings.components == DEFAULT_COMPONENTS == ("virtual-phones", "csta", "cdr")
+    assert settings.components == DEFAULT_COMPONENTS == ("virtual-phones", "csta", "cdr", "gserver")
     assert settings.componentSections == {}
     assert settings.devices == ()
     assert settings.passwords == {}

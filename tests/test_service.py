@@ -68,8 +68,11 @@ class RecordedComponent:
 
 
 #: The default components' listeners on free loopback ports, so that tests
-#: never compete for CSTA's 8800.
-FREE_PORTS = {"csta": {"listen": ["tcp:0:interface=127.0.0.1"]}}
+#: never compete for CSTA's 8800 or the G-Server's 8802.
+FREE_PORTS = {
+    "csta": {"listen": ["tcp:0:interface=127.0.0.1"]},
+    "gserver": {"listen": ["ssl:0:interface=127.0.0.1"]},
+}
 
 
 def onFreePorts(settings):
@@ -217,7 +220,7 @@ class OsoServiceTests(TestCase):
             lines = [e["log_format"] for e in events if e.get("log_namespace") == "oso.service.OsoService"]
             ready = [e for e in events if e.get("log_format", "").startswith("oso ready")]
             self.assertEqual(len(ready), 1)
-            self.assertEqual(ready[0]["components"], "virtual-phones, csta, cdr")
+            self.assertEqual(ready[0]["components"], "virtual-phones, csta, cdr, gserver")
             self.assertEqual(ready[0]["data"], self.dataDirectory.path)
             self.assertEqual(lines[-1], "oso stopped")
 

@@ -2,9 +2,10 @@
 C{twistd -n oso} as a real process: the default installation starts in an
 empty folder, says it is ready, serves CSTA, and stops cleanly on SIGTERM.
 
-The default installation listens for CSTA on TCP 8800; these tests run it
-with a configuration that changes only that, to a free loopback port, so
-that tests running in parallel never compete for 8800.
+The default installation listens for CSTA on TCP 8800 and serves the
+G-Server on 8802; these tests run it with a configuration that changes
+only that, to free loopback ports, so that tests running in parallel never
+compete for them.
 """
 
 import os
@@ -28,12 +29,13 @@ LISTENING = re.compile(r"CSTAFactory starting on (\d+)$")
 def freePorts(folder):
     """
     Write C{free-ports.toml} into C{folder}: the default installation with
-    its CSTA listener on a free loopback port.
+    its CSTA and G-Server listeners on free loopback ports.
 
     @return: the arguments that start twistd with it.
     """
     (folder / "free-ports.toml").write_text(
         '[components.csta]\nlisten = ["tcp:0:interface=127.0.0.1"]\n'
+        '[components.gserver]\nlisten = ["ssl:0:interface=127.0.0.1"]\n'
     )
     return ["-n", "oso", "--config", "free-ports.toml"]
 
@@ -53,7 +55,7 @@ def test_defaultInstallation(tmp_path, twistd):
     first = twistd(freePorts(tmp_path), cwd=tmp_path)
     ready = first.waitFor("oso ready:")
     assert ready.endswith(
-        f"oso ready: components virtual-phones, csta, cdr; data {tmp_path / 'oso-data'}"
+        f"oso ready: components virtual-phones, csta, cdr, gserver; data {tmp_path / 'oso-data'}"
     )
     assert first.stop() == -signal.SIGTERM
     output = first.output()

@@ -15,6 +15,7 @@ from oso import tap
 from oso.plugins.call_log import callLog
 from oso.plugins.cdr import cdr
 from oso.plugins.csta import csta
+from oso.plugins.gserver import gserver
 from oso.plugins.virtual_phones import virtualPhones
 from oso.service import OsoService
 
@@ -53,7 +54,7 @@ def test_defaultsWithoutConfig():
     """
     options = parse()
     assert options["settings"].source == "<defaults>"
-    assert [component for component, _ in options["components"]] == [virtualPhones, csta, cdr]
+    assert [component for component, _ in options["components"]] == [virtualPhones, csta, cdr, gserver]
 
 
 def test_configuredComponentsInOrder(tmp_path):

@@ -21,6 +21,7 @@ import os
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from twisted.python.filepath import FilePath
@@ -125,26 +126,38 @@ class GServerComponent:
         )
 
     def makeService(self, settings, context):
-        if settings.certificate is not None:
-            files = CertificateFiles(FilePath(settings.certificate), FilePath(settings.privateKey))
-        else:
-            files = None
-        descriptions = []
-        for description in settings.listen:
-            if usesSharedCertificate(description):
-                if files is None:
-                    files = ensureCertificate(context.dataDirectory)
-                description += ":" + files.endpointArguments()
-            descriptions.append(description)
         accounts = Accounts(context.store, context.callModel, context.reactor)
         site = GServerSite(context, accounts, context.reactor, settings)
-        return GServerService(context.reactor, site, descriptions, settings.redirect)
+        return GServerService(context.reactor, site)
+
+
+def listenDescriptions(settings, dataDirectory):
+    """
+    The HTTPS endpoint descriptions to listen on: an C{ssl:} description
+    without key files gets the configured certificate, or else the data
+    directory's (made when absent: file work and a key pair, so this runs
+    on a thread).
+
+    @return: a L{list} of endpoint descriptions.
+    """
+    files = None
+    if settings.certificate is not None:
+        files = CertificateFiles(FilePath(settings.certificate), FilePath(settings.privateKey))
+    descriptions = []
+    for description in settings.listen:
+        if usesSharedCertificate(description):
+            if files is None:
+                files = ensureCertificate(dataDirectory)
+            description += ":" + files.endpointArguments()
+        descriptions.append(description)
+    return descriptions
 
 
 class GServerService(Service):
     """
     The running G-Server: its HTTPS listeners and the redirect listener,
-    started after the first administrator is made (when there is none).
+    started after the first administrator is made (when there is none) and
+    the certificate is there.
 
     @ivar site: the L{GServerSite}.
     @ivar ports: the HTTPS L{IListeningPort}s, once listening.
@@ -153,13 +166,11 @@ class GServerService(Service):
 
     log = Logger()
 
-    def __init__(self, reactor, site, descriptions, redirect):
+    def __init__(self, reactor, site):
         self.site = site
         self.ports = []
         self.redirectPort = None
         self._reactor = reactor
-        self._descriptions = descriptions
-        self._redirect = redirect
         self._started = None
 
     def startService(self):
@@ -180,18 +191,27 @@ class GServerService(Service):
             await self.site.accounts.createFirstAdministrator()
         except Exception:
             self.log.failure("G-Server: making the first administrator failed")
+        settings = self.site.settings
+        try:
+            descriptions = await deferToThreadPool(
+                self._reactor, self._reactor.getThreadPool(),
+                listenDescriptions, settings, self.site.context.dataDirectory,
+            )
+        except Exception:
+            self.log.failure("G-Server: no certificate, so no HTTPS listener")
+            return
         web = self.site.webSite()
-        for description in self._descriptions:
+        for description in descriptions:
             port = await self._listen(description, web, "https")
             if port is not None:
                 self.ports.append(port)
-        if self._redirect is not None:
+        if settings.redirect is not None:
             if not self.ports:
                 self.log.error("G-Server: no HTTPS listener, so no redirect to one")
                 return
             httpsPort = self.ports[0].getHost().port
             redirect = Site(RedirectToHTTPS(lambda: httpsPort), logFormatter=accessLogLine)
-            self.redirectPort = await self._listen(self._redirect, redirect, "http")
+            self.redirectPort = await self._listen(settings.redirect, redirect, "http")
 
     async def _listen(self, description, factory, scheme):
         shown = description.split(":privateKey=")[0]
