@@ -18,6 +18,7 @@ from zope.interface.verify import verifyObject
 
 from oso.cdr.recorder import RecorderSettings
 from oso.gserver.accounts import Principal
+from oso.gserver.eventjson import eventObject
 from oso.gserver.site import SESSION_COOKIE
 from oso.gserver.wbm.login import LOGIN_COOKIE
 from oso.interfaces.gserver import IGServerPart
@@ -418,7 +419,8 @@ class WBMTests(TestCase):
     async def test_dashboardCalls(self):
         """
         A call shows on the dashboard and in the fragment the live update
-        fetches, with each party's state; once cleared it is gone.
+        fetches, with each party's state; once cleared it is gone.  The
+        page's script listens to the stream's type of each of its events.
         """
         exchange = self.harness.exchange
         connection = exchange.call("100", "101")
@@ -429,6 +431,10 @@ class WBMTests(TestCase):
         exchange.phone("101").answer()
         page = (await self.get("/", self.admin)).text
         self.assertEqual(len(re.findall("state-connected", page)), 2)
+        # The script listens to every type the event stream sends them as.
+        listened = re.search('data-events="([^"]*)"', page).group(1).split()
+        for event in exchange.recorder.events:
+            self.assertIn(eventObject(event)["type"], listened)
         exchange.phone("100").hangUp(connection)
         fragment = (await self.get("/dashboard/calls", self.admin)).text
         self.assertIn("No active calls.", fragment)
@@ -491,3 +497,5 @@ class WBMTests(TestCase):
             self.assertEqual(answer.code, 200)
             self.assertTrue(answer.header("Content-Type").startswith(kind))
         self.assertEqual((await self.get("/static/app.py")).code, 404)
+        icon = await self.get("/favicon.ico")
+        self.assertEqual((icon.code, icon.header("Content-Type")), (200, "image/svg+xml"))

@@ -233,6 +233,11 @@ class ManagementPages:
         request.setHeader(b"Cache-Control", b"no-cache")
         return self.static[name]
 
+    @app.route("/favicon.ico", methods=["GET"])
+    def favicon(self, request):
+        # Browsers ask for it on pages without an icon link (errors).
+        return self.staticFile(request, "oso.svg")
+
     # Dashboard.
 
     @app.route("/", methods=["GET"])

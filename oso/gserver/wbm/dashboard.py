@@ -5,6 +5,7 @@ the page's script from the event stream) and the CSTA links.
 
 from twisted.web.template import tags
 
+from oso.callmodel.events import Event
 from oso.gserver.wbm.layout import table, tableRows
 
 #: The headings of the active calls' table.
@@ -40,6 +41,25 @@ def callRows(callModel, now):
         )
         yield (call.id, call.callingDevice, call.calledDevice or call.dialled, parties,
                duration(now - call.created))
+
+
+def eventTypes():
+    """
+    The C{event:} names the event stream sends call model events under
+    (L{oso.gserver.eventjson}), and C{gap}, for the script to listen to.
+    """
+    every, kinds = set(), [Event]
+    while kinds:
+        kind = kinds.pop()
+        every.add(kind)
+        kinds.extend(kind.__subclasses__())
+    # A slotted dataclass is a subclass of the same name: not a base.
+    bases = {
+        kind.__name__ for kind in every for sub in kind.__subclasses__()
+        if sub.__name__ != kind.__name__
+    }
+    return sorted({kind.__name__ + "Event" for kind in every if kind.__name__ not in bases}
+                  | {"gap"})
 
 
 def callsBody(callModel, now):
@@ -101,7 +121,8 @@ def dashboard(callModel, bindings, cstaService, now):
     return [
         tags.section(
             tags.h2("Active calls ", tags.span("", id="live", class_="live")),
-            table(CALL_HEADERS, callRows(callModel, now), "No active calls.", id="calls"),
+            table(CALL_HEADERS, callRows(callModel, now), "No active calls.", id="calls",
+                  **{"data-events": " ".join(eventTypes())}),
             class_="calls",
         ),
         tags.section(

@@ -1,7 +1,8 @@
 // oso management pages: the dashboard's active calls, kept up to date.
 //
 // Each call model event on the REST API's stream (/api/v1/events, the
-// session cookie authenticates it) makes the page fetch the calls table's
+// session cookie authenticates it; the table's data-events attribute
+// names the event types it sends) makes the page fetch the calls table's
 // body again (/dashboard/calls, rendered and escaped by the server).
 // Without the stream it is fetched every few seconds instead.
 (function () {
@@ -77,7 +78,9 @@
     show("live");
     refresh();
   };
-  source.onmessage = refresh;
+  table.dataset.events.split(" ").forEach(function (name) {
+    source.addEventListener(name, refresh);
+  });
   source.onerror = function () {
     if (source.readyState === EventSource.CLOSED) {
       poll();
