@@ -153,7 +153,7 @@ class GadgetAPI:
             return self._reply(request, "LOGOUT", [("RESULT", "OK")])
         if command == "GetEvents":
             request.setHeader(b"content-type", _JSON)
-            return json.dumps({"events": session.queue.take()}, separators=(",", ":"))
+            return json.dumps({"events": session.poll()}, separators=(",", ":"))
         try:
             fields = await maybeDeferred(
                 COMMANDS[command], self.model, session, Parameters(values, session.principal)

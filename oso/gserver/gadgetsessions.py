@@ -106,6 +106,20 @@ class GadgetSession:
                 limit=self.queue.limit,
             )
 
+    def poll(self):
+        """
+        The events queued since the last poll (L{EventQueue.take}); a lost
+        count is logged as the poll hands it on.
+        """
+        entries = self.queue.take()
+        if entries and entries[-1]["type"] == "EventsLost":
+            self.log.warn(
+                "gadget session of {user}: {count} events lost since its last poll",
+                user=self.principal.name,
+                count=entries[-1]["count"],
+            )
+        return entries
+
     def whenClosed(self, callback):
         """
         Call C{callback} when the session ends.
