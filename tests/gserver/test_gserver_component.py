@@ -14,6 +14,7 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
+from oso import config
 from oso.certificates import makeSelfSigned
 from oso.config import ConfigError
 from oso.gserver.errors import LoginRefused
@@ -26,6 +27,7 @@ WHERE = "oso.toml: components.gserver"
 FIRST_ADMIN = re.compile(r"G-Server administrator admin password (\S+) ")
 LISTENING = re.compile(r"G-Server on (https?)://127\.0\.0\.1:(\d+)/")
 LOOPBACK = "ssl:0:interface=127.0.0.1"
+DOC = pathlib.Path(__file__).resolve().parents[2] / "doc" / "configuration.md"
 
 
 class ConfigTests(SynchronousTestCase):
@@ -265,3 +267,15 @@ class ServiceTests(TestCase):
         self.assertEqual(text.count(password), 1)
         for secret in (token, session.id, session.csrf, "Wrong-Secret-42"):
             self.assertNotIn(secret, text)
+
+
+def test_documentedSection(tmp_path):
+    """
+    The C{[components.gserver]} table of the complete example in
+    doc/configuration.md is valid for the component.
+    """
+    [block] = re.findall(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    (tmp_path / "oso.toml").write_text(block)
+    section = config.load(tmp_path / "oso.toml").componentSections["gserver"]
+    settings = gserver.validateConfig(section, WHERE)
+    assert settings.redirect == "tcp:8801"
