@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from gserverharness import ADMIN, ADMIN_PASSWORD, ADMIN_PRINCIPAL, USERS, GServerHarness
 from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.testing import StringTransport
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.trial.unittest import TestCase
@@ -473,6 +475,23 @@ class WBMTests(TestCase):
         self.assertIn("Trunk access code", text)
         for number in self.model.dialPlan.emergencyNumbers:
             self.assertIn(number, text)
+
+    async def test_cstaLinks(self):
+        """
+        An open CSTA link is listed on the dashboard with its peer, and
+        counted on the system page against the licensed links.
+        """
+        factory = self.harness.context.components["csta"].factory
+        protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 4242))
+        peer = IPv4Address("TCP", "192.0.2.9", 4242)
+        protocol.makeConnection(StringTransport(peerAddress=peer))
+        self.addCleanup(protocol.connectionLost, None)
+        text = (await self.get("/", self.admin)).text
+        self.assertIn("192.0.2.9:4242", text)
+        self.assertIn("not yet known", text)
+        system = (await self.get("/system", self.admin)).text
+        self.assertRegex(system, r"CSTA links in use</dt><dd>1<")
+        self.assertRegex(system, rf"CSTA links allowed</dt><dd>{factory.maxLinks}<")
 
     async def test_system(self):
         """

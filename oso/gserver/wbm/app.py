@@ -108,9 +108,8 @@ def administrator(handler):
                        "as extension ", principal.name, "."),
                 button("Log out", "/logout", token),
             ]), 403)
+        # checkCSRF logs a refusal itself.
         if request.method == b"POST" and not self.site.checkCSRF(request):
-            log.warn("WBM: {method} {path} by {user} from {peer} refused: no valid CSRF token",
-                     method=method, path=path, user=principal.name, peer=clientAddress(request))
             return await render(request, Visit(principal, token).page("Refused", tags.p(
                 "The form was not sent from a page of this server's management, or your "
                 "session changed. Open the page again and repeat."
@@ -207,14 +206,13 @@ class ManagementPages:
             ), 403)
         login.forgetLoginToken(request)
         self.site.startSession(request, principal)
-        log.info("WBM: {user} logged in from {peer}", user=principal.name, peer=clientAddress(request))
         return _redirect(request, "/")
 
     @app.route("/logout", methods=["POST"])
     async def logout(self, request):
         principal = await self.site.principal(request)
+        # checkCSRF logs a refusal itself.
         if principal is not None and not self.site.checkCSRF(request):
-            log.warn("WBM: logout from {peer} refused: no valid CSRF token", peer=clientAddress(request))
             return await render(request, page("Refused", tags.p(
                 "The form was not sent from a page of this server's management."
             )), 403)
