@@ -5,8 +5,12 @@ in memory (StubTreq) and over the real TLS listener with certificate
 checks on.
 """
 
+import pathlib
+import re
 import socket
 import ssl as stdssl
+
+import pytest
 
 from gserverharness import ADMIN_PRINCIPAL, GServerHarness, trustingClient
 from klein import Klein
@@ -20,6 +24,7 @@ from twisted.web.resource import Resource
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+import oso.plugins
 from oso.certificates import makeSelfSigned
 from oso.gserver.accounts import Principal
 from oso.gserver.sessions import Sessions
@@ -418,3 +423,38 @@ class TLSTests(TestCase):
         with self.assertRaises(Exception) as caught:
             await client.get(url + "/who/")
         self.assertIn("certificate verify failed", repr(caught.exception))
+
+
+DOC = pathlib.Path(__file__).resolve().parents[2] / "doc" / "gserver.md"
+
+
+class WorkedExampleTests(TestCase):
+    """
+    The third-party part of doc/gserver.md, dropped into an C{oso/plugins}
+    folder, is found and served.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _dropIn(self, dropIn):
+        self.dropIn = dropIn
+
+    async def test_helloPart(self):
+        """
+        The documented part answers at its path for a bearer token, and
+        401 without one.
+        """
+        [source] = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+        root = self.dropIn({"hello_part": source})
+        # As if the folder had been on sys.path when oso.plugins was
+        # imported (the fixture restores __path__).
+        oso.plugins.__path__.append(str(root / "oso" / "plugins"))
+        harness = GServerHarness(self.mktemp())
+        self.assertIn("hello", [part.name for part in harness.site.parts.values()])
+        stub = harness.stubTreq()
+        token = await harness.accounts.issueToken(Principal.forExtension("101"), "doc")
+        response = await stub.get(
+            "https://oso.test/hello/", headers={"Authorization": f"Bearer {token}"}
+        )
+        self.assertEqual(await response.text(), "hello 101: 101")
+        response = await harness.stubTreq().get("https://oso.test/hello/")
+        self.assertEqual(response.code, 401)
