@@ -176,6 +176,9 @@ class GServerService(Service):
     def startService(self):
         super().startService()
         self._started = ensureDeferred(self._start())
+        self._started.addErrback(
+            lambda failure: self.log.failure("G-Server failed to start", failure)
+        )
 
     def whenStarted(self):
         """
