@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass
 from email.utils import formatdate
 
-from twisted.internet.defer import gatherResults, succeed
+from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from oso.sip.uri import SIPParseError, parseURI
 
@@ -116,8 +117,15 @@ class Registrar:
 
     The bindings in memory are the truth that routing reads
     (L{contacts}); every change is also written to the store, and
-    L{handle}'s answer waits for those writes, so a 200 is sent only for
+    L{handle}'s answer waits for that write, so a 200 is sent only for
     bindings that are on disk.
+
+    Writes are committed in groups: while one transaction is on its way to
+    the disk, the addresses of record changed meanwhile are collected, and
+    the next transaction writes the bindings each of them has then (only
+    the latest state of an address of record changed many times). One
+    REGISTER waits at most for the transaction in flight and its own; under
+    load, one commit (and one fsync) serves many REGISTERs.
     """
 
     log = Logger()
@@ -160,6 +168,12 @@ class Registrar:
         self._aors = {}
         # (aor, parsed contact URI) -> DelayedCall ending that binding
         self._timers = {}
+        # Group commit: the addresses of record to write in the next
+        # transaction, the Deferreds waiting for it, and whether one is on
+        # its way to the disk.
+        self._unwritten = set()
+        self._waiting = []
+        self._writing = False
 
     def start(self):
         """
@@ -243,18 +257,16 @@ class Registrar:
                     refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor)
                 )
             )
-        writes = self._apply(aor, current, updated, now)
+        written = self._apply(aor, current, updated, now)
         result = RegisterResult(200, "OK", self._listing(updated, now), tuple(updated.values()))
+        if written is None:
+            return succeed(result)
 
         def failed(failure):
             self.log.failure("registrar: bindings of {aor} not stored", failure, aor=aor)
             return RegisterResult(500, "Server Internal Error", (), result.bindings)
 
-        return (
-            gatherResults(writes, consumeErrors=True)
-            .addCallback(lambda _: result)
-            .addErrback(failed)
-        )
+        return written.addCallback(lambda _: result).addErrback(failed)
 
     def _decide(self, request, aor, source, current, now):
         """
@@ -345,32 +357,61 @@ class Registrar:
         Make C{updated} the bindings of C{aor}: in memory, on the timers
         and in the store.
 
-        @return: the store's L{Deferred}s.
+        @return: a L{Deferred} that fires once they are on disk, or
+            C{None} when nothing changed.
         """
-        writes = []
-        changed = current.keys() != updated.keys()
-        kept = current
-        if current and not updated:
-            for key in current:
+        dirty = False
+        for key in current:
+            if key not in updated:
                 self._disarm(aor, key)
-            writes.append(self._store.deleteRegistrations(aor))
-            kept = {}
-        for key, binding in kept.items():
-            replacement = updated.get(key)
-            if replacement is None or replacement.contact != binding.contact:
-                self._disarm(aor, key)
-                writes.append(self._store.deleteRegistration(aor, binding.contact))
+                dirty = True
         for key, binding in updated.items():
             if current.get(key) is not binding:
                 self._arm(aor, key, binding, now)
-                writes.append(self._store.saveRegistration(binding))
+                dirty = True
         if updated:
             self._aors[aor] = updated
         else:
             self._aors.pop(aor, None)
-        if changed:
+        if current.keys() != updated.keys():
             self._announce(aor)
-        return writes
+        return self._persist(aor) if dirty else None
+
+    def _persist(self, aor):
+        """
+        Have the bindings C{aor} has now written in the next transaction.
+
+        @return: a L{Deferred} that fires once they (or newer ones) are on
+            disk, or fails with the store's error.
+        """
+        self._unwritten.add(aor)
+        waiting = Deferred()
+        self._waiting.append(waiting)
+        self._commit()
+        return waiting
+
+    def _commit(self):
+        """
+        Start the next group commit, unless one is on its way or nothing
+        waits for one.
+        """
+        if self._writing or not self._unwritten:
+            return
+        batch = {aor: self.bindings(aor) for aor in sorted(self._unwritten)}
+        waiting = self._waiting
+        self._unwritten, self._waiting = set(), []
+        self._writing = True
+
+        def done(result):
+            self._writing = False
+            for each in waiting:
+                if isinstance(result, Failure):
+                    each.errback(result)
+                else:
+                    each.callback(None)
+            self._commit()
+
+        self._store.replaceRegistrations(batch).addBoth(done)
 
     def _listing(self, bindings, now):
         """
@@ -411,7 +452,7 @@ class Registrar:
         del bindings[key]
         if not bindings:
             del self._aors[aor]
-        self._store.deleteRegistration(aor, binding.contact).addErrback(
+        self._persist(aor).addErrback(
             lambda failure: self.log.failure(
                 "registrar: expired binding {contact} of {aor} not deleted",
                 failure,

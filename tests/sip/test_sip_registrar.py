@@ -11,7 +11,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from oso.sip.message import Request, parseMessage
@@ -340,6 +342,119 @@ class RegistrarTests(SynchronousTestCase):
         self.clock.advance(200)
         self.assertEqual(list(self.stored()), ["sip:a@192.0.2.1"])
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class HeldStore(MemoryStore):
+    """
+    A L{MemoryStore} whose registration transactions reach the "disk" only
+    when the test releases them, in order: the group commit seen from the
+    store's side.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def replaceRegistrations(self, bindings):
+        held = Deferred()
+        self.batches.append((dict(bindings), held))
+        return held
+
+    def release(self, failure=None):
+        """
+        Write the oldest held transaction (or fail it with C{failure}).
+        """
+        bindings, held = self.batches.pop(0)
+        if failure is not None:
+            held.errback(failure)
+            return
+        super().replaceRegistrations(bindings)
+        held.callback(None)
+
+
+class GroupCommitTests(SynchronousTestCase):
+    """
+    The registrar's writes: one transaction at a time; what changes while
+    one is on its way goes, coalesced, into the next.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(START)
+        self.store = HeldStore()
+        self.registrar = Registrar(self.clock, self.store, defaultExpires=600)
+        self.successResultOf(self.registrar.start())
+
+    def test_groupCommit(self):
+        """
+        REGISTERs that come while a transaction is in flight are answered
+        after the next one, which writes each address of record once, as
+        it is by then; no answer comes before its change is on disk.
+        """
+        first = self.registrar.handle(register("<sip:a@192.0.2.1>"), "201")
+        self.assertEqual(len(self.store.batches), 1)
+        second = self.registrar.handle(register("<sip:b@192.0.2.1>", cseq=2), "201")
+        third = self.registrar.handle(
+            register("<sip:c@192.0.2.1>", callID="other", cseq=1), "202")
+        fourth = self.registrar.handle(register("<sip:a@192.0.2.1>", expires=0, cseq=3), "201")
+        # Only the first transaction is on its way; nothing is answered.
+        self.assertEqual(len(self.store.batches), 1)
+        for pending in (first, second, third, fourth):
+            self.assertNoResult(pending)
+        self.store.release()
+        self.assertEqual(self.successResultOf(first).status, 200)
+        for pending in (second, third, fourth):
+            self.assertNoResult(pending)
+        [(batch, _)] = self.store.batches
+        self.assertEqual(
+            {aor: [b.contact for b in bindings] for aor, bindings in batch.items()},
+            {"201": ["sip:b@192.0.2.1"], "202": ["sip:c@192.0.2.1"]},
+        )
+        self.store.release()
+        for done in (second, third, fourth):
+            self.assertEqual(self.successResultOf(done).status, 200)
+        self.assertEqual(
+            sorted(b.contact for b in self.successResultOf(self.store.loadRegistrations())),
+            ["sip:b@192.0.2.1", "sip:c@192.0.2.1"],
+        )
+        self.assertEqual(self.store.batches, [])
+
+    def test_failedCommit(self):
+        """
+        A transaction that fails gets every REGISTER waiting for it a 500;
+        the next one is written again.
+        """
+        first = self.registrar.handle(register("<sip:a@192.0.2.1>"), "201")
+        second = self.registrar.handle(register("<sip:b@192.0.2.1>", cseq=2), "201")
+        self.store.release(Failure(RuntimeError("disk full")))
+        self.assertEqual(self.successResultOf(first).status, 500)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.store.release()
+        self.assertEqual(self.successResultOf(second).status, 200)
+
+    def test_unchangedNotWritten(self):
+        """
+        A REGISTER that only lists the bindings writes nothing and is
+        answered at once.
+        """
+        self.registrar.handle(register("<sip:a@192.0.2.1>"), "201")
+        self.store.release()
+        query = self.registrar.handle(register(cseq=2), "201")
+        self.assertEqual(self.successResultOf(query).status, 200)
+        self.assertEqual(self.store.batches, [])
+
+    def test_expiryWritten(self):
+        """
+        A binding that expires is removed from the store by a transaction
+        of its own.
+        """
+        self.registrar.handle(register("<sip:a@192.0.2.1>", expires=60), "201")
+        self.store.release()
+        self.clock.advance(60)
+        [(batch, _)] = self.store.batches
+        self.assertEqual(batch, {"201": ()})
+        self.store.release()
+        self.assertEqual(self.successResultOf(self.store.loadRegistrations()), [])
 
 
 class PersistenceTests(TestCase):
