@@ -79,7 +79,7 @@ class NonceMint:
         self._randomBytes = randomBytes
 
     def _mac(self, text):
-        return hmac.new(self._secret, text.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._secret, text.encode("ascii"), "sha256").hex()[:32]
 
     def make(self):
         """

@@ -18,6 +18,7 @@ requests to a peer reuse its connection (RFC 3261 18.2.2, 18.1.1).
 import ipaddress
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twisted.internet import ssl
 from twisted.internet.endpoints import HostnameEndpoint, serverFromString, wrapClientTLS
@@ -93,6 +94,7 @@ def parseListen(description):
     return ListenSpec(transport, int(port), interface)
 
 
+@lru_cache(maxsize=1024)
 def _family(host):
     try:
         return ipaddress.ip_address(host).version

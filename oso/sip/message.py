@@ -47,8 +47,10 @@ _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)
 _WORD = r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+"
 _CALL_ID_RE = re.compile(rf"{_WORD}(?:@{_WORD})?")
 _FIELD_RE = re.compile(r"\r\n([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:([^\r\n]*)")
-# Field names as received, to their key and written spelling.
+# Field names as received, to their key and written spelling; names as
+# asked for, to their key.
 _NAMES = {}
+_KEYS = {}
 # RFC 3261 8.1.1 (and 20: at most one of each).
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
 _SINGLE = frozenset(
@@ -57,8 +59,13 @@ _SINGLE = frozenset(
 
 
 def _key(name):
-    key = name.lower()
-    return COMPACT.get(key, key)
+    key = _KEYS.get(name)
+    if key is None:
+        key = name.lower()
+        key = COMPACT.get(key, key)
+        if len(_KEYS) < 1024:
+            _KEYS[name] = key
+    return key
 
 
 class Headers:
@@ -110,21 +117,26 @@ class Headers:
                 and ("," in value or not (value or strict))
             )
 
-        if any(splittable(field) for field in self._fields):
-            fields = []
-            for field in self._fields:
-                if not splittable(field):
-                    fields.append(field)
-                    continue
-                for element in splitList(field[2], field[1]):
-                    if element:
-                        fields.append([key, field[1], element])
-                    elif strict:
-                        raise SIPParseError(
-                            f"empty element in {field[1]}: {field[2]!r}",
-                            reason=f"Bad {field[1]}",
-                        )
-            self._fields = fields
+        for field in self._fields:
+            if field[0] == key and splittable(field):
+                break
+        else:
+            self._split.add(key)
+            return
+        fields = []
+        for field in self._fields:
+            if not splittable(field):
+                fields.append(field)
+                continue
+            for element in splitList(field[2], field[1]):
+                if element:
+                    fields.append([key, field[1], element])
+                elif strict:
+                    raise SIPParseError(
+                        f"empty element in {field[1]}: {field[2]!r}",
+                        reason=f"Bad {field[1]}",
+                    )
+        self._fields = fields
         self._split.add(key)
 
     def getAll(self, name):

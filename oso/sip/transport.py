@@ -8,6 +8,7 @@ L{oso.sip.listeners}.
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from oso.sip.message import Request, parseMessage
 from oso.sip.transaction import makeResponse
@@ -40,6 +41,7 @@ def hostReference(host):
     return f"[{address.compressed}]" if address.version == 6 else address.compressed
 
 
+@lru_cache(maxsize=1024)
 def _sameHost(written, address):
     try:
         return ipaddress.ip_address(bare(written)) == ipaddress.ip_address(address)
