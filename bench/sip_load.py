@@ -18,7 +18,8 @@ at least half the responder's rate; calls at least 400/s with no failed
 call.
 
     python bench/sip_load.py [--registers 20000] [--calls 5000]
-                             [--concurrency 100] [--targets responder kamailio oso]
+                             [--concurrency 100] [--call-concurrency 50]
+                             [--targets responder kamailio oso] [--keep]
 """
 
 import argparse
@@ -42,8 +43,19 @@ CALLER, CALLEE = "200", "201"
 #: For oso, a PBX, an extension has one call at a time: the call load comes
 #: from many calling extensions, and the callee is a hunt group whose
 #: members are registered at the SIPp UAS (the others take CALLER/CALLEE).
-OSO_CALLERS = [str(n) for n in range(2000, 2040)]
-OSO_MEMBERS = [str(n) for n in range(5000, 5030)]
+#: SIPp hands the callers out in turn while up to --call-concurrency calls
+#: are in flight, so there are twice as many callers as calls in flight (a
+#: caller's next call starts long after its last one ended) and more
+#: members than calls in flight (a free one is always there).  (Each
+#: extension costs oso a password hash at its first start.)
+def osoCallers(concurrency):
+    return [str(n) for n in range(20000, 20000 + 2 * concurrency)]
+
+
+def osoMembers(concurrency):
+    return [str(n) for n in range(50000, 50000 + concurrency + 20)]
+
+
 CALL_TARGET = 400
 
 # The credentials come from -au [field0] -ap [field1]: SIPp 3.6 does not
@@ -394,7 +406,7 @@ def measure(work, remote, pid, args, uasPort=None, registerCallee=False, callers
             sipp(work, "register.xml", remote, len(members), 1, "-inf", str(callee))
         caller = writeUsers(work, list(callers), HOST)
         calls = sipp(
-            work, "uac.xml", remote, args.calls, args.concurrency,
+            work, "uac.xml", remote, args.calls, args.callConcurrency,
             "-inf", str(caller), "-s", CALLEE, "-auth_uri", f"{CALLEE}@{remote}", targetPid=pid,
         )  # fmt: skip
     finally:
@@ -441,17 +453,19 @@ def kamailio(work, args):
         stop(process)
 
 
-def osoConfiguration(port):
+def osoConfiguration(port, concurrency):
     """
     The oso.toml of the oso target: the extensions the load registers, the
-    caller and the callee as SIP lines, SIP on UDP C{port}.
+    callers and the callee's hunt group members as SIP lines, SIP on UDP
+    C{port}.
     """
+    callers, members = osoCallers(concurrency), osoMembers(concurrency)
     devices = "".join(
         f'[[devices]]\nnumber = "{n}"\nname = "Bench {n}"\nport = "sip-lines"\n'
         f'password = "{PASSWORD}"\n\n'
-        for n in [*OSO_CALLERS, *OSO_MEMBERS, *USERS]
+        for n in [*callers, *members, *USERS]
     )
-    members = ", ".join(f'"{n}"' for n in OSO_MEMBERS)
+    members = ", ".join(f'"{n}"' for n in members)
     return (
         '[server]\nrealm = "oso"\ncomponents = ["sip", "sip-lines"]\n\n'
         f'{devices}[[groups]]\nnumber = "{CALLEE}"\nmembers = [{members}]\nhunt = "circular"\n\n'
@@ -465,7 +479,7 @@ def oso(work, args):
         return None
     port, uasPort = freePort(), freePort()
     data = work / "oso-data"
-    (work / "oso.toml").write_text(osoConfiguration(port))
+    (work / "oso.toml").write_text(osoConfiguration(port, args.callConcurrency))
     log = work / "oso.log"
     environment = dict(os.environ, PYTHONPATH=str(CHECKOUT))
     twistd = Path(sys.executable).with_name("twistd")
@@ -487,7 +501,7 @@ def oso(work, args):
             time.sleep(0.2)
         return measure(
             work, f"{HOST}:{port}", process.pid, args, uasPort=uasPort, registerCallee=True,
-            callers=OSO_CALLERS, members=OSO_MEMBERS,
+            callers=osoCallers(args.callConcurrency), members=osoMembers(args.callConcurrency),
         )
     finally:
         stop(process)
@@ -501,12 +515,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--registers", type=int, default=20000)
     parser.add_argument("--calls", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=100, help="REGISTERs in flight")
+    parser.add_argument(
+        "--call-concurrency", dest="callConcurrency", type=int, default=50, help="calls in flight"
+    )
     parser.add_argument("--kamailio-children", dest="kamailioChildren", type=int, default=1)
     parser.add_argument(
         "--targets", nargs="+", default=["responder", "kamailio", "oso"],
         choices=["responder", "kamailio", "oso"],
     )  # fmt: skip
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (logs, statistics) and name it"
+    )
     args = parser.parse_args()
     if shutil.which("sipp") is None:
         sys.exit("sipp is not installed (Debian package sip-tester)")
@@ -540,7 +560,10 @@ def main():
                 f"{'met' if calls.rate >= CALL_TARGET and not calls.failed else 'not met'}"
             )
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
