@@ -34,6 +34,10 @@ _REASONS = {
 }
 
 
+#: What each path parameter is: a device number, a call id (the call
+#: model numbers its calls), a token's SHA-256 in hex.
+_PATTERNS = {"number": "^[0-9]{1,15}$", "callID": "^[0-9]{1,20}$", "tokenHash": "^[0-9a-f]{64}$"}
+
 #: An example value of each path parameter, for people and test tools.
 _EXAMPLES = {"number": "100", "callID": "1", "tokenHash": "0" * 64}
 
@@ -62,9 +66,16 @@ def _operation(operationID, summary, ok, errors, body=None, parameters=(), publi
     if not public:
         codes |= {401, 403}
     if parameters:
-        codes.add(404)
+        codes |= {400, 404}
     for code in sorted(codes):
         responses[str(code)] = {"description": _REASONS[code], "content": _json(_ref("Error"))}
+    if parameters:
+        # The site refuses a hostile path segment before the API sees it.
+        responses["400"]["description"] += (
+            "; a path that is not UTF-8 or holds '.', '..', '/', '\\' or NUL "
+            "in a segment is refused by the site, as a page"
+        )
+        responses["400"]["content"]["text/html"] = {"schema": {"type": "string"}}
     operation = {"operationId": operationID, "summary": summary, "responses": responses}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": _json(body)}
@@ -74,7 +85,11 @@ def _operation(operationID, summary, ok, errors, body=None, parameters=(), publi
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "example": _EXAMPLES[name]},
+                "schema": {
+                    "type": "string",
+                    "pattern": _PATTERNS[name],
+                    "example": _EXAMPLES[name],
+                },
             }
             for name in parameters
         ]
