@@ -131,6 +131,25 @@ class ServerInviteTransaction(ServerTransaction):
             return "tu1xx"
         return "tu2xx" if status < 300 else "tuFinal"
 
+    def respond(self, response):
+        """
+        Send a response from the transaction user.  A provisional one
+        given while the INVITE is being passed up, with nothing else
+        waiting, goes out at once rather than after the transition: the
+        100 Trying a B2BUA sends before it forks reaches the caller before
+        the forked INVITEs leave (RFC 3261 17.2.1: a 1xx in Proceeding
+        changes nothing but the last response).
+        """
+        if (
+            self._running
+            and not self._pending
+            and self.state == "Proceeding"
+            and response.status < 200
+        ):
+            self._sendResponse(response)
+            return
+        super().respond(response)
+
     def _sendTrying(self, message):
         """
         RFC 3261 17.2.1: 100 Trying, unless the transaction user has

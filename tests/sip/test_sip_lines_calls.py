@@ -72,6 +72,32 @@ def test_invite_is_challenged_then_routed_and_answered():
     assert x.model.calls() == []
 
 
+def test_trying_goes_out_before_the_forks():
+    """
+    RFC 3261 17.2.1: the caller's 100 Trying is sent before the forked
+    INVITEs to the called extension's contacts leave.
+    """
+    from sip_lines_harness import OSO, Phone
+
+    x = SIPExchange()
+    x.register("200", "201")
+    second = Phone(x.network, "201", "pw201", "127.0.2.9")
+    second.register(x.registrar)
+    x.run()
+    a = x.sip("200")
+    a.call("201")
+    x.run()
+    fromOso = [
+        (destination, data.split(b"\r\n", 1)[0])
+        for source, destination, data in x.network.log
+        if tuple(source) == OSO
+    ]
+    trying = fromOso.index((tuple(a.address), b"SIP/2.0 100 Trying"))
+    forks = [i for i, (_, line) in enumerate(fromOso) if line.startswith(b"INVITE ")]
+    assert len(forks) == 2
+    assert trying < min(forks)
+
+
 def test_wrong_password_is_refused():
     x = SIPExchange()
     x.register("200", "201")

@@ -458,6 +458,47 @@ def test_inviteServerNoTryingWhenTheTUAnswers():
     assert [m for _, m in end.sent] == [ringing, ringing]
 
 
+def test_inviteServerProvisionalBeforeTheTUGoesOn():
+    """
+    A provisional response the TU gives while the INVITE is passed up goes
+    out at once, before what the TU sends next (a B2BUA's 100 Trying
+    before its forked INVITEs); the automatic 100 Trying is not sent.
+    """
+    end = End()
+    order = []
+
+    def deliver(message, transaction):
+        transaction.respond(makeResponse(message, 100))
+        order.append([m.status for _, m in end.sent])
+        end.layer.request(request(branch="z9hG4bKfork1"), SERVER, "UDP")
+
+    end.layer.deliverRequest = deliver
+    end.layer.receive(request(), CLIENT, "UDP")
+    assert order == [[100]]
+    wait(end.clock, 1)
+    sent = [getattr(m, "status", None) or m.method for _, m in end.sent]
+    assert sent[:2] == [100, "INVITE"]
+    assert sent.count(100) == 1
+
+
+def test_inviteServerFinalInPassUpStillQueued():
+    """
+    A final response given while the INVITE is passed up is applied after
+    the transition, as before; a provisional one given after it waits its
+    turn behind it (and is then absorbed).
+    """
+    end = End()
+
+    def deliver(message, transaction):
+        transaction.respond(makeResponse(message, 486, toTag="b1"))
+        transaction.respond(makeResponse(message, 180, toTag="b1"))
+        assert end.sent == []
+
+    end.layer.deliverRequest = deliver
+    end.layer.receive(request(), CLIENT, "UDP")
+    assert [m.status for _, m in end.sent] == [486]
+
+
 def test_inviteServerAbsorbsRetransmittedInvite():
     """
     RFC 3261 17.2.1: a retransmitted INVITE is not passed up again; in
