@@ -7,9 +7,10 @@ cookie), answered 401 without one; a state-changing request on a session
 cookie must carry its CSRF token (403).  The handlers live with their
 resources (L{oso.gserver.restdevices}, L{oso.gserver.restcalls},
 L{oso.gserver.reststatus}, L{oso.gserver.resttokens}), and the event
-stream at C{/events} is L{oso.gserver.eventstream}; this module routes to them and turns what
-they return or raise into the response: JSON with the status, or an error
-object C{{"error": name, "detail": sentence}} and a log line.
+stream at C{/events} is L{oso.gserver.eventstream}.  This module routes to
+them and turns what they return or raise into the response: JSON with the
+status, or an error object C{{"error": name, "detail": sentence}} and a
+log line.
 """
 
 import json

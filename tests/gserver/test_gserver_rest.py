@@ -90,6 +90,15 @@ class RestTestCase(TestCase):
     async def adminSend(self, method, path, body=None, **kw):
         return await self.send(method, path, body, token=self.admin, **kw)
 
+    def connected(self, caller, called):
+        """
+        @return: the caller's connection in a call the called phone has
+            answered.
+        """
+        connection = self.model.makeCall(caller, called, autoOriginate=True)
+        self.harness.exchange.phone(called).answer()
+        return connection
+
     async def service(self, name, body, token=None):
         code, result, _ = await self.send(
             "POST", f"/services/{name}", body, token=token or self.admin
@@ -426,18 +435,13 @@ class CallTests(RestTestCase):
         code, error, _ = await self.adminSend("GET", f"/calls/{callID}")
         self.assertEqual((code, error["error"]), (404, "invalidCallID"))
 
-    async def connected(self, caller, called):
-        connection = self.model.makeCall(caller, called, autoOriginate=True)
-        self.harness.exchange.phone(called).answer()
-        return connection
-
     async def test_consultTransfer(self):
         """
         Hold, retrieve, consultation and transfer through the API; the
         transfer's result names the resulting call and its parties.
         """
         await self.setUpHarness()
-        first = await self.connected("100", "101")
+        first = self.connected("100", "101")
         held = {"callID": first.callID, "deviceID": "100"}
         code, _ = await self.service("holdCall", {"callToBeHeld": held})
         self.assertEqual(code, 200)
@@ -492,7 +496,7 @@ class CallTests(RestTestCase):
         alerting at another device.
         """
         await self.setUpHarness()
-        connection = await self.connected("100", "101")
+        connection = self.connected("100", "101")
         code, _ = await self.service("generateDigits", {
             "connectionToSendDigits": {"callID": connection.callID, "deviceID": "100"},
             "charactersToSend": "12#",
@@ -612,12 +616,13 @@ class StatusTests(RestTestCase):
         await self.setUpHarness()
         component = CDR()
         service = component.makeService(
-            component.validateConfig({"capacity": 1000, "record-internal": True}, "cdr"), self.harness.context
+            component.validateConfig({"capacity": 1000, "record-internal": True}, "cdr"),
+            self.harness.context,
         )
         await service.startService()
         self.addCleanup(service.stopService)
         self.harness.context.components["cdr"] = service
-        connection = await CallTests.connected(self, "100", "101")
+        connection = self.connected("100", "101")
         self.model.clearCall(connection.callID)
         for _ in range(200):
             if service.journal.pending:
