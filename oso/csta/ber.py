@@ -28,6 +28,7 @@ monitor it goes to (L{oso.csta.asn1.tables}).
 from pyasn1.codec.ber import decoder as _berDecoder
 from pyasn1.codec.ber import encoder as _berEncoder
 
+from oso.csta import berfast
 from oso.csta import messages as m
 from oso.csta.asn1 import acse, rose
 from oso.csta.asn1.convert import converterFor
@@ -212,8 +213,12 @@ def _decodeInvoke(invokeID, code, argument):
         raise CSTACodecError(
             f"{operation.name} without argument", invokeID, P.invokeMistypedArgument
         )
-    codec = EVENTS if operation is _EVENT_REPORT else ARGUMENTS[operation.argument]
-    message = _decodeInner(argument, codec, invokeID, P.invokeMistypedArgument, operation.name)
+    if operation is _EVENT_REPORT:
+        message = _decodeInner(argument, EVENTS, invokeID, P.invokeMistypedArgument, operation.name)
+    else:
+        message = berfast.readArgument(operation.argument, argument) or _decodeInner(
+            argument, ARGUMENTS[operation.argument], invokeID, P.invokeMistypedArgument, operation.name
+        )
     return m.Invoke(invokeID=invokeID, operation=operation.name, argument=message)
 
 
@@ -227,7 +232,7 @@ def _decodeReturnResult(invokeID, code, result):
             invokeID,
             P.returnResultMistypedResult,
         )
-    message = _decodeInner(
+    message = berfast.readResult(operation.result, result) or _decodeInner(
         result,
         RESULTS[operation.result],
         invokeID,
@@ -287,7 +292,9 @@ def _encodeInvoke(message):
     if operation is _EVENT_REPORT:
         argument = EVENTS.octets(message.argument)
     else:
-        argument = _encode(ARGUMENTS[type(message.argument)].encode(message.argument))
+        argument = berfast.writeArgument(message.argument) or _encode(
+            ARGUMENTS[type(message.argument)].encode(message.argument)
+        )
     return tlv(0xA1, _invokeId(message.invokeID), integer(operation.code), argument)
 
 
@@ -297,7 +304,7 @@ def _encodeReturnResult(message):
     operation = BY_NAME[message.operation]
     if operation.result is not type(message.result):
         raise ValueError(f"{type(message.result).__name__} is not a {operation.name} result")
-    result = _encode(RESULTS[operation.result].encode(message.result))
+    result = berfast.writeResult(message.result) or _encode(RESULTS[operation.result].encode(message.result))
     return tlv(
         0xA2, _invokeId(message.invokeID), tlv(0x30, integer(operation.code), result)
     )
