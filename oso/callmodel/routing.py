@@ -283,7 +283,14 @@ class Routing:
             call.hunt = None
             self._failCaller(call, group.number, EventCause.busy)
             return
-        free = [m for m in hunt.order if self._memberFree(m, call)]
+        if group.huntMode is HuntMode.parallel:
+            free = [m for m in hunt.order if self._memberFree(m, call)]
+        else:
+            # One member rings at a time: only the first free one from the
+            # hunt's position on is looked for (not every member's state).
+            start = hunt.position % len(hunt.order) if hunt.order else 0
+            rotated = hunt.order[start:] + hunt.order[:start]
+            free = next(([m] for m in rotated if self._memberFree(m, call)), [])
         if not free:
             self._queueAtGroup(call, group, cause)
             return
@@ -296,12 +303,8 @@ class Routing:
                 EventCause.distributed, group.number,
             )
         call.lastRedirectionDevice = group.number
-        if group.huntMode is HuntMode.parallel:
-            targets = free
-        else:
-            start = hunt.position % len(hunt.order)
-            rotated = hunt.order[start:] + hunt.order[:start]
-            targets = [next(m for m in rotated if m in free)]
+        targets = free
+        if group.huntMode is not HuntMode.parallel:
             hunt.position = hunt.order.index(targets[0])
             self._huntPointers[group.number] = targets[0]
         ringing = hunt.ringing = []
