@@ -90,7 +90,7 @@ def administrator(handler):
     async def guarded(self, request, *args, **kwargs):
         principal = await self.site.principal(request)
         method = request.method.decode("ascii", "replace")
-        path = request.path.decode("ascii", "replace")
+        path = request.path.decode("ascii", "replace")[:200]
         if principal is None:
             if request.method in (b"GET", b"HEAD"):
                 return _redirect(request, "/login")
