@@ -21,15 +21,14 @@ C{tests/csta/test_csta_berfast.py}, for given and generated messages.
 from oso.callmodel.ids import ConnectionID
 from oso.csta import messages as m
 from oso.csta.asn1.common import CommonResult
-from oso.csta.asn1.octets import tlv
+from oso.csta.asn1.octets import CONNECTION_ID as _CONNECTION
+from oso.csta.asn1.octets import connectionID, deviceID, tlv
 from oso.csta.asn1.tables import RESULTS
 
-__all__ = ["readArgument", "readResult", "writeArgument", "writeResult", "deviceID", "connectionID"]
+__all__ = ["readArgument", "readResult", "writeArgument", "writeResult"]
 
 _SEQUENCE = 0x30
 _NULL = b"\x05\x00"
-#: [APPLICATION 11] ConnectionID, constructed (an explicit CHOICE).
-_CONNECTION = 0x6B
 
 
 class _OutOfShape(Exception):
@@ -84,26 +83,16 @@ def _ascii(data, start, end):
 # --- Device and connection ids ------------------------------------------------
 #
 # DeviceID ::= SEQUENCE { deviceIdentifier CHOICE { dialingNumber [0]
-# IMPLICIT IA5String, ... }, ... }: oso writes dialingNumber only, and the
-# fast path reads only that form.  ConnectionID ::= [APPLICATION 11] CHOICE {
-# callID [0] IMPLICIT OCTET STRING, deviceID [1] LocalDeviceID, both
-# SEQUENCE { callID, deviceID } } with LocalDeviceID ::= CHOICE { staticID
-# DeviceID, dynamicID [3] IMPLICIT OCTET STRING }.
-
-
-def deviceID(number):
-    """
-    The BER octets of a C{DeviceID} naming C{number} as its dialing number.
-    """
-    return tlv(_SEQUENCE, tlv(0x80, number.encode("ascii")))
+# IMPLICIT IA5String, ... }, ... }: oso writes dialingNumber only
+# (oso.csta.asn1.octets), and the fast path reads only that form.
+# ConnectionID ::= [APPLICATION 11] CHOICE { callID [0] IMPLICIT OCTET
+# STRING, deviceID [1] LocalDeviceID, both SEQUENCE { callID, deviceID } }
+# with LocalDeviceID ::= CHOICE { staticID DeviceID, dynamicID [3] IMPLICIT
+# OCTET STRING }.
 
 
 def _readDeviceID(data, start, end):
     return _ascii(data, *_only(data, start, end, 0x80))
-
-
-def _localDeviceID(number):
-    return tlv(0xA1, deviceID(number))
 
 
 def _single(data, start, end):
@@ -123,21 +112,6 @@ def _readLocalDeviceID(data, start, end):
     if tag == 0x83:
         return data[start:end].decode("latin-1")
     raise _OutOfShape
-
-
-def connectionID(connection):
-    """
-    The BER octets of a C{ConnectionID}, in the form pyasn1 writes for it.
-    """
-    if connection.deviceID is None:
-        inner = tlv(0x80, connection.callID.encode("latin-1"))
-    elif connection.callID is None:
-        inner = _localDeviceID(connection.deviceID)
-    else:
-        inner = tlv(
-            _SEQUENCE, tlv(0x80, connection.callID.encode("latin-1")), _localDeviceID(connection.deviceID)
-        )
-    return tlv(_CONNECTION, inner)
 
 
 def _readConnectionID(data, start, end):

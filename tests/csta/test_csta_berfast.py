@@ -1,6 +1,7 @@
 """
-Tests for L{oso.csta.berfast}: its hand-written readers and writers give
-exactly what pyasn1's codec gives, on the same messages and octets (of the
+Tests for L{oso.csta.berfast} and the identifiers of
+L{oso.csta.asn1.octets}: the hand-written readers and writers give exactly
+what pyasn1's codec gives, on the same messages and octets (of the
 usual shape, of other shapes, and damaged); and what they write decodes in
 the asn1tools oracle to the message's ECMA-285 value, and what the oracle
 writes they read back.
@@ -16,6 +17,7 @@ from test_csta_oracle import SETTINGS, argumentValue, oracle, resultValue  # noq
 from oso.callmodel.ids import ConnectionID
 from oso.csta import ber, berfast
 from oso.csta import messages as m
+from oso.csta.asn1 import common, convert, octets
 from oso.csta.asn1.tables import ARGUMENTS, RESULTS
 from oso.csta.operations import BY_RESULT, operationFor
 
@@ -211,3 +213,32 @@ def test_notASCII():
     with pytest.raises(ber.CSTACodecError):
         ber.encode(m.Invoke(invokeID=1, operation="makeCall",
                             argument=m.MakeCall(callingDevice="1\xe90", calledDirectoryNumber="101")))
+
+
+DEVICE_CHOICES = [
+    common.CallingDeviceID, common.CalledDeviceID, common.SubjectDeviceID, common.RedirectionDeviceID,
+    common.AssociatedCallingDeviceID, common.AssociatedCalledDeviceID,
+    common.NetworkCallingDeviceID, common.NetworkCalledDeviceID,
+]
+
+
+@settings(max_examples=200)
+@given(devices, connectionIDs, st.sampled_from(DEVICE_CHOICES), st.sampled_from(list(m.DeviceIDStatus)))
+def test_identifiersAsPyasn1(number, connection, choice, status):
+    """
+    The device and connection ids written by hand (L{oso.csta.asn1.octets},
+    and the conversions that use them) are the octets pyasn1 writes.
+    """
+    assert octets.deviceID(number) == encoder.encode(convert._deviceID(common.DeviceID()).encode(number))
+    assert octets.connectionID(connection) == encoder.encode(
+        convert._connectionID(common.ConnectionID()).encode(connection)
+    )
+    schema = choice()
+    byHand = convert.converterFor(str | m.DeviceIDStatus, schema)
+    plain = convert._deviceOrStatus(schema)
+    for x in (number, status):
+        try:
+            expected = encoder.encode(plain.encode(x))
+        except KeyError:
+            continue  # a status this choice has not
+        assert encoder.encode(byHand.encode(x)) == expected

@@ -25,11 +25,12 @@ from datetime import datetime, timezone
 from enum import IntEnum
 
 from pyasn1.codec.ber import encoder as _berEncoder
-from pyasn1.type import char, univ, useful
+from pyasn1.type import char, tag, univ, useful
 
 from oso.callmodel.ids import ConnectionID
 from oso.callmodel.states import LocalConnectionState
-from oso.csta.asn1 import common, monitor, snapshot
+from oso.csta.asn1 import common, monitor, octets, snapshot
+from oso.csta.asn1.octets import tlv
 from oso.csta.messages import CSTAMessage, DeviceIDStatus, SimpleCallState
 
 _NONE = type(None)
@@ -66,7 +67,12 @@ def _encoded(converter, x):
     return univ.Any(_berEncoder.encode(converter.encode(x)))
 
 
-def _memoized(converter):
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _written(write, x):
+    return univ.Any(write(x))
+
+
+def _memoized(converter, write=None):
     """
     The same conversion, encoding through a cache of BER octets.
 
@@ -75,10 +81,35 @@ def _memoized(converter):
     values is most of the cost of encoding a message. The octets pyasn1
     produces for a value are kept (in one cache shared by all conversions)
     and handed to the encoder as an ANY, which it writes out unchanged.
+    C{write}, when given, writes the same octets by hand
+    (L{oso.csta.asn1.octets}): a new call's connection ids then cost no
+    pyasn1 work at all.
     """
-    return Converter(
-        functools.partial(_encoded, converter), converter.decode, converter.noneIsValue
-    )
+    encode = functools.partial(_encoded, converter) if write is None else functools.partial(_written, write)
+    return Converter(encode, converter.decode, converter.noneIsValue)
+
+
+def _deviceOrStatusWriter(schema):
+    """
+    The hand-written octets of C{[APPLICATION n] CHOICE { DeviceID, status
+    [k] IMPLICIT NULL, ... }} values, or L{None} for a schema tagged
+    otherwise.
+    """
+    if schema.tagSet != type(schema).tagSet or len(schema.tagSet) != 1:
+        return None
+    outer = schema.tagSet[0]
+    if outer.tagClass != tag.tagClassApplication or outer.tagId > 30:
+        return None
+    first = 0x60 | outer.tagId
+    nulls = {}
+    for named in schema.componentType[1:]:
+        inner = named.asn1Object.tagSet[0]
+        nulls[DeviceIDStatus(named.name)] = bytes([0x80 | inner.tagId, 0])
+
+    def write(x):
+        return tlv(first, nulls[x] if isinstance(x, DeviceIDStatus) else octets.deviceID(x))
+
+    return write
 
 
 def _parts(annotation):
@@ -380,15 +411,17 @@ def converterFor(annotation, schema):
     """
     parts = _parts(annotation)
     if isinstance(schema, common.DeviceID):
-        return _memoized(_deviceID(schema))
+        untagged = schema.tagSet == common.DeviceID.tagSet
+        return _memoized(_deviceID(schema), octets.deviceID if untagged else None)
     if isinstance(schema, common.ConnectionID):
-        return _memoized(_connectionID(schema))
+        untagged = schema.tagSet == common.ConnectionID.tagSet
+        return _memoized(_connectionID(schema), octets.connectionID if untagged else None)
     if isinstance(schema, monitor.CSTAObject):
         return _memoized(_monitorObject(schema))
     if isinstance(schema, snapshot.CallState):
         return _callState(schema)
     if isinstance(schema, univ.Choice) and DeviceIDStatus in parts:
-        return _memoized(_deviceOrStatus(schema))
+        return _memoized(_deviceOrStatus(schema), _deviceOrStatusWriter(schema))
     if isinstance(schema, common.CSTACommonArguments):
         return _extensions(schema)
     if isinstance(schema, common.CSTAPrivateData) and bytes in parts:
