@@ -164,6 +164,7 @@ def runMakeCalls(port, count, xml):
     if not xml:
         sock.sendall(AARQ)
     rtts = []
+    cpu = time.process_time()
     invokeID = 1
     for _ in range(count):
         invokeID = invokeID % 9000 + 1
@@ -176,7 +177,7 @@ def runMakeCalls(port, count, xml):
         invokeID = invokeID % 9000 + 1
         sock.sendall(request(xml, invokeID, m.ClearConnection(connectionToBeCleared=made.callingDevice), "clearConnection"))
         answer()
-    print(json.dumps({"rtts": rtts}), flush=True)
+    print(json.dumps({"rtts": rtts, "cpu": time.process_time() - cpu}), flush=True)
 
 
 # --- the server process -------------------------------------------------------
@@ -224,8 +225,11 @@ async def main(options):
     xml = ["--xml"] if options.xml else []
 
     # MakeCall round trips.
+    serverCPU = time.process_time()
     maker = child("--makecall", number, options.makecalls, *xml)
-    rtts = json.loads(await deferToThreadRead(maker))["rtts"]
+    made = json.loads(await deferToThreadRead(maker))
+    serverCPU = time.process_time() - serverCPU
+    rtts = made["rtts"]
     maker.wait()
 
     # Events to many monitoring links.
@@ -259,6 +263,11 @@ async def main(options):
     print(
         f"MakeCall round trips: {len(rtts) / sum(rtts):,.0f}/s sequential "
         f"(median {1000 * statistics.median(rtts):.2f} ms; target 500/s)"
+    )
+    print(
+        f"  CPU per MakeCall + ClearConnection: server {1e6 * serverCPU / len(rtts):,.0f} us, "
+        f"client {1e6 * made['cpu'] / len(rtts):,.0f} us (load-independent: "
+        f"{len(rtts) / (serverCPU + made['cpu']):,.0f}/s with both on one core)"
     )
     print(
         f"events delivered: {delivered:,} of {expected * options.links:,} to {options.links} links "
