@@ -40,6 +40,7 @@ setup(
             "pytest-xdist",
             "schemathesis",
             "selenium",
+            "openapi-spec-validator",
         ],
     },
 )
