@@ -5,8 +5,13 @@ trunk or proxy).
 
 The C{sip} component's service provides L{IUserAgent}: another component
 finds it with C{context.component("sip")} and, in its own
-C{startService}, L{IUserAgent.attach}es an L{ISIPApplication}, which then
-gets every request the component does not answer itself.  The component
+C{startService}, L{IUserAgent.attach}es an L{ISIPApplication}.  Several
+applications share the stack: a request the component does not answer
+itself goes to the first specific application (in attach order) that
+takes its method and L{accepts <ISIPApplication.accepts>} it (a trunk
+claims its provider's requests and its own dialogs), else to the one
+fallback application (the sip-lines port: the phones' requests).
+Responses go to the application that sent the request.  The component
 answers by itself:
 
   - REGISTER (registrar with digest authentication, 401 challenges);
@@ -65,7 +70,7 @@ class IUserAgent(Interface):
         TLS, C{transport=tcp} for TCP).  Callers may copy and set a user.
         """
 
-    def request(request, destination, transport):
+    def request(request, destination, transport, owner=None):
         """
         Send a request (not ACK) in a new client transaction.
 
@@ -80,6 +85,8 @@ class IUserAgent(Interface):
             transport failure L{ISIPApplication.transactionFailed}.  Over
             TCP/TLS the connection is made if none is open to the
             destination (a failure to connect is a transport failure).
+        @param owner: the L{ISIPApplication} that gets the responses and
+            the failure; C{None} for the fallback application.
         """
 
     def sendAck(ack, destination, transport):
@@ -94,17 +101,20 @@ class IUserAgent(Interface):
         3261 9.1; see L{oso.sip.transactions.TransactionLayer.cancel}).
         """
 
-    def attach(application):
+    def attach(application, fallback=False):
         """
-        Give the requests the component does not answer itself, the
-        responses to L{request}s, and the registrar's changes to
-        C{application} (an L{ISIPApplication}).  At most one application
-        is attached at a time.  Right after attaching,
-        C{application.bindingsChanged(aor)} is called for every address of
-        record that has bindings then (those loaded from the store at
-        start), so the application learns who is reachable.
+        Give C{application} (an L{ISIPApplication}) the requests it
+        accepts among those the component does not answer itself, the
+        responses to its L{request}s, and the registrar's changes.  Right
+        after attaching, C{application.bindingsChanged(aor)} is called for
+        every address of record that has bindings then (those loaded from
+        the store at start), so the application learns who is reachable.
 
-        @raise ValueError: when another application is attached.
+        @param fallback: C{True} for the one application that gets every
+            request of its methods no specific application accepted, and
+            the responses of requests sent without an C{owner}.
+        @raise ValueError: when C{application} is attached already, or a
+            second fallback is attached.
         """
 
     def detach(application):
@@ -126,6 +136,16 @@ class ISIPApplication(Interface):
         "OPTIONS reaches the application only inside a dialog (with a To tag)."
     )
 
+    def accepts(request, source):
+        """
+        Whether a request of one of L{methods} is this application's: one
+        of its dialogs, or a new request it serves (for a trunk: from its
+        provider).  Asked of specific applications only; it must not
+        answer or keep the request.
+
+        @param source: C{(transport, host, port)} it came from.
+        """
+
     def requestReceived(request, transaction, source):
         """
         A well-formed request of one of L{methods} arrived.
@@ -146,7 +166,8 @@ class ISIPApplication(Interface):
 
         @param transaction: the client transaction it belongs to, or
             C{None} for a response matching none (a retransmitted 2xx of an
-            INVITE: the application acknowledges it again).
+            INVITE: every application hears it and acknowledges it again
+            if the dialog is its own).
         """
 
     def transactionFailed(transaction, reason):

@@ -40,7 +40,7 @@ class SIPLinesService(Service):
         self.lines = SIPLines(model, ua)
         model.registerPort(self.lines)
         model.addObserver(self.lines)
-        ua.attach(self.lines)
+        ua.attach(self.lines, fallback=True)
         super().startService()
 
     def stopService(self):

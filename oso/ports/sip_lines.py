@@ -293,6 +293,13 @@ class SIPLines:
             phone = self._phones[number] = SIPPhone(self, number)
         return phone
 
+    def accepts(self, request, source):
+        """
+        The port is the stack's fallback application: every request of its
+        methods no trunk claimed is a phone's.
+        """
+        return True
+
     def bindingsChanged(self, aor):
         """
         The registrar's hook: an extension's contacts changed, so it is in

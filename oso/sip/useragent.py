@@ -2,13 +2,16 @@
 The user agent core of the C{sip} component (RFC 3261 8.2, 10.3, 11): the
 transaction layer over the transports, answering REGISTER (registrar with
 digest authentication) and out-of-dialog OPTIONS itself, refusing methods
-nobody takes (405, 501), and passing the rest to the attached application
-(L{oso.interfaces.sip.ISIPApplication}, the sip-lines port).
+nobody takes (405, 501), and passing the rest to the attached applications
+(L{oso.interfaces.sip.ISIPApplication}: trunks, and the sip-lines port as
+the fallback).
 
 It knows the sockets only as a C{send(message, destination, transport)}
 callable and the addresses they listen on, so it runs on an in-memory
 clock and network in tests as well as on the reactor.
 """
+
+from weakref import WeakKeyDictionary
 
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -69,7 +72,11 @@ class UserAgent:
             clock, send, self._requestArrived, self._responseArrived, self._failed, timers
         )
         self.timers = self.layer.config
-        self._application = None
+        #: The attached applications, in the order they are asked.
+        self._applications = []
+        self._fallback = None
+        #: Which application started each live client transaction.
+        self._owners = WeakKeyDictionary()
         self._source = None
         self._registered = set()
 
@@ -97,9 +104,12 @@ class UserAgent:
             return chosen
         return transport
 
-    def request(self, request, destination, transport):
+    def request(self, request, destination, transport, owner=None):
         transport = self._sized(request, transport)
-        return self.layer.request(request, destination, transport)
+        transaction = self.layer.request(request, destination, transport)
+        if owner is not None:
+            self._owners[transaction] = owner
+        return transaction
 
     def sendAck(self, ack, destination, transport):
         transport = self._sized(ack, transport)
@@ -111,16 +121,47 @@ class UserAgent:
     def cancel(self, transaction):
         self.layer.cancel(transaction)
 
-    def attach(self, application):
-        if self._application is not None:
-            raise ValueError(f"{self._application!r} is attached already")
-        self._application = application
+    def attach(self, application, fallback=False):
+        if application is self._fallback or application in self._applications:
+            raise ValueError(f"{application!r} is attached already")
+        if fallback:
+            if self._fallback is not None:
+                raise ValueError(f"{self._fallback!r} is the fallback application already")
+            self._fallback = application
+        else:
+            self._applications.append(application)
         for aor in sorted(self._registered):
-            self.bindingsChanged(aor)
+            self._guarded(application.bindingsChanged, aor)
 
     def detach(self, application):
-        if self._application is application:
-            self._application = None
+        if self._fallback is application:
+            self._fallback = None
+        elif application in self._applications:
+            self._applications.remove(application)
+
+    def _attached(self):
+        """
+        The applications in the order a request is offered to them: the
+        specific ones in attach order, the fallback last.
+        """
+        if self._fallback is None:
+            return self._applications
+        return self._applications + [self._fallback]
+
+    def _taker(self, request):
+        """
+        The application a request goes to: the first that takes its
+        method and accepts it (the fallback takes every request of its
+        methods), or C{None}.
+        """
+        method = request.method
+        for application in self._applications:
+            if method in application.methods and application.accepts(request, self._source):
+                return application
+        fallback = self._fallback
+        if fallback is not None and method in fallback.methods:
+            return fallback
+        return None
 
     def stop(self):
         """
@@ -145,8 +186,8 @@ class UserAgent:
             self._registered.add(aor)
         else:
             self._registered.discard(aor)
-        if self._application is not None:
-            self._guarded(self._application.bindingsChanged, aor)
+        for application in self._attached():
+            self._guarded(application.bindingsChanged, aor)
 
     # From the transports.
 
@@ -191,10 +232,12 @@ class UserAgent:
                 self._register(request, transaction)
             elif method == "OPTIONS" and request.toAddress.tag is None:
                 transaction.respond(self._capabilities(request))
-            elif self._application is not None and method in self._application.methods:
-                self._application.requestReceived(request, transaction, self._source)
-            elif transaction is not None:
-                self._refuse(request, transaction)
+            else:
+                application = self._taker(request)
+                if application is not None:
+                    application.requestReceived(request, transaction, self._source)
+                elif transaction is not None:
+                    self._refuse(request, transaction)
         except SIPParseError as e:
             self._answerFailure(request, transaction, 400, reasonFor(e))
         except Exception:
@@ -214,13 +257,29 @@ class UserAgent:
         except TransactionError:
             pass
 
+    def _owner(self, transaction):
+        """
+        The application that started C{transaction}: the one named when
+        it was sent, else the fallback.
+        """
+        return self._owners.get(transaction, self._fallback)
+
     def _responseArrived(self, response, transaction):
-        if self._application is not None:
-            self._guarded(self._application.responseReceived, response, transaction)
+        if transaction is None:
+            # A 2xx retransmission matching no transaction: each
+            # application acknowledges only its own dialogs.
+            for application in self._attached():
+                self._guarded(application.responseReceived, response, None)
+            return
+        owner = self._owner(transaction)
+        if owner is not None:
+            self._guarded(owner.responseReceived, response, transaction)
 
     def _failed(self, transaction, reason):
-        if self._application is not None and isinstance(transaction, ClientTransaction):
-            self._guarded(self._application.transactionFailed, transaction, reason)
+        if isinstance(transaction, ClientTransaction):
+            owner = self._owner(transaction)
+            if owner is not None:
+                self._guarded(owner.transactionFailed, transaction, reason)
 
     def _guarded(self, call, *arguments):
         try:
@@ -235,8 +294,8 @@ class UserAgent:
         @return: the methods taken here, sorted (for Allow).
         """
         taken = set(OWN_METHODS)
-        if self._application is not None:
-            taken |= set(self._application.methods)
+        for application in self._attached():
+            taken |= set(application.methods)
         return sorted(taken)
 
     def _capabilities(self, request):

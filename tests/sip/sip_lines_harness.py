@@ -122,7 +122,7 @@ class OsoUA:
     def contact(self, transport):
         return SIPURI(self.address[0], port=self.address[1])
 
-    def request(self, request, destination, transport):
+    def request(self, request, destination, transport, owner=None):
         return self.layer.request(request, destination, transport)
 
     def sendAck(self, ack, destination, transport):
@@ -131,7 +131,7 @@ class OsoUA:
     def cancel(self, transaction):
         self.layer.cancel(transaction)
 
-    def attach(self, application):
+    def attach(self, application, fallback=False):
         self.lines = application
 
     def detach(self, application):
@@ -371,7 +371,7 @@ class SIPExchange(Exchange):
         self.authenticator = DigestAuthenticator(REALM, b"k" * 32, self.clock)
         self.ua = OsoUA(self.network, self.registrar, self.authenticator)
         self.lines = SIPLines(self.model, self.ua)
-        self.ua.attach(self.lines)
+        self.ua.attach(self.lines, fallback=True)
         self.model.registerPort(self.lines)
         self.model.addObserver(self.lines)
         self.sipPhones = {}

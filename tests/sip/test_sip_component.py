@@ -451,7 +451,7 @@ class LiveTests(TestCase):
 
         async def run():
             application = Recorder()
-            self.service.attach(application)
+            self.service.attach(application, fallback=True)
             self.addCleanup(self.service.detach, application)
             peer = await self._register("TCP")
             self.assertEqual(application.changes, ["200"])
@@ -513,7 +513,7 @@ class LiveTests(TestCase):
 
     async def _connectionMade(self, transport):
         application = Recorder()
-        self.service.attach(application)
+        self.service.attach(application, fallback=True)
         self.addCleanup(self.service.detach, application)
         accepted = []
 

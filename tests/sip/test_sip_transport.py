@@ -12,6 +12,7 @@ from oso.sip.headers import NameAddress
 from oso.sip.listeners import ListenSpec, parseListen
 from oso.sip.message import Request, Response, parseMessage
 from oso.sip.registrar import Registrar
+from oso.sip.transaction import makeResponse
 from oso.sip.transport import (
     UDP_LIMIT,
     hostReference,
@@ -286,7 +287,7 @@ class UserAgentTests(SynchronousTestCase):
             def requestReceived(self, request, transaction, source):
                 request.headers.getParsed("refer-to")
 
-        self.ua.attach(Reader())
+        self.ua.attach(Reader(), fallback=True)
         data = request(method="MESSAGE").replace(b"Content-Length", b"Refer-To: <\r\nContent-Length")
         self.ua.receive(parseMessage(data), ("192.0.2.10", 5070), "UDP")
         ((response, destination, transport),) = self.sent
@@ -305,7 +306,7 @@ class UserAgentTests(SynchronousTestCase):
             def requestReceived(self, request, transaction, source):
                 raise RuntimeError("broken")
 
-        self.ua.attach(Broken())
+        self.ua.attach(Broken(), fallback=True)
         self.ua.receive(parseMessage(request(method="MESSAGE")), ("192.0.2.10", 5070), "UDP")
         ((response, destination, transport),) = self.sent
         self.assertEqual(response.status, 500)
@@ -313,3 +314,108 @@ class UserAgentTests(SynchronousTestCase):
         self.ua.receive(parseMessage(request(method="OPTIONS").replace(b"c1", b"c2")),
                         ("192.0.2.10", 5070), "UDP")
         self.assertEqual(self.sent[-1][0].status, 200)
+
+
+class _Application:
+    """
+    An application recording what reaches it; it accepts requests from
+    one source host (as a trunk accepts its provider's).
+    """
+
+    def __init__(self, methods, host=None):
+        self.methods = frozenset(methods)
+        self.host = host
+        self.requests = []
+        self.responses = []
+        self.failures = []
+        self.changes = []
+
+    def accepts(self, request, source):
+        return source[1] == self.host
+
+    def requestReceived(self, request, transaction, source):
+        self.requests.append(request.method)
+        transaction.respond(makeResponse(request, 200, toTag="t"))
+
+    def responseReceived(self, response, transaction):
+        self.responses.append((response.status, transaction))
+
+    def transactionFailed(self, transaction, reason):
+        self.failures.append(reason)
+
+    def bindingsChanged(self, aor):
+        self.changes.append(aor)
+
+
+class DispatchTests(SynchronousTestCase):
+    """
+    Several applications on one core: requests by C{accepts}, the
+    fallback last; responses and failures to the sender.
+    """
+
+    outgoing = UserAgentTests.outgoing
+
+    def setUp(self):
+        UserAgentTests.setUp(self)
+        self.trunk = _Application({"INVITE", "MESSAGE"}, host="198.51.100.1")
+        self.lines = _Application({"INVITE", "MESSAGE", "INFO"})
+        self.ua.attach(self.lines, fallback=True)
+        self.ua.attach(self.trunk)
+
+    def arrive(self, method, host):
+        data = request(via=f"SIP/2.0/UDP {host}:5070;branch=z9hG4bK{len(self.sent)}", method=method)
+        self.ua.receive(parseMessage(data), (host, 5070), "UDP")
+
+    def test_requests(self):
+        """
+        The specific application gets what it accepts even though the
+        fallback, attached first, takes the method too; the fallback the
+        rest; a method only the fallback takes never asks the others.
+        """
+        self.arrive("MESSAGE", "198.51.100.1")
+        self.arrive("MESSAGE", "192.0.2.10")
+        self.arrive("INFO", "198.51.100.1")
+        self.assertEqual(self.trunk.requests, ["MESSAGE"])
+        self.assertEqual(self.lines.requests, ["MESSAGE", "INFO"])
+        self.assertEqual([m.status for m, _, _ in self.sent], [200, 200, 200])
+
+    def test_unclaimed(self):
+        """
+        Without a fallback, a request no application accepts gets 405 with
+        the Allow of every attached application and the core.
+        """
+        self.ua.detach(self.lines)
+        self.arrive("MESSAGE", "192.0.2.10")
+        (response,) = [m for m, _, _ in self.sent]
+        self.assertEqual(response.status, 405)
+        self.assertEqual(", ".join(response.headers.getAll("allow")), "INVITE, MESSAGE, OPTIONS, REGISTER")
+
+    def test_responses(self):
+        """
+        A response and a timeout reach the application that named itself
+        the owner; requests sent without one report to the fallback.
+        """
+        owned = self.ua.request(self.outgoing(10), ("192.0.2.9", 5060), "UDP", owner=self.trunk)
+        plain = self.ua.request(self.outgoing(10), ("192.0.2.9", 5060), "UDP")
+        first = self.sent[0][0]
+        self.assertIs(owned.request, first)
+        self.ua.receive(makeResponse(first, 200, toTag="t"), ("192.0.2.9", 5060), "UDP")
+        self.assertEqual([status for status, _ in self.trunk.responses], [200])
+        self.assertEqual(self.lines.responses, [])
+        self.clock.advance(64)
+        self.assertEqual((self.trunk.failures, self.lines.failures), ([], ["timeout"]))
+        self.assertEqual(plain.state, "Terminated")
+
+    def test_attachTwice(self):
+        """
+        One application attaches once; there is one fallback.
+        """
+        self.assertRaises(ValueError, self.ua.attach, self.trunk)
+        self.assertRaises(ValueError, self.ua.attach, _Application({"BYE"}), fallback=True)
+
+    def test_bindings(self):
+        """
+        Every application hears the registrar's changes.
+        """
+        self.ua.bindingsChanged("200")
+        self.assertEqual((self.trunk.changes, self.lines.changes), (["200"], ["200"]))
