@@ -99,9 +99,10 @@ def makeNonce(rand, autn, serverData=b""):
     return base64.b64encode(rand + autn + serverData).decode("ascii")
 
 
-def _ha1(username, realm, password):
+def passwordHA1(username, realm, password):
     """
-    H(A1) with a password of raw octets (RES, RFC 3310 3.1).
+    H(A1) = MD5(username:realm:password) with a password of raw octets
+    (RES, RFC 3310 3.1; or an ordinary password's UTF-8).
     """
     text = f"{username}:{realm}:".encode() + password
     return hashlib.md5(text, usedforsecurity=False).hexdigest()
@@ -194,7 +195,7 @@ class AKAClient:
         qop = "auth" if qops else None
         ncText = f"{nc:08x}" if qop else None
         response = digestResponse(
-            _ha1(self.username, realm, res),
+            passwordHA1(self.username, realm, res),
             method,
             uri,
             nonce,
