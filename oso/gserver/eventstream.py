@@ -241,6 +241,7 @@ class EventStream(Resource):
         self.connections = set()
         self._callModel = site.context.callModel
         self._callModel.addObserver(self.history)
+        site.onClose(self.close)
 
     def close(self):
         """

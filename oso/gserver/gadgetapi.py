@@ -122,6 +122,14 @@ class GadgetAPI:
             idle=_setting(site, "sessionTimeout", DEFAULT_IDLE),
             queueLimit=_setting(site, "gadgetQueue", DEFAULT_QUEUE_LIMIT),
         )
+        site.onClose(self.close)
+
+    def close(self):
+        """
+        The site stops: every session ends, the events stop.
+        """
+        self.sessions.close()
+        self.events.close()
 
     def resource(self):
         """

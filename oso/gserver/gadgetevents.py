@@ -85,6 +85,12 @@ class GadgetEvents:
         self._object = None
         callModel.addObserver(self)
 
+    def close(self):
+        """
+        Stop observing the call model.
+        """
+        self.callModel.removeObserver(self)
+
     def watch(self, session, device):
         """
         Start a device monitor of C{device} for C{session}.

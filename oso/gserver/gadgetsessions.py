@@ -208,6 +208,13 @@ class GadgetSessions:
         """
         self._end(session, "logged out")
 
+    def close(self):
+        """
+        End every session (the G-Server stops).
+        """
+        for session in list(self._sessions.values()):
+            self._end(session, "ended: the G-Server stops")
+
     def _expire(self, session):
         self._end(session, f"expired after {self.idle} s idle")
 

@@ -264,6 +264,7 @@ class MetricsResource(Resource):
         super().__init__()
         self.site = site
         self.metrics = Metrics(site.context, site.clock)
+        site.onClose(self.metrics.close)
 
     def render_GET(self, request):
         return answerLater(request, self._render(request), "metrics")

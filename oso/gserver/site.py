@@ -219,6 +219,21 @@ class GServerSite:
                 )
             self.parts[part.path] = part
         self._resource = None
+        self._closers = []
+
+    def onClose(self, callback):
+        self._closers.append(callback)
+
+    def close(self):
+        """
+        The G-Server stops: every part's L{onClose} callback, newest first.
+        """
+        closers, self._closers = self._closers, []
+        for callback in reversed(closers):
+            try:
+                callback()
+            except Exception:
+                log.failure("G-Server part cleanup {callback!r} failed", callback=callback)
 
     def resource(self):
         """

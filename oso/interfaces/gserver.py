@@ -130,6 +130,15 @@ class IGServerSite(Interface):
         @return: the token (C{str}), or L{None} without a session.
         """
 
+    def onClose(callback):
+        """
+        Have C{callback()} called when the site closes (the C{gserver}
+        component stops): a part that observes the call model or runs
+        timers stops them there.  Callbacks run in the reverse order of
+        their registration; a failing one is logged and the others still
+        run.
+        """
+
     def checkCSRF(request):
         """
         Whether a state-changing request carries the CSRF token of its

@@ -236,6 +236,7 @@ class GServerService(Service):
         ports = self.ports + ([self.redirectPort] if self.redirectPort else [])
         self.ports, self.redirectPort = [], None
         await DeferredList([port.stopListening() for port in ports])
+        self.site.close()
 
     def stopService(self):
         super().stopService()

@@ -191,6 +191,21 @@ class SiteTests(TestCase):
         """
         self.assertTrue(verifyObject(IGServerSite, self.harness.site))
 
+    def test_closeCallbacks(self):
+        """
+        L{GServerSite.close} runs the parts' cleanups newest first; one
+        that fails is logged and the others still run.
+        """
+        ran = []
+        self.harness.site.onClose(lambda: ran.append("first"))
+        self.harness.site.onClose(lambda: 1 / 0)
+        self.harness.site.onClose(lambda: ran.append("last"))
+        self.harness.site.close()
+        self.assertEqual(ran, ["last", "first"])
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+        self.harness.site.close()
+        self.assertEqual(ran, ["last", "first"])
+
     async def get(self, path, **kw):
         response = await self.stub.get("https://oso.test" + path, **kw)
         return response, await response.text()
@@ -458,3 +473,18 @@ class WorkedExampleTests(TestCase):
         self.assertEqual(await response.text(), "hello 101: 101")
         response = await harness.stubTreq().get("https://oso.test/hello/")
         self.assertEqual(response.code, 401)
+
+
+class PartsCloseTests(SynchronousTestCase):
+    def test_observersRemoved(self):
+        """
+        The built-in parts observe the call model while the site runs
+        (event history, metrics, gadget events) and stop when it closes.
+        """
+        harness = GServerHarness(self.mktemp())
+        bus = harness.exchange.model._bus
+        before = list(bus._observers)
+        harness.site.resource()
+        self.assertGreaterEqual(len(bus._observers) - len(before), 3)
+        harness.site.close()
+        self.assertEqual(bus._observers, before)
