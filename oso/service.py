@@ -6,7 +6,7 @@ in order and stopped in reverse.
 from dataclasses import replace
 
 from twisted.application.service import MultiService, Service
-from twisted.internet.defer import Deferred, ensureDeferred, maybeDeferred
+from twisted.internet.defer import Deferred, DeferredList, ensureDeferred, maybeDeferred
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -142,10 +142,18 @@ class OsoService(MultiService):
         await self.store.open()
         self._storeOpen = True
         self.callModel.loadDevices(await self._setUpDevices())
+        pending = []
         for service in self:
             if self._stopRequested:
                 return
             service.startService()
+            whenStarted = getattr(service, "whenStarted", None)
+            if whenStarted is not None:
+                pending.append(whenStarted())
+        # Components that finish starting later (the G-Server's listeners).
+        await DeferredList(pending)
+        if self._stopRequested:
+            return
         self.log.info(
             "oso ready: components {components}; data {data}",
             components=", ".join(service.name for service in self) or "none",

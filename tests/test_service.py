@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from twisted.application.service import Service
 from twisted.internet import reactor
-from twisted.internet.defer import ensureDeferred
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.task import deferLater
 from twisted.logger import globalLogPublisher
 from twisted.plugin import IPlugin
 from twisted.python.filepath import FilePath
@@ -223,6 +224,38 @@ class OsoServiceTests(TestCase):
             self.assertEqual(ready[0]["components"], "virtual-phones, csta, cdr, gserver")
             self.assertEqual(ready[0]["data"], self.dataDirectory.path)
             self.assertEqual(lines[-1], "oso stopped")
+
+        return ensureDeferred(go())
+
+    def test_readyWaitsForLateComponents(self):
+        """
+        A component whose start finishes later (C{whenStarted}) holds the
+        ready line back until it is done.
+        """
+        events = logged(self)
+        journal = []
+        late = Deferred()
+
+        class Late(RecordedService):
+            def whenStarted(self):
+                return late
+
+        component = RecordedComponent("late", journal)
+        component.makeService = lambda settings, context: Late("late", journal, context.store)
+        service = self.serviceFor(components=[(component, None)])
+
+        def readyLines():
+            return [e for e in events if e.get("log_format", "").startswith("oso ready")]
+
+        async def go():
+            service.startService()
+            while not journal:
+                await deferLater(reactor, 0.01, lambda: None)
+            self.assertEqual(readyLines(), [])
+            late.callback(None)
+            self.assertTrue(await service.whenStarted())
+            self.assertEqual(len(readyLines()), 1)
+            await service.stopService()
 
         return ensureDeferred(go())
 
