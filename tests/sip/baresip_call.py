@@ -34,7 +34,8 @@ def sh(*command):
 
 def tone(path):
     """
-    Five seconds of 440 Hz at 8 kHz, the audio the phones send.
+    A minute of 440 Hz at 8 kHz, the audio the phones send (baresip ends
+    a call when its audio file ends).
     """
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -43,7 +44,7 @@ def tone(path):
         w.writeframes(
             b"".join(
                 struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
-                for i in range(8000 * 5)
+                for i in range(8000 * 60)
             )
         )
 
@@ -54,11 +55,23 @@ class Baresip:
     ctrl_tcp control connection (netstring-framed JSON).
     """
 
-    def __init__(self, folder, number, sipPort, controlPort):
+    def __init__(
+        self, folder, number, sipPort, controlPort, server=SERVER, transport="udp",
+        listen="127.0.0.2", answermode="manual", config="",
+    ):
+        """
+        @param server: the registrar's C{host:port} (an IPv6 one bracketed),
+            reached over C{transport}.
+        @param listen: the phone's SIP address (an IPv6 one bracketed).
+        @param answermode: C{manual} (answer with C{accept}) or C{auto}.
+        @param config: more lines for the C{config} file.
+        """
+        self.number = number
+        self.folder = folder
         folder.mkdir()
         tone(folder / "tone8k.wav")
         (folder / "config").write_text(
-            f"sip_listen 127.0.0.2:{sipPort}\n"
+            f"sip_listen {listen}:{sipPort}\n"
             "net_interface ifb9\n"
             f"audio_source aufile,{folder}/tone8k.wav\n"
             f"audio_player aubridge,p{number}\n"
@@ -68,10 +81,11 @@ class Baresip:
             "module account.so\nmodule menu.so\nmodule ctrl_tcp.so\n"
             f"ctrl_tcp_listen 127.0.0.1:{controlPort}\n"
             f"rtp_ports {20000 + 100 * (sipPort % 10)}-{20099 + 100 * (sipPort % 10)}\n"
+            + config
         )
         (folder / "accounts").write_text(
-            f"<sip:{number}@{SERVER};transport=udp>;auth_pass={PASSWORDS[number]};"
-            "regint=600;answermode=manual\n"
+            f"<sip:{number}@{server};transport={transport}>;auth_pass={PASSWORDS[number]};"
+            f"regint=600;answermode={answermode}\n"
         )
         self.log = open(folder / "log", "w")
         self.process = subprocess.Popen(
@@ -119,18 +133,42 @@ class Baresip:
             self._read(0.2)
         raise AssertionError(f"baresip: no {kind} within {timeout} s; got {self.events}")
 
+    def ask(self, command, params="", timeout=15):
+        """
+        Send C{command} and wait for its response.
+
+        @return: the response's C{data} (text).
+        """
+        self.command(command, params)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events:
+                if event.get("response") and event.get("token") == command:
+                    self.events.remove(event)
+                    return event.get("data", "")
+            self._read(0.2)
+        raise AssertionError(f"baresip: no response to {command} within {timeout} s")
+
     def stop(self):
         self.process.terminate()
         self.process.wait(10)
         self.log.close()
 
 
-def main(folder):
-    folder = Path(folder)
+def privateNetwork():
+    """
+    In a fresh network namespace: loopback up, and C{ifb9} with 127.0.0.2,
+    the address baresip's media takes.
+    """
     sh("ip", "link", "set", "lo", "up")
     sh("ip", "link", "add", "ifb9", "type", "ifb")
     sh("ip", "addr", "add", "127.0.0.2/32", "dev", "ifb9")
     sh("ip", "link", "set", "ifb9", "up")
+
+
+def main(folder):
+    folder = Path(folder)
+    privateNetwork()
     pcap = folder / "baresip.pcapng"
     tshark = subprocess.Popen(
         ["tshark", "-q", "-i", "lo", "-f", "udp port 5060", "-w", str(pcap)],
