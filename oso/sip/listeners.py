@@ -111,7 +111,10 @@ class _UDP(DatagramProtocol):
         self.transports = transports
 
     def datagramReceived(self, data, address):
-        self.transports.arrived(data, "UDP", address[:2], self.transport)
+        transports = self.transports
+        if transports.datagramTaps and any(tap(data, address) for tap in transports.datagramTaps):
+            return
+        transports.arrived(data, "UDP", address[:2], self.transport)
 
 
 class _Stream(Protocol):
@@ -168,6 +171,9 @@ class SIPTransports:
 
     @ivar addresses: C{transport -> (host, port)} each listener really got
         (the first of each transport).
+    @ivar datagramTaps: C{tap(data, address) -> bool} callables offered
+        each UDP datagram before SIP; one that returns C{True} took it
+        (a STUN client on the SIP socket, see L{oso.sip.trunkstun}).
     """
 
     def __init__(self, reactor, deliver, tlsArguments=None, connectionFailed=None):
@@ -187,6 +193,7 @@ class SIPTransports:
         self._ports = []
         self._udp = {}
         self._connections = {}
+        self.datagramTaps = []
 
     # Listening.
 
@@ -233,6 +240,14 @@ class SIPTransports:
             await port.stopListening()
         self._ports = []
         self._udp = {}
+
+    def udpPort(self, host):
+        """
+        @return: the UDP port that sends to C{host} (of its address
+            family; its C{write(data, address)} sends a datagram), or
+            C{None}.
+        """
+        return self._udp.get(_family(host))
 
     # Receiving.
 
