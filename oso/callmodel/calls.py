@@ -86,6 +86,9 @@ class Call:
     @ivar hunt: the hunting state while a group rings its members.
     @ivar redirections: the devices the call was forwarded from, in order,
         to stop forwarding loops.
+    @ivar callingRestricted: the caller asked that its identity not be
+        presented (CLIR, SIP privacy): the model still knows the calling
+        device, the interfaces that show it to others do not.
     """
 
     id: str
@@ -101,6 +104,7 @@ class Call:
     trunk: str | None = None
     hunt: object = None
     redirections: list = field(default_factory=list)
+    callingRestricted: bool = False
 
     def live(self):
         """
@@ -129,6 +133,7 @@ class Offer:
         a call ringing elsewhere.
     @ivar autoAnswer: the device should go off-hook by itself.
     @ivar media: the other leg's opaque media description, if any.
+    @ivar callingRestricted: the calling device is not to be presented.
     """
 
     callingDevice: str
@@ -137,3 +142,4 @@ class Offer:
     autoAnswer: bool = False
     lastRedirectionDevice: str | None = None
     media: object = None
+    callingRestricted: bool = False

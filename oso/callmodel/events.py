@@ -41,10 +41,13 @@ class CallEvent(Event):
 
     @ivar connection: the ECMA-269 subject connection of the event.
     @ivar localConnectionInfo: that connection's new state.
+    @ivar callingRestricted: in an event naming a C{callingDevice}, that
+        device is not to be presented to other parties (CLIR).
     """
 
     connection: object = None
     localConnectionInfo: object = None
+    callingRestricted: bool = False
 
     @property
     def callID(self):

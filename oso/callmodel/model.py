@@ -371,11 +371,12 @@ class CallModel(Routing, FeatureServices):
 
     # Reports from port drivers.
 
-    def originate(self, device, digits="", media=None, callingNumber=None):
+    def originate(self, device, digits="", media=None, callingNumber=None, restricted=False):
         dev = self.device(device)
         if dev.type is DeviceType.trunk:
-            return self._incoming(dev, digits, media, callingNumber)
+            return self._incoming(dev, digits, media, callingNumber, restricted)
         call = self._newCall(dev.number, "")
+        call.callingRestricted = restricted
         conn = self._addConnection(call, dev.number, S.initiated)
         conn.media = media
         self._emit(ev.ServiceInitiated, EventCause.newCall, conn, initiatingDevice=dev.number)
@@ -610,6 +611,10 @@ class CallModel(Routing, FeatureServices):
         elif subject is not None:
             fields["connection"] = subject
             fields["localConnectionInfo"] = state
+        if "callingDevice" in fields and subject is not None:
+            call = self._calls.get(fields["connection"].callID)
+            if call is not None and call.callingRestricted:
+                fields["callingRestricted"] = True
         return self._bus.publish(eventType(cause=cause, **fields))
 
     def _originateFor(self, call, number, cause, autoAnswer):
@@ -627,9 +632,10 @@ class CallModel(Routing, FeatureServices):
         self._terminal(number, required=True).offer(conn, offer)
         return conn
 
-    def _incoming(self, trunk, did, media, callingNumber):
+    def _incoming(self, trunk, did, media, callingNumber, restricted):
         call = self._newCall(callingNumber or "", did)
         call.trunk = trunk.number
+        call.callingRestricted = restricted
         conn = self._addConnection(call, trunk.number, S.connected)
         conn.media = media
         target = self.dialPlan.incoming(did) if did else None
@@ -835,6 +841,7 @@ class CallModel(Routing, FeatureServices):
             autoAnswer=autoAnswer,
             lastRedirectionDevice=call.lastRedirectionDevice,
             media=self._callerMedia(call, None),
+            callingRestricted=call.callingRestricted,
         )
 
     def _exchangeMedia(self, call):

@@ -220,11 +220,13 @@ class IPortEvents(Interface):
     a connection that has already ended is logged and ignored.
     """
 
-    def originate(device, digits="", media=None, callingNumber=None):
+    def originate(device, digits="", media=None, callingNumber=None, restricted=False):
         """
         The device went off-hook (and dialled C{digits}, possibly all of the
         number).  For a trunk, C{digits} is the called number (DID) and
         C{callingNumber} the caller's number from the network.
+        C{restricted}: the caller asked not to be presented (CLIR, SIP
+        privacy); the call's C{callingRestricted}.
 
         @return: the new L{oso.callmodel.calls.Connection}.
         """
