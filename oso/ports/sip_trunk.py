@@ -1,0 +1,809 @@
+"""
+SIP trunks: lines to VoIP providers as trunk devices of the call model.
+
+One L{TrunkSettings} describes one provider account and serves one trunk
+group: the devices with C{type = "trunk"}, C{port = "sip-trunk"} and that
+C{trunk-group} are its channels, each carrying one call at a time.
+
+The port is the provider-side half of a back-to-back user agent, an
+application of the C{sip} component's user agent core beside the
+sip-lines port:
+
+  - an INVITE from the provider (its addresses: the targets its host
+    resolves to, the outbound proxy, the C{accept-from} addresses) takes
+    a free channel, whose call the model routes by the called number (the
+    Request-URI's user part, else To's) through the dial plan's DIDs; the
+    model's alerting and answer come back as 180 and 200, its failure as
+    the matching error status; CANCEL and BYE end it;
+  - a call the model sends out through a channel (a dial plan route to
+    the trunk group) is an INVITE to the provider: the Request-URI and To
+    carry the called number written the way the trunk expects
+    (L{oso.ports.numberformat}), From (and P-Asserted-Identity toward a
+    trusted trunk) the calling extension's public number; 401 and 407
+    challenges are answered with the trunk's credentials
+    (L{oso.sip.uacauth}).
+
+The SIP dialogs are the legs of L{oso.sip.legs}, as for phones; this
+module translates between them and the call model.
+"""
+
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+from twisted.internet.defer import ensureDeferred, gatherResults
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from oso.callmodel import errors
+from oso.callmodel import events as ev
+from oso.callmodel.causes import EventCause
+from oso.callmodel.devices import DeviceType
+from oso.interfaces import IEventObserver, IPortDriver, ITerminal
+from oso.interfaces.sip import ISIPApplication
+from oso.ports.numberformat import NumberFormat
+from oso.sip.dialog import DialogID, dialogIDOf
+from oso.sip.headers import NameAddress
+from oso.sip.identity import CallerIdentity, applyIdentity, incomingIdentity, numberOf
+from oso.sip.legmedia import LegMedia
+from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
+from oso.sip.locator import LocatorError
+from oso.sip.transaction import makeResponse
+from oso.sip.transactions import answerCancel
+from oso.sip.uri import SIPParseError, SIPURI
+
+#: What the provider hears when a call from it fails, by the model's
+#: cause (RFC 3261 21.4-21.6, as RFC 3398 maps ISDN causes).
+STATUS_FOR_CAUSE = {
+    EventCause.busy: (486, None),
+    EventCause.doNotDisturb: (486, None),
+    EventCause.numberUnallocated: (404, None),
+    EventCause.destNotObtainable: (404, None),
+    EventCause.invalidNumberFormat: (484, None),
+    EventCause.destOutOfOrder: (480, None),
+    EventCause.callNotAnswered: (480, "Temporarily Unavailable (No Answer)"),
+    EventCause.trunksBusy: (503, None),
+    EventCause.networkCongestion: (503, None),
+}
+
+#: What the provider's final refusal of our INVITE means to the model
+#: (RFC 3398 8.2.6.1, the other way round).
+CAUSE_FOR_STATUS = {
+    404: EventCause.numberUnallocated,
+    410: EventCause.numberUnallocated,
+    484: EventCause.invalidNumberFormat,
+    485: EventCause.invalidNumberFormat,
+    486: EventCause.busy,
+    600: EventCause.busy,
+    480: EventCause.destOutOfOrder,
+    408: EventCause.destOutOfOrder,
+    603: EventCause.destOutOfOrder,
+    503: EventCause.networkCongestion,
+    500: EventCause.networkCongestion,
+    502: EventCause.networkCongestion,
+    504: EventCause.networkCongestion,
+}
+
+
+@dataclass(frozen=True)
+class TrunkSettings:
+    """
+    One provider account, serving one trunk group (the component's
+    C{[[components.sip-trunk.trunks]]} entry; C{doc/configuration.md}).
+
+    @ivar trunkGroup: the trunk group whose C{sip-trunk} devices are the
+        channels.
+    @ivar provider: the provider's domain, or host (name or address).
+    @ivar providerPort: an explicit port, or C{None} (RFC 3263 finds it).
+    @ivar transport: C{"UDP"}, C{"TCP"}, C{"TLS"}, or C{None} (RFC 3263).
+    @ivar outboundProxy: C{(host, port or None)} every request goes to,
+        or C{None}.
+    @ivar username: the account's user name (digest and From without a
+        public number).
+    @ivar password: its password.
+    @ivar aka: C{(k, op, opc)} bytes (one of C{op} and C{opc} C{None}) for
+        Digest AKA, or C{None}.
+    @ivar register: whether the trunk registers.
+    @ivar registerInterval: the Expires it asks for, seconds.
+    @ivar channels: the number of channels, or C{None} (as many as the
+        trunk group has devices).
+    @ivar dids: the called numbers the trunk delivers, as E.164 prefixes
+        (C{+4930123456}); empty for any.
+    @ivar numbers: the L{NumberFormat} the provider expects and sends.
+    @ivar trusted: whether the provider is trusted for asserted identity
+        (RFC 3325): its P-Asserted-Identity is believed, ours sent.
+    @ivar acceptFrom: more addresses (IP, any port) the provider sends new
+        requests from.
+    @ivar stun: C{(host, port)} of a STUN server, or C{None}.
+    """
+
+    trunkGroup: str
+    provider: str
+    providerPort: int | None = None
+    transport: str | None = None
+    outboundProxy: tuple | None = None
+    username: str = ""
+    password: str = ""
+    aka: tuple | None = None
+    register: bool = False
+    registerInterval: int = 3600
+    channels: int | None = None
+    dids: tuple = ()
+    numbers: NumberFormat = field(default_factory=NumberFormat)
+    trusted: bool = False
+    acceptFrom: tuple = ()
+    stun: tuple | None = None
+
+
+class _Session:
+    """
+    The one call of a channel and the leg that carries it.
+
+    @ivar connection: the model's connection (C{None} while the
+        provider's INVITE is being routed).
+    @ivar leg: the L{InboundLeg} or L{TrunkOutboundLeg}.
+    @ivar media: the origin and version of the SDP we send the provider.
+    """
+
+    def __init__(self, channel, connection, address):
+        self.channel = channel
+        self.connection = connection
+        self.leg = None
+        self.media = LegMedia(address)
+
+
+class Trunk:
+    """
+    One provider account at run time: its settings, the authenticator of
+    its credentials, its registration (if it registers) and where its
+    requests go.
+
+    @ivar targets: the L{oso.sip.locator.Target}s of the provider (or the
+        outbound proxy), located at start.
+    @ivar registration: the L{oso.sip.trunkregistration.TrunkRegistration},
+        or C{None}.
+    @ivar inService: whether calls can go through it: registered, or
+        located when it does not register.
+    """
+
+    def __init__(self, settings, authenticator):
+        self.settings = settings
+        self.authenticator = authenticator
+        self.registration = None
+        self.targets = []
+        self.inService = False
+
+    @property
+    def target(self):
+        """
+        Where INVITEs go: the registration's current target, else the
+        first located one; C{None} when there is none.
+        """
+        if self.registration is not None and self.registration.target is not None:
+            return self.registration.target
+        return self.targets[0] if self.targets else None
+
+    def sendsFrom(self, host, port):
+        """
+        Whether a new request from C{(host, port)} is the provider's.
+        """
+        if host in self.settings.acceptFrom:
+            return True
+        candidates = list(self.targets)
+        if self.registration is not None and self.registration.target is not None:
+            candidates.append(self.registration.target)
+        return any(t.host == host and t.port == port for t in candidates)
+
+    def uri(self, user):
+        """
+        A SIP URI of the provider's domain with C{user}.
+        """
+        s = self.settings
+        params = {"transport": s.transport.lower()} if s.transport == "TCP" else None
+        return SIPURI(s.provider, user=user, port=s.providerPort,
+                      scheme="sips" if s.transport == "TLS" else "sip", params=params)
+
+
+@implementer(ITerminal)
+class TrunkChannel:
+    """
+    One channel of a trunk (one trunk device): at most one call.
+
+    @ivar number: the trunk device's number.
+    @ivar session: the L{_Session} of its call, or C{None}.
+    """
+
+    def __init__(self, port, trunk, number):
+        self.port = port
+        self.trunk = trunk
+        self.number = number
+        self.session = None
+
+    # What the call model asks (ITerminal).
+
+    def offer(self, connection, offer):
+        port = self.port
+        trunk = self.trunk
+        target = trunk.target
+        if target is None or self.session is not None:
+            port.model.rejected(connection, EventCause.trunksBusy)
+            return
+        session = self.session = _Session(self, connection, port.mediaAddress(target.transport))
+        numbers = trunk.settings.numbers
+        called = numbers.present(offer.calledDevice)
+        caller, name = port.callingParty(offer.callingDevice)
+        identity = CallerIdentity(numbers.present(caller) if caller else trunk.settings.username,
+                                  name)
+        leg = TrunkOutboundLeg(port, port, (target.host, target.port), target.transport, trunk,
+                               identity)
+        leg.session = session
+        session.leg = leg
+        leg.start(trunk.uri(called), NameAddress(trunk.uri(identity.number), name),
+                  NameAddress(trunk.uri(called)), session.media.offer(offer.media))
+        if leg.ended:
+            self.session = None
+            port.model.rejected(connection, EventCause.trunksBusy)
+
+    def failed(self, connection, cause):
+        session = self._session(connection)
+        if session is None:
+            return
+        leg = session.leg
+        if isinstance(leg, InboundLeg) and leg.dialog is None:
+            status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
+            leg.refuse(status, reason)
+        else:
+            leg.bye()
+        # The model hears the end later, not from inside its own report.
+        self.port.clock.callLater(0, self._gone, session, cause)
+
+    def answer(self, connection):
+        raise errors.invalidCallState(f"{self.number} is a trunk: the network answers")
+
+    def clear(self, connection, cause):
+        session = self._session(connection)
+        if session is None:
+            return
+        self.session = None
+        self.port.forget(session)
+        leg = session.leg
+        if isinstance(leg, InboundLeg) and leg.dialog is None:
+            status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
+            leg.refuse(status, reason)
+        elif isinstance(leg, InboundLeg):
+            leg.bye()
+        else:
+            leg.cancel()
+
+    def hold(self, connection):
+        pass
+
+    def retrieve(self, connection):
+        pass
+
+    def generateDigits(self, connection, digits):
+        session = self._session(connection)
+        if session is not None:
+            session.leg.sendDigits(digits)
+
+    def mediaChanged(self, connection, media):
+        session = self._session(connection)
+        if session is None:
+            return
+        leg = session.leg
+        if media is None and leg.dialog is not None:
+            return
+        if leg.peerOffer is not None:
+            leg.answerPeerOffer(session.media.answer(leg.remoteSDP, media))
+        elif isinstance(leg, InboundLeg) and leg.dialog is None:
+            # The call from the provider was answered.
+            leg.answer(session.media.answer(leg.remoteSDP, media))
+            self.port.answered(leg)
+        elif media != session.media.far:
+            body = session.media.offer(media)
+            if body is not None:
+                leg.reinvite(body)
+
+    # Internals.
+
+    def _session(self, connection):
+        """
+        The channel's session if C{connection} is its call's; the
+        provider's INVITE being routed learns its connection here.
+        """
+        session = self.session
+        if session is None:
+            return None
+        if session.connection is None:
+            session.connection = connection
+        return session if session.connection is connection else None
+
+    def _gone(self, session, cause):
+        if self.session is session:
+            self.session = None
+            self.port.forget(session)
+            self.port.model.cleared(session.connection, cause)
+
+
+class TrunkOutboundLeg(OutboundLeg):
+    """
+    Our INVITE to the provider: an L{OutboundLeg} whose INVITE carries the
+    caller's identity as the trunk's trust allows (L{applyIdentity}: From,
+    and P-Asserted-Identity toward a trusted trunk), and that answers a
+    401 or 407 challenge with the trunk's credentials (the same Call-ID
+    and From tag, the next CSeq, a new branch; RFC 3261 22.2).
+    """
+
+    def __init__(self, ua, owner, destination, transport, trunk, identity):
+        super().__init__(ua, owner, destination, transport)
+        self.trunk = trunk
+        self.identity = identity
+
+    def _send(self, request):
+        if request is self.invite and self.transaction is None:
+            applyIdentity(request, self.identity, self.trunk.settings.trusted,
+                          self.trunk.settings.provider)
+        return super()._send(request)
+
+    def receiveResponse(self, response, transaction):
+        if (
+            transaction is self.transaction
+            and response.status in (401, 407)
+            and self.status is None
+            and not self.cancelled
+            and self._challenged(response)
+        ):
+            return
+        super().receiveResponse(response, transaction)
+
+    def _challenged(self, response):
+        """
+        Build the INVITE again with credentials; it goes out once this
+        response is handled (after the transaction's ACK of the
+        challenge).
+
+        @return: C{True} when there is one to send.
+        """
+        previous = self.invite
+        request = previous.__class__("INVITE", previous.uri.copy(), previous.headers.copy(),
+                                     previous.body)
+        fields = request.headers
+        fields.remove("via")
+        fields.remove("authorization")
+        fields.remove("proxy-authorization")
+        fields.set("cseq", f"{previous.cseq.number + 1} INVITE")
+        authenticator = self.trunk.authenticator
+        if authenticator is None or not authenticator.authorize(request, response):
+            return False
+        self.invite = request
+        self.ua.clock.callLater(0, self._resend, request)
+        return True
+
+    def _resend(self, request):
+        if self.cancelled:
+            # Hung up while challenged: nothing is pending at the provider.
+            self.ended = True
+            return
+        self.transaction = self._send(request)
+
+
+@implementer(IPortDriver, IEventObserver, ISIPApplication)
+class SIPTrunks:
+    """
+    The C{sip-trunk} port driver: the trunks (one per trunk group) whose
+    channels are the trunk devices with C{port = "sip-trunk"}; a specific
+    application of the C{sip} component's user agent that takes its
+    providers' requests and its own dialogs.
+
+    @ivar model: the call model.
+    @ivar ua: the L{oso.interfaces.sip.IUserAgent} it sends through.
+    @ivar trunks: the L{Trunk}s by trunk group.
+    """
+
+    log = Logger()
+    methods = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "INFO", "OPTIONS", "REFER"})
+
+    def __init__(self, model, ua, trunks, locator, name="sip-trunk"):
+        """
+        @param trunks: the L{Trunk}s.
+        @param locator: the L{oso.sip.locator.Locator} that finds the
+            providers.
+        """
+        self.name = name
+        self.model = model
+        self.ua = ua
+        self.locator = locator
+        self.trunks = {trunk.settings.trunkGroup: trunk for trunk in trunks}
+        self._channels = {}
+        self._dialogs = {}
+        self._pending = {}
+        self._transactions = WeakKeyDictionary()
+        self._ringback = set()
+
+    # Starting and stopping.
+
+    def start(self):
+        """
+        Locate the trunks that do not register (those that do are started
+        by their registration).
+
+        @return: a L{Deferred} that fires when every trunk was located
+            (or failed to be, logged).
+        """
+        return gatherResults([
+            ensureDeferred(self._locate(trunk))
+            for trunk in self.trunks.values()
+            if trunk.registration is None
+        ])
+
+    def stop(self):
+        """
+        End the registrations.
+
+        @return: a L{Deferred} that fires once they are over.
+        """
+        return gatherResults([trunk.registration.stop() for trunk in self._registering()])
+
+    async def _locate(self, trunk):
+        s = trunk.settings
+        host, port = s.outboundProxy or (s.provider, s.providerPort)
+        try:
+            trunk.targets = await self.locator.locate(
+                host, port, s.transport, secure=s.transport == "TLS"
+            )
+        except LocatorError as e:
+            self.log.warn("trunk {group}: {error}", group=s.trunkGroup, error=e)
+            return
+        self.statusChanged(trunk, True)
+
+    def statusChanged(self, trunk, inService):
+        """
+        A trunk went in or out of service (located; registered or not):
+        its channels' devices follow.
+        """
+        trunk.inService = inService
+        for device in self._devicesOf(trunk):
+            if inService:
+                self.model.inService(device.number)
+            else:
+                self.model.outOfService(device.number)
+
+    def _devicesOf(self, trunk):
+        return [
+            device for device in self.model.devices()
+            if device.port == self.name
+            and device.type is DeviceType.trunk
+            and device.trunkGroup == trunk.settings.trunkGroup
+        ]
+
+    # IPortDriver.
+
+    def terminalFor(self, device):
+        if device.port != self.name or device.type is not DeviceType.trunk:
+            return None
+        trunk = self.trunks.get(device.trunkGroup)
+        if trunk is None:
+            return None
+        channel = self._channels.get(device.number)
+        if channel is not None and channel.session is not None:
+            return channel
+        if not trunk.inService or not self._hasRoom(trunk):
+            return None
+        return self._channel(trunk, device.number)
+
+    def _channel(self, trunk, number):
+        channel = self._channels.get(number)
+        if channel is None:
+            channel = self._channels[number] = TrunkChannel(self, trunk, number)
+        return channel
+
+    def _hasRoom(self, trunk):
+        """
+        Whether the trunk may carry one more call (C{channels} caps it
+        below the number of its devices).
+        """
+        limit = trunk.settings.channels
+        if limit is None:
+            return True
+        busy = sum(1 for c in self._channels.values() if c.trunk is trunk and c.session)
+        return busy < limit
+
+    # ISIPApplication.
+
+    def accepts(self, request, source):
+        """
+        Ours: a request of one of our dialogs, a CANCEL of an INVITE from a
+        provider, a new request from a provider.
+        """
+        if request.toAddress.tag is not None:
+            return dialogIDOf(request) in self._dialogs
+        if (request.callID, request.fromAddress.tag) in self._pending:
+            return True
+        return self._trunkFrom(source) is not None
+
+    def _trunkFrom(self, source):
+        _, host, port = source
+        for trunk in self.trunks.values():
+            if trunk.sendsFrom(host, port):
+                return trunk
+        return None
+
+    def bindingsChanged(self, aor):
+        pass
+
+    def requestReceived(self, request, transaction, source):
+        try:
+            request.contacts
+            request.recordRoutes
+        except SIPParseError as e:
+            self.log.info("{method} from a provider refused: {error}",
+                          method=request.method, error=e)
+            if transaction is not None:
+                transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", e)))
+            return
+        method = request.method
+        if method == "CANCEL":
+            self.clock.callLater(0, self._answerCancel, request, transaction)
+            return
+        if method == "INVITE" and request.toAddress.tag is None:
+            self._invite(request, transaction, source)
+            return
+        leg = self._dialogs.get(dialogIDOf(request))
+        if leg is None:
+            if transaction is not None:
+                transaction.respond(makeResponse(request, 481))
+            return
+        leg.receiveRequest(request, transaction)
+
+    def responseReceived(self, response, transaction):
+        if any(trunk.registration.responseReceived(response, transaction)
+               for trunk in self._registering()):
+            return
+        leg = self._transactions.get(transaction) if transaction is not None else None
+        if leg is None:
+            leg = self._dialogs.get(dialogIDOf(response))
+        if leg is None:
+            return
+        try:
+            response.contacts
+            response.recordRoutes
+        except SIPParseError as e:
+            self.log.info("{response} dropped: {error}", response=response, error=e)
+            return
+        leg.receiveResponse(response, transaction)
+
+    def transactionFailed(self, transaction, reason):
+        if any(trunk.registration.transactionFailed(transaction, reason)
+               for trunk in self._registering()):
+            return
+        leg = self._transactions.pop(transaction, None)
+        if leg is not None:
+            leg.failed(transaction, reason)
+
+    def _registering(self):
+        return [trunk for trunk in self.trunks.values() if trunk.registration is not None]
+
+    # IEventObserver: the provider hears 180 when the called party alerts.
+
+    def eventReceived(self, event):
+        if not isinstance(event, ev.Delivered) or not self._ringback:
+            return
+        callID = event.connection.callID
+        for leg in list(self._ringback):
+            connection = leg.session.connection
+            if connection is None or connection.call.id == callID:
+                leg.ringing()
+
+    # The legs' user agent (sending through the component's).
+
+    @property
+    def clock(self):
+        return self.ua.clock
+
+    @property
+    def timers(self):
+        return self.ua.timers
+
+    def via(self, transport):
+        return self.ua.via(transport)
+
+    def contact(self, transport):
+        return self.ua.contact(transport)
+
+    def request(self, request, destination, transport, leg):
+        transaction = self.ua.request(request, destination, transport, owner=self)
+        self._transactions[transaction] = leg
+        return transaction
+
+    def sendAck(self, ack, destination, transport):
+        self.ua.sendAck(ack, destination, transport)
+
+    def cancel(self, transaction):
+        self.ua.cancel(transaction)
+
+    def mediaAddress(self, transport):
+        """
+        The address our SDP names (the listener's).
+        """
+        return self.ua.contact(transport).host.strip("[]")
+
+    def callingParty(self, number):
+        """
+        The public number and name a call from device C{number} shows the
+        network: its C{public-number} (E.164 digits) with a C{+}, else
+        none (the trunk's account then); an external caller (a call from
+        the network forwarded out again) keeps its number.
+
+        @return: C{(number or None, name or None)}.
+        """
+        try:
+            device = self.model.device(number)
+        except errors.CSTAError:
+            return (number if number and number.lstrip("+").isdigit() else None), None
+        public = device.publicNumber
+        return ("+" + public if public else None), device.name or None
+
+    # A call from the provider.
+
+    def _invite(self, request, transaction, source):
+        trunk = self._trunkFrom(source)
+        if trunk is None:
+            # A CANCEL-matched Call-ID that sent a new INVITE: not ours.
+            transaction.respond(makeResponse(request, 403))
+            return
+        problem = sdpProblem(sdpOf(request))
+        if problem is not None:
+            self.log.info("INVITE from {source} refused: {problem}", source=source, problem=problem)
+            transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", problem)))
+            return
+        numbers = trunk.settings.numbers
+        called = numbers.toE164(numberOf(request.uri) or numberOf(request.toAddress.uri) or "")
+        if not called or not _delivers(trunk.settings.dids, called):
+            self.log.info("trunk {group}: call to {called!r} is no DID of it",
+                          group=trunk.settings.trunkGroup, called=called)
+            transaction.respond(makeResponse(request, 404, "Not Found (no such DID)"))
+            return
+        channel = self._freeChannel(trunk)
+        if channel is None:
+            transaction.respond(makeResponse(request, 503, "Service Unavailable (All Channels Busy)"))
+            return
+        try:
+            identity = incomingIdentity(request, trunk.settings.trusted)
+        except SIPParseError as e:
+            transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", e)))
+            return
+        # A caller who asked not to be shown (RFC 3323) is not shown.
+        caller = None if identity.restricted else numbers.toE164(identity.number or "")
+        self.log.info("trunk {group}: call from {caller} to {called} on channel {channel}",
+                      group=trunk.settings.trunkGroup, caller=caller or "(unknown)",
+                      called=called, channel=channel.number)
+        leg = InboundLeg(self, self, request, transaction, source)
+        leg.trying()
+        session = channel.session = _Session(channel, None, self.mediaAddress(source[0]))
+        session.leg = leg
+        leg.session = session
+        key = (request.callID, request.fromAddress.tag)
+        self._pending[key] = leg
+        self._dialogs[DialogID(request.callID, leg.localTag, request.fromAddress.tag)] = leg
+        self._ringback.add(leg)
+        connection = self.model.originate(channel.number, called, leg.remoteSDP,
+                                          callingNumber=caller or None)
+        channel._session(connection)
+
+    def _freeChannel(self, trunk):
+        if not trunk.inService or not self._hasRoom(trunk):
+            return None
+        for device in self._devicesOf(trunk):
+            channel = self._channel(trunk, device.number)
+            if channel.session is None and not self.model.snapshotDevice(device.number):
+                return channel
+        return None
+
+    def _answerCancel(self, request, transaction):
+        leg = self._pending.get((request.callID, request.fromAddress.tag))
+        if leg is not None and leg.transaction is not transaction.cancels:
+            leg = None
+        if not answerCancel(transaction, leg.localTag if leg else None) or leg is None:
+            return
+        leg.ended = True
+        self._hungUp(leg, EventCause.normalClearing)
+
+    # What the legs report.
+
+    def answered(self, leg):
+        """
+        An inbound leg was answered: it now has a dialog.
+        """
+        self._ringback.discard(leg)
+        self._pending.pop((leg.invite.callID, leg.invite.fromAddress.tag), None)
+
+    def legRinging(self, leg):
+        connection = leg.session.connection
+        if connection is not None:
+            self.model.alerting(connection)
+
+    def legAccepted(self, leg, body):
+        session = leg.session
+        self._dialogs[leg.dialog.id] = leg
+        if session.channel.session is not session or session.connection.ended:
+            leg.bye()
+            return
+        if body is not None:
+            leg.remoteSDP = body
+        self.model.answered(session.connection, body)
+
+    def legRefused(self, leg, response):
+        session = leg.session
+        status = response.status if response is not None else 408
+        cause = CAUSE_FOR_STATUS.get(status, EventCause.destOutOfOrder)
+        self.log.info("trunk {group}: INVITE to {uri} refused with {status}",
+                      group=session.channel.trunk.settings.trunkGroup,
+                      uri=leg.invite.uri, status=status)
+        if session.channel.session is session:
+            session.channel.session = None
+            self.forget(session)
+            self.model.rejected(session.connection, cause)
+
+    def legHungUp(self, leg):
+        self._hungUp(leg, EventCause.normalClearing)
+
+    def legReoffered(self, leg, body):
+        """
+        The provider sent a new offer (a re-INVITE): we answer it from what
+        we know of the far end, and the far end hears of the new media.
+        """
+        session = leg.session
+        leg.answerPeerOffer(session.media.answer(body))
+        self.model.mediaOffered(session.connection, body)
+
+    def legAnswered(self, leg, body):
+        pass
+
+    def legReferred(self, leg, request, transaction):
+        transaction.respond(makeResponse(request, 403, "Forbidden (No Transfer by the Network)",
+                                         toTag=leg.dialog.localTag))
+
+    def legMediaChanged(self, leg, body):
+        self.model.mediaOffered(leg.session.connection, body)
+
+    def currentOffer(self, leg):
+        return leg.session.media.offer()
+
+    def answerFor(self, leg, offer):
+        return leg.session.media.answer(offer)
+
+    # Internals.
+
+    def _hungUp(self, leg, cause):
+        session = leg.session
+        channel = session.channel
+        if channel.session is not session:
+            return
+        channel.session = None
+        self.forget(session)
+        if session.connection is not None:
+            self.model.cleared(session.connection, cause)
+
+    def forget(self, session):
+        """
+        Drop the port's indexes of a session's leg.
+        """
+        leg = session.leg
+        self._ringback.discard(leg)
+        if leg.dialog is not None:
+            self._dialogs.pop(leg.dialog.id, None)
+        if isinstance(leg, InboundLeg):
+            self._pending.pop((leg.invite.callID, leg.invite.fromAddress.tag), None)
+            self._dialogs.pop(
+                DialogID(leg.invite.callID, leg.localTag, leg.invite.fromAddress.tag), None
+            )
+
+
+def _delivers(dids, number):
+    """
+    Whether C{number} (E.164) is in one of the trunk's DID ranges.
+    """
+    return not dids or any(number.startswith(prefix) for prefix in dids)
+
+
+def _oneLine(phrase, problem):
+    return f"{phrase} ({' '.join(str(problem).split())[:120]})"
