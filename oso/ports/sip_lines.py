@@ -9,6 +9,9 @@ others cancelled.  SDP passes between the legs as the model's opaque media
 description (the phone's SDP body); each leg toward a phone gets its own
 origin line and session version (L{oso.sip.sdp}).  Hold and retrieve go
 both ways as re-INVITEs with C{sendonly}/C{inactive}/C{0.0.0.0}.
+Provisional responses are reliable (RFC 3262) toward a phone that asks,
+a called phone's early media reaches the calling phone in a 183, and an
+UPDATE (RFC 3311) passes to the other side as an UPDATE where it can.
 
 The SIP dialogs themselves are in L{oso.sip.legs}; this module translates
 between them and the call model.
@@ -26,11 +29,13 @@ from oso.callmodel.devices import DeviceType
 from oso.callmodel.states import LocalConnectionState as S
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication
+from oso.ports.sip_transfers import Transfers
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
 from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
 from oso.sip.legmedia import LegMedia, isHeld
+from oso.sip.reliable import unsupported
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
 from oso.sip.uri import SIPParseError, SIPURI, TelURI, parseURI
@@ -109,6 +114,13 @@ class SIPPhone:
     def offer(self, connection, offer):
         session = self.sessions[connection] = _Session(self, connection)
         session.offer = offer
+        leg = self.lines.transfers.claim(self.number)
+        if leg is not None:
+            # The phone's INVITE with Replaces takes the call (RFC 3891).
+            session.leg = leg
+            leg.session = session
+            self.lines.clock.callLater(0, self._events.answered, connection, leg.remoteSDP)
+            return
         self._fork(session, offer.autoAnswer or offer.reason == "origination")
 
     def _fork(self, session, autoAnswer):
@@ -174,9 +186,10 @@ class SIPPhone:
         if session is None:
             return
         self.lines.forget(session)
-        if session.leg is not None:
-            if session.leg.referring:
-                session.leg.notifyRefer("SIP/2.0 200 OK", final=True)
+        if session.leg is not None and session.leg.referring:
+            # A REFER's subscription outlives the connection (RFC 3515).
+            self.lines.transfers.transferorCleared(session.leg)
+        elif session.leg is not None:
             if isinstance(session.leg, InboundLeg) and session.leg.dialog is None:
                 status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
                 session.leg.refuse(status, reason)
@@ -212,7 +225,7 @@ class SIPPhone:
         elif media != session.media.far:
             body = session.media.offer(media)
             if body is not None:
-                leg.reinvite(body)
+                leg.reinvite(body, self.lines.offerMethod)
 
     # Internals.
 
@@ -236,7 +249,7 @@ class SIPPhone:
         session.media.held = held
         body = session.media.offer()
         if body is not None:
-            session.leg.reinvite(body)
+            session.leg.reinvite(body, self.lines.offerMethod)
 
     def _gone(self, session, cause):
         if self.sessions.pop(session.connection, None) is not None:
@@ -259,7 +272,15 @@ class SIPLines:
     """
 
     log = Logger()
-    methods = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "INFO", "REFER", "OPTIONS"})
+    methods = frozenset(
+        {"INVITE", "ACK", "BYE", "CANCEL", "INFO", "REFER", "OPTIONS", "PRACK", "UPDATE"}
+    )
+    #: The option tags the port serves (Supported; Require of anything
+    #: else is refused with 420).
+    supported = frozenset({"100rel"})
+    #: How an offer the model passes now goes to a phone: C{"UPDATE"}
+    #: while a phone's UPDATE is being passed, else C{"INVITE"}.
+    offerMethod = "INVITE"
 
     def __init__(self, model, ua, name="sip-lines"):
         self.name = name
@@ -271,6 +292,7 @@ class SIPLines:
         self._dialogs = {}
         self._transactions = WeakKeyDictionary()
         self._ringback = set()
+        self.transfers = Transfers(self, _dialled, _STATUS_FOR_CAUSE)
 
     # IPortDriver.
 
@@ -320,6 +342,7 @@ class SIPLines:
     # alerts.
 
     def eventReceived(self, event):
+        self.transfers.eventReceived(event)
         if not isinstance(event, ev.Delivered) or not self._ringback:
             return
         callID = event.connection.callID
@@ -433,6 +456,13 @@ class SIPLines:
     # A phone's new call.
 
     def _invite(self, request, transaction, source):
+        missing = unsupported(request, self.supported)
+        if missing:
+            # RFC 3261 8.2.2.3.
+            response = makeResponse(request, 420)
+            response.headers.add("unsupported", ", ".join(missing))
+            transaction.respond(response)
+            return
         result = self.authenticator.verify(request, self._ha1, "Proxy-Authorization")
         if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
             response = makeResponse(request, 407)
@@ -452,6 +482,8 @@ class SIPLines:
         if problem is not None:
             self.log.info("INVITE from {source} refused: {problem}", source=source, problem=problem)
             transaction.respond(makeResponse(request, 400, _reason("Bad Request", problem)))
+            return
+        if self.transfers.replacing(request, transaction, source, result.username):
             return
         digits = _dialled(request.uri)
         if not digits:
@@ -557,6 +589,16 @@ class SIPLines:
         self._hungUp(leg, EventCause.normalClearing)
 
     def legReoffered(self, leg, body):
+        if leg.dialog is None:
+            self._earlyUpdate(leg, body)
+            return
+        self.offerMethod = leg.peerOffer.request.method
+        try:
+            self._reoffered(leg, body)
+        finally:
+            self.offerMethod = "INVITE"
+
+    def _reoffered(self, leg, body):
         session = leg.session
         held = isHeld(body)
         connection = session.connection
@@ -569,6 +611,45 @@ class SIPLines:
             return
         self.model.mediaOffered(connection, body)
 
+    def legEarlyMedia(self, leg, body):
+        """
+        A called phone answered our offer in a provisional response: the
+        calling phone, if it is ours and not answered yet, gets that media
+        in a 183.
+        """
+        for other in self._otherSessions(leg.session):
+            if isinstance(other.leg, InboundLeg) and other.leg.dialog is None:
+                other.leg.earlyMedia(other.media.answer(other.leg.remoteSDP, body))
+
+    def _earlyUpdate(self, leg, body):
+        """
+        The calling phone offers new media in an UPDATE before the call is
+        answered (RFC 3311 5.1): passed as an UPDATE to the early dialog of
+        a called phone that took our offer and allows UPDATE, else
+        answered here with the far end's media (or the offer's own streams
+        inactive).
+        """
+        self.model.mediaOffered(leg.session.connection, body)
+        for other in self._otherSessions(leg.session):
+            for fork in other.legs:
+                if fork.early is not None and fork.earlyAnswer is not None and not fork.ended:
+                    if fork.reinvite(other.media.offer(body), "UPDATE"):
+                        return
+        leg.answerPeerOffer(leg.session.media.answer(body))
+
+    def _otherSessions(self, session):
+        """
+        The sessions of our phones in the call of C{session} other than it.
+        """
+        connection = session.connection
+        if connection is None:
+            return
+        for other in connection.call.connections.values():
+            phone = self._phones.get(other.device) if other is not connection else None
+            found = phone.sessions.get(other) if phone is not None else None
+            if found is not None:
+                yield found
+
     def legAnswered(self, leg, body):
         session = leg.session
         if self._relays(session, waiting=True):
@@ -576,28 +657,13 @@ class SIPLines:
 
     def legReferred(self, leg, request, transaction):
         """
-        The phone asks to transfer its call with REFER (RFC 3515): a blind
-        transfer of the far end to the Refer-To number, done by the call
-        model's single step transfer; the phone hears how it went in
-        NOTIFYs, then a BYE.
+        The phone asks to transfer its call with REFER (RFC 3515, 3891):
+        see L{oso.ports.sip_transfers}.
         """
-        tag = leg.dialog.localTag
-        try:
-            target = _dialled(request.headers.getParsed("refer-to").uri)
-        except (SIPParseError, AttributeError):
-            target = None
-        if not target:
-            transaction.respond(makeResponse(request, 400, "Bad Request (Refer-To)", toTag=tag))
-            return
-        transaction.respond(makeResponse(request, 202, toTag=tag))
-        leg.notifyRefer("SIP/2.0 100 Trying", final=False)
-        leg.referring = True
-        try:
-            self.model.singleStepTransferCall(leg.session.connection.id, target)
-        except errors.CSTAError as e:
-            self.log.info("transfer by REFER to {target} refused: {error}", target=target, error=e)
-            leg.referring = False
-            leg.notifyRefer("SIP/2.0 503 Service Unavailable", final=True)
+        self.transfers.referred(leg, request, transaction)
+
+    def legNotifyRefused(self, leg):
+        self.transfers.notifyRefused(leg)
 
     def legMediaChanged(self, leg, body):
         """

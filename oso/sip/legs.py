@@ -17,7 +17,9 @@ from twisted.logger import Logger
 
 from oso.sip.dialog import Dialog, makeDialogResponse, newTag
 from oso.sip.headers import NameAddress
+from oso.sip import update
 from oso.sip.message import Request
+from oso.sip.reliable import ReliableReceiver, ReliableSender, isReliable, wantsReliable
 from oso.sip.sdp import SDPParseError, parseSDP
 from oso.sip.transaction import TransactionError, makeResponse
 
@@ -67,8 +69,12 @@ class Leg:
     @ivar destination: C{(host, port)} requests of the dialog go to.
     @ivar transport: the transport name (C{"UDP"}, C{"TCP"}, C{"TLS"}).
     @ivar remoteSDP: the last SDP the phone sent.
-    @ivar peerOffer: the server transaction of a re-INVITE from the phone
-        waiting for an answer from the other side of the call.
+    @ivar peerOffer: the server transaction of a re-INVITE (or UPDATE)
+        from the phone waiting for an answer from the other side of the
+        call.
+    @ivar early: the early dialog while there is one and no L{dialog}
+        (PRACK and UPDATE go in it, RFC 3262, RFC 3311).
+    @ivar peerAllow: the methods the phone's Allow listed, or C{None}.
     @ivar ended: set once the dialog is over.
     """
 
@@ -86,6 +92,10 @@ class Leg:
         self._reinvite = None
         self._lastAck = None
         self._queuedOffer = None
+        self._offerMethod = "INVITE"
+        self.early = None
+        self.earlyAnswer = None
+        self.peerAllow = None
         self.ended = False
 
     # Requests inside the dialog.
@@ -94,19 +104,27 @@ class Leg:
         request.headers.add("via", self.ua.via(self.transport), first=True)
         return self.ua.request(request, self.destination, self.transport, self)
 
-    def reinvite(self, body):
+    def reinvite(self, body, method="INVITE"):
         """
         Offer C{body} to the phone with a re-INVITE (hold, retrieve, a new
-        far end); one at a time, the last one wanted goes out after the
-        one in flight.
+        far end), or with an UPDATE when C{method} asks for one and the
+        phone allows it (RFC 3311; the only way in an early dialog); one at
+        a time, the last one wanted goes out after the one in flight.
+
+        @return: whether the offer went (or waits to go).
         """
-        if self.ended or self.dialog is None:
-            return
+        if method == "UPDATE" and not update.allows(self.peerAllow, "UPDATE"):
+            method = "INVITE"
+        dialog = self.dialog or (self.early if method == "UPDATE" else None)
+        if self.ended or dialog is None:
+            return False
+        self._offerMethod = method
         if self._reinvite is not None:
             self._queuedOffer = body
-            return
-        request = withBody(self.dialog.createRequest("INVITE"), body)
+            return True
+        request = withBody(dialog.createRequest(method), body)
         self._reinvite = self._send(request)
+        return True
 
     def bye(self):
         """
@@ -131,19 +149,17 @@ class Leg:
             request.headers.set("content-type", "application/dtmf-relay")
             self._send(request)
 
-    def notifyRefer(self, statusLine, final):
+    def notifyRefer(self, body, state, event="refer"):
         """
         Tell the phone how the transfer it asked for with REFER is going
-        (RFC 3515 2.4.4): a NOTIFY with a C{message/sipfrag} status line.
+        (RFC 3515 2.4.4): a NOTIFY with a C{message/sipfrag} C{body} and
+        its C{Subscription-State} (L{oso.sip.refer.ReferSubscription}).
         """
         if self.ended or self.dialog is None:
             return
-        request = self.dialog.createRequest("NOTIFY", f"{statusLine}\r\n".encode())
-        request.headers.set("event", "refer")
-        request.headers.set(
-            "subscription-state",
-            "terminated;reason=noresource" if final else "active;expires=60",
-        )
+        request = self.dialog.createRequest("NOTIFY", body)
+        request.headers.set("event", event)
+        request.headers.set("subscription-state", state)
         request.headers.set("content-type", "message/sipfrag;version=2.0")
         self._send(request)
 
@@ -156,8 +172,12 @@ class Leg:
         transaction, self.peerOffer = self.peerOffer, None
         if transaction is None:
             return False
+        dialog = self.dialog or self.early
+        if self.dialog is None:
+            # An UPDATE in the early dialog: this is now the phone's answer.
+            self.earlyAnswer = body
         response = makeDialogResponse(
-            transaction.request, 200, self.dialog.localTag, self.dialog.localContact
+            transaction.request, 200, dialog.localTag, dialog.localContact
         )
         transaction.respond(withBody(response, body))
         return True
@@ -172,10 +192,10 @@ class Leg:
         if request.method == "ACK":
             self._acked(request)
             return
-        if self.dialog is None:
+        if self.dialog is None and (self.early is None or request.method not in ("PRACK", "UPDATE")):
             self._earlyRequest(request, transaction)
             return
-        refusal = self.dialog.receiveRequest(request)
+        refusal = (self.dialog or self.early).receiveRequest(request)
         if refusal is not None:
             transaction.respond(refusal)
             return
@@ -184,8 +204,10 @@ class Leg:
             self.ended = True
             self._stopRetransmitting()
             self.owner.legHungUp(self)
-        elif request.method == "INVITE":
+        elif request.method in ("INVITE", "UPDATE"):
             self._reofferReceived(request, transaction)
+        elif request.method == "PRACK":
+            self._prackReceived(request, transaction)
         elif request.method == "REFER":
             self.owner.legReferred(self, request, transaction)
         elif request.method in ("INFO", "OPTIONS"):
@@ -209,19 +231,33 @@ class Leg:
         self.owner.legHungUp(self)
 
     def _reofferReceived(self, request, transaction):
-        if self._reinvite is not None or self.peerOffer is not None:
-            # RFC 3261 14.2: an offer crosses ours.
-            transaction.respond(
-                makeResponse(request, 491, toTag=self.dialog.localTag)
-            )
-            return
+        dialog = self.dialog or self.early
         body = sdpOf(request)
+        if request.method == "UPDATE":
+            if body is None:
+                # RFC 3311 5.2: no offer, a target refresh (a session
+                # timer's) only.
+                transaction.respond(
+                    makeDialogResponse(request, 200, dialog.localTag, dialog.localContact)
+                )
+                return
+            refusal = update.refusal(
+                request, dialog.localTag, self._reinvite is not None, self._answering()
+            )
+        elif self._reinvite is not None or self.peerOffer is not None:
+            # RFC 3261 14.2: an offer crosses ours.
+            refusal = makeResponse(request, 491, toTag=dialog.localTag)
+        else:
+            refusal = None
+        if refusal is not None:
+            transaction.respond(refusal)
+            return
         problem = sdpProblem(body)
         if problem is not None:
-            self.log.info("re-INVITE refused: {problem}", problem=problem)
+            self.log.info("{method} refused: {problem}", method=request.method, problem=problem)
             transaction.respond(
                 makeResponse(request, 488, "Not Acceptable Here (" + " ".join(problem.split())[:120] + ")",
-                             toTag=self.dialog.localTag)
+                             toTag=dialog.localTag)
             )
             return
         self.peerOffer = transaction
@@ -231,6 +267,16 @@ class Leg:
             return
         self.remoteSDP = body
         self.owner.legReoffered(self, body)
+
+    def _answering(self):
+        """
+        Whether an offer from the phone waits for our answer.
+        """
+        return self.peerOffer is not None
+
+    def _prackReceived(self, request, transaction):
+        # We sent no reliable provisional response (RFC 3262 3).
+        transaction.respond(makeResponse(request, 481, toTag=self.dialog.localTag))
 
     def _acked(self, request):
         pass
@@ -249,13 +295,19 @@ class Leg:
                 # A retransmitted 2xx: our ACK was lost (13.2.2.4).
                 self.ua.sendAck(self._lastAck[1], self.destination, self.transport)
             return
+        if transaction.request.method == "NOTIFY":
+            if response.status >= 300:
+                # RFC 6665 4.1.3: a refused NOTIFY ends the subscription.
+                self.owner.legNotifyRefused(self)
+            return
         if transaction is self._reinvite:
             if response.status < 200:
                 return
             self._reinvite = None
             if response.status < 300:
-                self.dialog.receiveResponse(transaction.request, response)
-                self._lastAck = (transaction, self._sendAck(transaction.request))
+                (self.dialog or self.early).receiveResponse(transaction.request, response)
+                if transaction.request.method == "INVITE":
+                    self._lastAck = (transaction, self._sendAck(transaction.request))
                 body = sdpOf(response)
                 if body is not None:
                     self.remoteSDP = body
@@ -273,12 +325,12 @@ class Leg:
                 return
             queued, self._queuedOffer = self._queuedOffer, None
             if queued is not None:
-                self.reinvite(queued)
+                self.reinvite(queued, self._offerMethod)
 
     def _retry(self):
         self._reinvite = None
         queued, self._queuedOffer = self._queuedOffer, None
-        self.reinvite(queued)
+        self.reinvite(queued, self._offerMethod)
 
     def _sendAck(self, invite, body=b""):
         ack = withBody(self.dialog.createAck(invite), body)
@@ -296,6 +348,8 @@ class Leg:
             if not self.ended:
                 self.ended = True
                 self.owner.legHungUp(self)
+        elif transaction.request.method == "NOTIFY":
+            self.owner.legNotifyRefused(self)
 
 
 class InboundLeg(Leg):
@@ -314,9 +368,17 @@ class InboundLeg(Leg):
         self.localTag = newTag()
         self.remoteSDP = sdpOf(invite)
         self.contact = ua.contact(transport)
+        self.peerAllow = update.allowedMethods(invite)
+        self.reliable = None
+        if wantsReliable(invite) and "PRACK" in ua.methods:
+            self.reliable = ReliableSender(
+                ua.clock, ua.timers.t1, invite, self._sendProvisional, self._noPrack
+            )
         self._ringing = False
         self._retransmit = None
         self._interval = 0
+        self._okWaits = False
+        self._afterAck = None
 
     def trying(self):
         """
@@ -331,8 +393,90 @@ class InboundLeg(Leg):
         if self._ringing or self.dialog is not None or self.ended:
             return
         self._ringing = True
-        self.transaction.respond(
-            makeDialogResponse(self.invite, 180, self.localTag, self.contact)
+        self._provisional(180)
+
+    def earlyMedia(self, body):
+        """
+        The far end sends media before it answers: 183 Session Progress
+        with C{body}, the answer to the phone's offer (reliably when the
+        phone takes 100rel). An answer given stays the answer until the
+        200 (RFC 3261 13.2.1, RFC 3262 5), so only the first goes.
+        """
+        if self.earlyAnswer is not None or self.dialog is not None or self.ended:
+            return
+        if not self.remoteSDP or not body:
+            return
+        self.earlyAnswer = body
+        self._provisional(183, body)
+
+    def _provisional(self, status, body=None):
+        """
+        Send a 180 or 183 (with Allow, so the phone knows it may UPDATE),
+        reliably (RFC 3262) when the phone asked for that: then it makes
+        the early dialog in which the PRACK and UPDATEs come.
+        """
+        response = withBody(makeDialogResponse(self.invite, status, self.localTag, self.contact), body)
+        response.headers.set("allow", ", ".join(sorted(self.ua.methods)))
+        if self.reliable is None:
+            self._sendProvisional(response)
+            return
+        if self.early is None:
+            self.early = Dialog.fromRequest(self.invite, self.localTag, self.contact, early=True)
+        self.reliable.send(response)
+
+    def _sendProvisional(self, response):
+        if self.ended or self.dialog is not None and not self._okWaits:
+            if self.reliable is not None:
+                self.reliable.stop()
+            return
+        try:
+            self.transaction.respond(response)
+        except TransactionError:
+            # A CANCEL got there first.
+            pass
+
+    def _noPrack(self, response):
+        """
+        RFC 3262 3: a reliable provisional response went unacknowledged
+        for 64*T1: the INVITE fails with a 5xx and the call is over.
+        """
+        if self.ended:
+            return
+        self.ended = True
+        self._okWaits = False
+        self._stopRetransmitting()
+        try:
+            self.transaction.respond(
+                makeResponse(self.invite, 500, "Server Internal Error (No PRACK)", toTag=self.localTag)
+            )
+        except TransactionError:
+            pass
+        self.owner.legHungUp(self)
+
+    def _prackReceived(self, request, transaction):
+        """
+        A PRACK (RFC 3262 3): 200 when it acknowledges the reliable
+        provisional response in flight, else 481; the 200 of the INVITE
+        goes once no answer in a provisional response is unacknowledged.
+        """
+        tag = (self.dialog or self.early).localTag
+        if self.reliable is None or self.reliable.prack(request) is None:
+            transaction.respond(makeResponse(request, 481, toTag=tag))
+            return
+        if sdpOf(request) is not None:
+            # Our 183s carry answers, so this would be a new offer: RFC
+            # 3262 5 allows it, oso does not take one here.
+            self.log.info("offer in a PRACK ignored: {call}", call=request.callID)
+        transaction.respond(makeResponse(request, 200, toTag=tag))
+        if self._okWaits and not self.reliable.holdsOffer():
+            self._okWaits = False
+            self._sendOk()
+
+    def _answering(self):
+        # Before the 200, the INVITE's offer is answered only by a reliable
+        # 183 (RFC 3311 5.1).
+        return super()._answering() or (
+            self.dialog is None and (self.earlyAnswer is None or self.reliable is None)
         )
 
     def answer(self, body):
@@ -342,10 +486,25 @@ class InboundLeg(Leg):
         """
         if self.dialog is not None or self.ended:
             return
-        self.dialog = Dialog.fromRequest(self.invite, self.localTag, self.contact)
+        self.dialog = self.early or Dialog.fromRequest(self.invite, self.localTag, self.contact)
+        self.dialog.early = False
+        if self.earlyAnswer is not None and body != self.earlyAnswer:
+            # The 200 repeats the answer the phone has (RFC 3261 13.2.1);
+            # the far end's new one follows as an offer once ACKed.
+            self._afterAck, body = body, self.earlyAnswer
         self._ok = withBody(
             makeDialogResponse(self.invite, 200, self.localTag, self.contact), body
         )
+        self._ok.headers.set("allow", ", ".join(sorted(self.ua.methods)))
+        if self.reliable is not None and self.reliable.holdsOffer():
+            # RFC 3262 3: not before the PRACK of the answer in a 183.
+            self._okWaits = True
+            return
+        self._sendOk()
+
+    def _sendOk(self):
+        if self.reliable is not None:
+            self.reliable.stop()
         self.transaction.respond(self._ok)
         if self.transaction.reliable:
             return
@@ -372,6 +531,9 @@ class InboundLeg(Leg):
     def _acked(self, request):
         first = self._retransmit is not None
         self._stopRetransmitting()
+        later, self._afterAck = self._afterAck, None
+        if later is not None:
+            self.reinvite(later)
         body = sdpOf(request)
         if first and body is not None:
             # The phone's INVITE had no offer: our 200 offered, its ACK
@@ -391,6 +553,8 @@ class InboundLeg(Leg):
         if self.dialog is not None or self.ended:
             return
         self.ended = True
+        if self.reliable is not None:
+            self.reliable.stop()
         try:
             self.transaction.respond(
                 makeResponse(self.invite, status, reason, toTag=self.localTag)
@@ -417,6 +581,7 @@ class OutboundLeg(Leg):
 
     @ivar invite: the INVITE. @ivar transaction: its client transaction.
     @ivar status: the final status once there is one.
+    @ivar earlyTags: the To tags of the phone's provisional responses.
     """
 
     def __init__(self, ua, owner, destination, transport):
@@ -425,6 +590,7 @@ class OutboundLeg(Leg):
         self.transaction = None
         self.status = None
         self.cancelled = False
+        self.earlyTags = set()
 
     def start(self, requestURI, fromAddress, toAddress, body, headers=()):
         """
@@ -442,11 +608,16 @@ class OutboundLeg(Leg):
         fields.add("call-id", f"{newTag()}{newTag()}@{contact.host}")
         fields.add("cseq", "1 INVITE")
         fields.add("contact", NameAddress(contact))
-        fields.add("allow", "INVITE, ACK, CANCEL, BYE, OPTIONS")
+        fields.add("allow", ", ".join(sorted(self.ua.methods)))
+        if body and "PRACK" in self.ua.methods:
+            # Without an offer of ours, a reliable 183's offer would need
+            # its answer in the PRACK: not offered then (RFC 3262 5).
+            fields.add("supported", "100rel")
         for name, value in headers:
             fields.add(name, value)
         self.invite = withBody(request, body)
         self._contact = contact
+        self._reliable = ReliableReceiver(request, contact)
         self.transaction = self._send(request)
 
     def cancel(self):
@@ -469,8 +640,14 @@ class OutboundLeg(Leg):
             return
         status = response.status
         if status < 200:
-            if status in (180, 183) and not self.cancelled:
-                self.owner.legRinging(self)
+            for response in self._provisionals(response):
+                status = response.status
+                if response.toAddress.tag:
+                    # Early dialogs, which an INVITE with Replaces may name.
+                    self.earlyTags.add(response.toAddress.tag)
+                if status in (180, 183) and not self.cancelled:
+                    self.owner.legRinging(self)
+                self._earlyMedia(response)
             return
         if status >= 300:
             if self.status is None:
@@ -482,7 +659,8 @@ class OutboundLeg(Leg):
         first = self.dialog is None
         if first:
             self.status = status
-            self.dialog = Dialog.fromResponse(self.invite, response, self._contact)
+            self.dialog = self._reliable.confirmed(response)
+            self.peerAllow = update.allowedMethods(response) or self.peerAllow
         # The ACK for every 2xx, retransmissions too (13.2.2.4); it carries
         # the answer when our INVITE had no offer (delayed offer).
         offer = sdpOf(response)
@@ -495,8 +673,39 @@ class OutboundLeg(Leg):
             self.ended = False
             self.bye()
             return
+        if offer is None:
+            # The answer came in a reliable 183 (RFC 3262 5).
+            offer = self.earlyAnswer
         self.remoteSDP = offer
         self.owner.legAccepted(self, offer)
+
+    def _provisionals(self, response):
+        """
+        The provisional responses to act on: C{response}, or for a reliable
+        one (RFC 3262 4) those it lets through in RSeq order, each PRACKed
+        in its early dialog (none for a retransmission).
+        """
+        self.peerAllow = update.allowedMethods(response) or self.peerAllow
+        if not isReliable(response):
+            return [response]
+        ready = self._reliable.receive(response)
+        for provisional in ready:
+            self.early = self._reliable.dialogs[provisional.toAddress.tag]
+            self._send(self._reliable.prack(provisional))
+        return ready
+
+    def _earlyMedia(self, response):
+        """
+        The phone answered our offer in a provisional response: early
+        media, passed to an owner that takes it (a trunk port does not).
+        """
+        body = sdpOf(response)
+        if body is None or not self.invite.body or self.cancelled or self.earlyAnswer is not None:
+            return
+        self.earlyAnswer = self.remoteSDP = body
+        report = getattr(self.owner, "legEarlyMedia", None)
+        if report is not None:
+            report(self, body)
 
     def failed(self, transaction, reason):
         if transaction is self.transaction and self.status is None:
