@@ -8,7 +8,9 @@ extension talks, and ends when its connection is cleared, when it
 transfers the call away or when it diverts the call elsewhere.  The trunk
 number and external number of a call are read from the call model while
 the call is alive, because L{oso.callmodel.events.CallCleared} comes after
-the call has gone.
+the call has gone.  A caller who restricted the presentation of its number
+(CLIR) is not named in the records of the parties it called: their
+external number is empty (doc/cdr.md).
 """
 
 from dataclasses import dataclass
@@ -181,12 +183,14 @@ class CallRecorder:
                     leg.externalNumber = others[0]
                 elif call.calledDevice != leg.subscriber:
                     leg.externalNumber = call.calledDevice
+                if call.callingRestricted and leg.externalNumber == call.callingDevice:
+                    leg.externalNumber = ""
             return
         leg.line = trunk
         leg.trunkGroup = self._model.device(trunk).trunkGroup or ""
         if call.callingDevice == trunk:
             leg.direction = Direction.incoming
-            leg.externalNumber = call.dialled
+            leg.externalNumber = "" if call.callingRestricted else call.dialled
             leg.dialledNumber = self._firstCalled.setdefault(callID, call.calledDevice)
         else:
             leg.direction = Direction.outgoing

@@ -1,0 +1,76 @@
+"""
+Call records of a caller who restricted the presentation of its number
+(CLIR, SIP privacy): the records of the parties it called do not name it;
+the caller's own record still names whom it called.
+"""
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from oso.callmodel.devices import Device, DeviceType
+from oso.callmodel.dialplan import DID, DialPlan, Route
+from oso.cdr.record import Direction
+from oso.cdr.recorder import CallRecorder, RecorderSettings
+from oso.testing import Exchange
+
+
+class RestrictedCallerTests(SynchronousTestCase):
+    def setUp(self):
+        self.x = Exchange()
+        self.x.model.dialPlan = DialPlan(
+            trunkAccessCode="0",
+            routes=(Route(pattern="X.", trunkGroup="carrier"),),
+            dids=(DID("5551", "101"),),
+        )
+        self.x.addDevice(
+            Device("801", type=DeviceType.trunk, port="virtual-phones", trunkGroup="carrier")
+        )
+        self.records = []
+        self.recorder = CallRecorder(
+            self.x.model, self.records.append, RecorderSettings(recordInternal=True)
+        )
+        self.x.model.addObserver(self.recorder)
+
+    def fields(self):
+        return sorted((r.subscriber, r.externalNumber, r.direction) for r in self.records)
+
+    def test_incomingRestricted(self):
+        """
+        An incoming call whose caller withheld its number: the answering
+        extension's record has no external number.
+        """
+        self.x.model.originate("801", "5551", callingNumber="0301234", restricted=True)
+        self.x.phone("101").answer()
+        self.x.phone("101").hangUp()
+        self.assertEqual(self.fields(), [("101", "", Direction.incoming)])
+
+    def test_incomingPresented(self):
+        """
+        The same call without the restriction names the caller.
+        """
+        self.x.model.originate("801", "5551", callingNumber="0301234")
+        self.x.phone("101").answer()
+        self.x.phone("101").hangUp()
+        self.assertEqual(self.fields(), [("101", "0301234", Direction.incoming)])
+
+    def test_internalRestricted(self):
+        """
+        An internal call from 100 with its number withheld: 101's record
+        does not name 100, 100's record names 101.
+        """
+        self.x.model.originate("100", "101", restricted=True)
+        self.x.phone("101").answer()
+        self.x.phone("101").hangUp()
+        self.assertEqual(
+            self.fields(),
+            [("100", "101", Direction.internal), ("101", "", Direction.internal)],
+        )
+
+    def test_outgoingRestricted(self):
+        """
+        An outgoing call with the caller's number withheld from the network
+        is still billed to the caller with the number it dialled.
+        """
+        self.x.model.originate("100", "0301234", restricted=True)
+        self.x.phone("801").answer()
+        self.x.phone("801").hangUp()
+        self.assertEqual(self.fields(), [("100", "301234", Direction.outgoing)])

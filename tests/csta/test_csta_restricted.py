@@ -1,0 +1,98 @@
+"""
+A caller who restricted the presentation of its number (CLIR, SIP privacy)
+as CSTA shows it: the call model's events about the called party name the
+calling device C{restricted} (ECMA-269 CallingDeviceID), in BER (checked
+by the ECMA-285 oracle) and in ECMA-323 XML; the caller's own events
+still name it.
+"""
+
+from lxml import etree
+from test_csta_oracle import oracle  # noqa: F401 (the session fixture)
+
+from oso.callmodel import events as ev
+from oso.csta import ber
+from oso.csta import messages as m
+from oso.csta.eventmap import cstaEvent
+from oso.csta.xml import Edition, modelCodec
+from oso.testing import Exchange
+
+
+def _restrictedCall(restricted=True):
+    """
+    100 calls 101 asking not to be presented; 101 answers.
+
+    @return: the model's events of the call.
+    """
+    x = Exchange()
+    x.model.originate("100", "101", restricted=restricted)
+    x.phone("101").answer()
+    return x.recorder.take()
+
+
+def _event(events, kind, device):
+    return next(e for e in events if isinstance(e, kind) and e.connection.deviceID == device)
+
+
+def test_modelMarksEvents():
+    """
+    The call model's events that name the calling device of a restricted
+    call say so; an unrestricted call's do not.
+    """
+    events = _restrictedCall()
+    for event in events:
+        if hasattr(event, "callingDevice"):
+            assert event.callingDevice == "100"
+            assert event.callingRestricted
+    assert not any(getattr(e, "callingRestricted", False) for e in _restrictedCall(False))
+
+
+def test_calledPartySeesRestricted():
+    """
+    Delivered and Established about 101 report the calling device as
+    C{restricted}; Originated about the caller's own connection names it.
+    """
+    events = _restrictedCall()
+    delivered = cstaEvent(_event(events, ev.Delivered, "101"), "7")
+    established = cstaEvent(_event(events, ev.Established, "101"), "7")
+    originated = cstaEvent(_event(events, ev.Originated, "100"), "7")
+    assert delivered.callingDevice is m.DeviceIDStatus.restricted
+    assert established.callingDevice is m.DeviceIDStatus.restricted
+    assert originated.callingDevice == "100"
+    assert delivered.calledDevice == "101"
+
+
+def test_unrestrictedNamesCaller():
+    """
+    Without the restriction the called party's Delivered names 100.
+    """
+    events = _restrictedCall(False)
+    assert cstaEvent(_event(events, ev.Delivered, "101"), "7").callingDevice == "100"
+
+
+def test_berOracle(oracle):  # noqa: F811
+    """
+    ECMA-285: the Delivered event's callingDevice is CallingDeviceID's
+    C{restricted [8] IMPLICIT NULL}, as the independent oracle decodes it.
+    """
+    event = cstaEvent(_event(_restrictedCall(), ev.Delivered, "101"), "7")
+    invoke = m.Invoke(invokeID=1, operation="cSTAEventReport", argument=event)
+    data = ber.encode(invoke)
+    decoded = oracle.module.decode_rose(oracle.spec, data, oracle.table)
+    assert "innerDecodeError" not in decoded
+    delivered = decoded["argumentDecoded"]["eventSpecificInfo"][1][1]
+    assert delivered["callingDevice"] == ["restricted", None]
+    assert delivered["alertingDevice"] == ["deviceIdentifier", {"deviceIdentifier": ["dialingNumber", "101"]}]
+    assert ber.decode(data) == invoke
+
+
+def test_xml():
+    """
+    ECMA-323: the callingDevice element holds an empty C{<restricted/>}.
+    """
+    event = cstaEvent(_event(_restrictedCall(), ev.Delivered, "101"), "7")
+    codec = modelCodec()
+    data = codec.encode(event, Edition.ED5)
+    root = etree.fromstring(data)
+    [calling] = [e for e in root if etree.QName(e).localname == "callingDevice"]
+    assert [etree.QName(c).localname for c in calling] == ["restricted"]
+    assert codec.decode(data) == (Edition.ED5, event)
