@@ -232,7 +232,7 @@ class TrunkChannel:
         called = numbers.present(offer.calledDevice)
         caller, name = port.callingParty(offer.callingDevice)
         identity = CallerIdentity(numbers.present(caller) if caller else trunk.settings.username,
-                                  name)
+                                  name, offer.callingRestricted)
         leg = TrunkOutboundLeg(port, port, (target.host, target.port), target.transport, trunk,
                                identity)
         leg.session = session
@@ -496,16 +496,21 @@ class SIPTrunks:
             channel = self._channels[number] = TrunkChannel(self, trunk, number)
         return channel
 
+    def channelsBusy(self, trunk=None):
+        """
+        @return: how many channels (of C{trunk}, else of every trunk)
+            carry a call now.
+        """
+        return sum(1 for c in self._channels.values()
+                   if c.session is not None and trunk in (None, c.trunk))
+
     def _hasRoom(self, trunk):
         """
         Whether the trunk may carry one more call (C{channels} caps it
         below the number of its devices).
         """
         limit = trunk.settings.channels
-        if limit is None:
-            return True
-        busy = sum(1 for c in self._channels.values() if c.trunk is trunk and c.session)
-        return busy < limit
+        return limit is None or self.channelsBusy(trunk) < limit
 
     # ISIPApplication.
 
@@ -671,8 +676,7 @@ class SIPTrunks:
         except SIPParseError as e:
             transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", e)))
             return
-        # A caller who asked not to be shown (RFC 3323) is not shown.
-        caller = None if identity.restricted else numbers.toE164(identity.number or "")
+        caller = numbers.toE164(identity.number or "")
         self.log.info("trunk {group}: call from {caller} to {called} on channel {channel}",
                       group=trunk.settings.trunkGroup, caller=caller or "(unknown)",
                       called=called, channel=channel.number)
@@ -685,8 +689,11 @@ class SIPTrunks:
         self._pending[key] = leg
         self._dialogs[DialogID(request.callID, leg.localTag, request.fromAddress.tag)] = leg
         self._ringback.add(leg)
+        # A caller who asked not to be shown (RFC 3323) is known, not
+        # presented.
         connection = self.model.originate(channel.number, called, leg.remoteSDP,
-                                          callingNumber=caller or None)
+                                          callingNumber=caller or None,
+                                          restricted=identity.restricted)
         channel._session(connection)
 
     def _freeChannel(self, trunk):
