@@ -20,6 +20,7 @@ call.
     python bench/sip_load.py [--registers 20000] [--calls 5000]
                              [--concurrency 100] [--call-concurrency 50]
                              [--targets responder kamailio oso] [--keep]
+                             [--profile FILE]
 """
 
 import argparse
@@ -488,6 +489,9 @@ def oso(work, args):
         if twistd.exists()
         else [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
     )
+    if args.profile:
+        # cProfile over the whole run, written when oso stops.
+        command += [f"--profile={args.profile}", "--profiler=cprofile", "--savestats"]
     process = subprocess.Popen(
         [*command, "-n", "oso", "--config", str(work / "oso.toml"), "--data-dir", str(data)],
         cwd=work, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
@@ -524,6 +528,9 @@ def main():
         "--targets", nargs="+", default=["responder", "kamailio", "oso"],
         choices=["responder", "kamailio", "oso"],
     )  # fmt: skip
+    parser.add_argument(
+        "--profile", metavar="FILE", help="run oso under cProfile and save its statistics to FILE"
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep the work folder (logs, statistics) and name it"
     )

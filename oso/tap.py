@@ -15,6 +15,7 @@ from twisted.python import usage
 from twisted.python.filepath import FilePath
 
 from oso import config
+from oso.collector import freezeStartup, tuneCollector
 from oso.components import ComponentError, configureComponents
 from oso.service import OsoService
 
@@ -90,7 +91,8 @@ def _exitWithStatus(status):
 def makeService(options):
     """
     @param options: parsed L{Options}.
-    @return: the L{OsoService}.
+    @return: the L{OsoService}, with the garbage collector tuned for a
+        server (L{oso.collector}).
     """
     from twisted.internet import reactor
 
@@ -98,10 +100,19 @@ def makeService(options):
         atexit.register(_exitWithStatus, 1)
         reactor.callWhenRunning(reactor.stop)
 
-    return OsoService(
+    tuneCollector()
+    service = OsoService(
         options["settings"],
         options["components"],
         options.dataDirectory(),
         reactor,
         onStartFailure=failed,
     )
+
+    def started():
+        # twistd starts the service before the reactor runs.
+        if service.running:
+            service.whenStarted().addCallback(freezeStartup)
+
+    reactor.callWhenRunning(started)
+    return service
