@@ -138,7 +138,7 @@ def incomingIdentity(request, trusted):
     source = request.fromAddress
     asserted = _firstIdentity(request, "p-asserted-identity") if trusted else None
     restricted = hidesIdentity(privacyOf(request)) or isAnonymous(source.uri)
-    display = None if isAnonymous(source.uri) else source.displayName
+    display = None if isAnonymous(source.uri) else source.displayName or None
     if asserted is not None:
         return CallerIdentity(numberOf(asserted.uri), asserted.displayName or display, restricted)
     return CallerIdentity(numberOf(source.uri), display, restricted)
@@ -180,7 +180,7 @@ def identityAddress(identity, domain):
     """
     The address of an identity: C{"display" <sip:number@domain>}.
     """
-    return NameAddress(SIPURI(domain, user=identity.number), identity.display)
+    return NameAddress(SIPURI(domain, user=identity.number), identity.display or None)
 
 
 def applyIdentity(request, identity, trusted, domain):
