@@ -49,6 +49,8 @@ from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
 from oso.sip.locator import LocatorError
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
+from oso.sip.transport import hostReference
+from oso.sip.trunkregistration import TrunkRegistration
 from oso.sip.uri import SIPParseError, SIPURI
 
 #: What the provider hears when a call from it fails, by the model's
@@ -113,7 +115,8 @@ class TrunkSettings:
         (RFC 3325): its P-Asserted-Identity is believed, ours sent.
     @ivar acceptFrom: more addresses (IP, any port) the provider sends new
         requests from.
-    @ivar stun: C{(host, port)} of a STUN server, or C{None}.
+    @ivar stun: C{(ip, port)} of a STUN server, or C{None}.
+    @ivar stunInterval: seconds between STUN binding requests.
     """
 
     trunkGroup: str
@@ -132,6 +135,7 @@ class TrunkSettings:
     trusted: bool = False
     acceptFrom: tuple = ()
     stun: tuple | None = None
+    stunInterval: int = 300
 
 
 class _Session:
@@ -163,14 +167,53 @@ class Trunk:
         or C{None}.
     @ivar inService: whether calls can go through it: registered, or
         located when it does not register.
+    @ivar ua: the L{TrunkUA} its legs send through (set by the port).
     """
 
-    def __init__(self, settings, authenticator):
+    def __init__(self, settings, authenticator, stun=None):
+        """
+        @param stun: the L{oso.sip.trunkstun.TrunkStun} that keeps the
+            public address of the SIP UDP socket, or C{None}.
+        """
         self.settings = settings
         self.authenticator = authenticator
+        self.stun = stun
+        self.ua = None
         self.registration = None
         self.targets = []
         self.inService = False
+
+    def publicAddress(self, transport):
+        """
+        The address the provider sees us at over C{transport}: what STUN
+        found for UDP, else C{None} (our own).
+        """
+        if transport != "UDP" or self.stun is None:
+            return None
+        return self.stun.currentAddress()
+
+    def registrationFor(self, ua, clock, owner, locator, statusChanged):
+        """
+        The L{TrunkRegistration} of the account, not started.
+        """
+        s = self.settings
+        proxy = None
+        if s.outboundProxy is not None:
+            host, port = s.outboundProxy
+            proxy = SIPURI(hostReference(host), port=port, params={"lr": None})
+        return TrunkRegistration(
+            ua, clock,
+            owner=owner,
+            aor=SIPURI(hostReference(s.provider), user=s.username),
+            registrarURI=self.uri(None),
+            transport=s.transport,
+            outboundProxy=proxy,
+            authenticator=self.authenticator,
+            interval=s.registerInterval,
+            locator=locator,
+            contactAddress=self.stun.currentAddress if self.stun is not None else None,
+            statusChanged=statusChanged,
+        )
 
     @property
     def target(self):
@@ -199,8 +242,68 @@ class Trunk:
         """
         s = self.settings
         params = {"transport": s.transport.lower()} if s.transport == "TCP" else None
-        return SIPURI(s.provider, user=user, port=s.providerPort,
+        return SIPURI(hostReference(s.provider), user=user, port=s.providerPort,
                       scheme="sips" if s.transport == "TLS" else "sip", params=params)
+
+    def calledNumber(self, request):
+        """
+        The number a call from the provider is for, as E.164 where the
+        trunk's presentation tells: the Request-URI's user part, unless
+        that is the account (a provider that sends to the registered
+        Contact), then To's.
+        """
+        called = numberOf(request.uri)
+        if not called or called == self.settings.username:
+            called = numberOf(request.toAddress.uri)
+        return self.settings.numbers.toE164(called or "")
+
+
+class TrunkUA:
+    """
+    The user agent as one trunk's legs see it: the C{sip} component's,
+    with the trunk's public address (STUN) in Via and Contact over UDP,
+    and the port keeping which leg sent which request.
+    """
+
+    def __init__(self, port, trunk):
+        self._port = port
+        self._trunk = trunk
+
+    @property
+    def clock(self):
+        return self._port.ua.clock
+
+    @property
+    def timers(self):
+        return self._port.ua.timers
+
+    @property
+    def methods(self):
+        return self._port.methods
+
+    def via(self, transport):
+        via = self._port.ua.via(transport)
+        public = self._trunk.publicAddress(transport)
+        if public is not None:
+            via.host, via.port = hostReference(public[0]), public[1]
+        return via
+
+    def contact(self, transport):
+        uri = self._port.ua.contact(transport)
+        public = self._trunk.publicAddress(transport)
+        if public is not None:
+            uri = uri.copy()
+            uri.host, uri.port = hostReference(public[0]), public[1]
+        return uri
+
+    def request(self, request, destination, transport, leg):
+        return self._port.request(request, destination, transport, leg)
+
+    def sendAck(self, ack, destination, transport):
+        self._port.ua.sendAck(ack, destination, transport)
+
+    def cancel(self, transaction):
+        self._port.ua.cancel(transaction)
 
 
 @implementer(ITerminal)
@@ -233,8 +336,8 @@ class TrunkChannel:
         caller, name = port.callingParty(offer.callingDevice)
         identity = CallerIdentity(numbers.present(caller) if caller else trunk.settings.username,
                                   name, offer.callingRestricted)
-        leg = TrunkOutboundLeg(port, port, (target.host, target.port), target.transport, trunk,
-                               identity)
+        leg = TrunkOutboundLeg(trunk.ua, port, (target.host, target.port), target.transport,
+                               trunk, identity)
         leg.session = session
         session.leg = leg
         leg.start(trunk.uri(called), NameAddress(trunk.uri(identity.number), name),
@@ -413,6 +516,8 @@ class SIPTrunks:
         self.ua = ua
         self.locator = locator
         self.trunks = {trunk.settings.trunkGroup: trunk for trunk in trunks}
+        for trunk in trunks:
+            trunk.ua = TrunkUA(self, trunk)
         self._channels = {}
         self._dialogs = {}
         self._pending = {}
@@ -423,17 +528,32 @@ class SIPTrunks:
 
     def start(self):
         """
-        Locate the trunks that do not register (those that do are started
-        by their registration).
+        Register the trunks that register (each is in service while its
+        registration is), locate the others (in service once located).
 
-        @return: a L{Deferred} that fires when every trunk was located
-            (or failed to be, logged).
+        @return: a L{Deferred} that fires when every trunk that does not
+            register was located (or failed to be, logged).
         """
+        for trunk in self.trunks.values():
+            if trunk.settings.register:
+                trunk.registration = trunk.registrationFor(
+                    self.ua, self.clock, self, self.locator,
+                    lambda inService, trunk=trunk: self.statusChanged(trunk, inService),
+                )
+                trunk.registration.start()
         return gatherResults([
             ensureDeferred(self._locate(trunk))
             for trunk in self.trunks.values()
             if trunk.registration is None
         ])
+
+    def addressChanged(self, trunk):
+        """
+        STUN found a new public address for the trunk's socket: the
+        registration (if any) registers it.
+        """
+        if trunk.registration is not None:
+            trunk.registration.addressChanged()
 
     def stop(self):
         """
@@ -598,32 +718,16 @@ class SIPTrunks:
             if connection is None or connection.call.id == callID:
                 leg.ringing()
 
-    # The legs' user agent (sending through the component's).
+    # Sending for the legs (through the component's user agent).
 
     @property
     def clock(self):
         return self.ua.clock
 
-    @property
-    def timers(self):
-        return self.ua.timers
-
-    def via(self, transport):
-        return self.ua.via(transport)
-
-    def contact(self, transport):
-        return self.ua.contact(transport)
-
     def request(self, request, destination, transport, leg):
         transaction = self.ua.request(request, destination, transport, owner=self)
         self._transactions[transaction] = leg
         return transaction
-
-    def sendAck(self, ack, destination, transport):
-        self.ua.sendAck(ack, destination, transport)
-
-    def cancel(self, transaction):
-        self.ua.cancel(transaction)
 
     def mediaAddress(self, transport):
         """
@@ -661,7 +765,7 @@ class SIPTrunks:
             transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", problem)))
             return
         numbers = trunk.settings.numbers
-        called = numbers.toE164(numberOf(request.uri) or numberOf(request.toAddress.uri) or "")
+        called = trunk.calledNumber(request)
         if not called or not _delivers(trunk.settings.dids, called):
             self.log.info("trunk {group}: call to {called!r} is no DID of it",
                           group=trunk.settings.trunkGroup, called=called)
@@ -680,7 +784,7 @@ class SIPTrunks:
         self.log.info("trunk {group}: call from {caller} to {called} on channel {channel}",
                       group=trunk.settings.trunkGroup, caller=caller or "(unknown)",
                       called=called, channel=channel.number)
-        leg = InboundLeg(self, self, request, transaction, source)
+        leg = InboundLeg(trunk.ua, self, request, transaction, source)
         leg.trying()
         session = channel.session = _Session(channel, None, self.mediaAddress(source[0]))
         session.leg = leg
