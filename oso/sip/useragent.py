@@ -306,7 +306,12 @@ class UserAgent:
         response = makeResponse(request, 200, toTag=newTag())
         response.headers.add("allow", ", ".join(self.allowed()))
         response.headers.add("accept", "application/sdp")
-        response.headers.add("supported", "")
+        # The option tags the applications serve (the sip-lines port's
+        # 100rel): those without a C{supported} attribute serve none.
+        tags = set()
+        for application in self._attached():
+            tags |= set(getattr(application, "supported", ()))
+        response.headers.add("supported", ", ".join(sorted(tags)))
         return response
 
     def _refuse(self, request, transaction):
