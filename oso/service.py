@@ -6,7 +6,13 @@ in order and stopped in reverse.
 from dataclasses import replace
 
 from twisted.application.service import MultiService, Service
-from twisted.internet.defer import Deferred, DeferredList, ensureDeferred, maybeDeferred
+from twisted.internet.defer import (
+    Deferred,
+    DeferredList,
+    ensureDeferred,
+    maybeDeferred,
+)
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -185,7 +191,7 @@ class OsoService(MultiService):
             await self.store.putSetting(INITIALISED, "yes")
         for configured in self.settings.devices:
             existing = stored.get(configured.number)
-            device = self._merge(configured, existing)
+            device = await self._merge(configured, existing)
             if device != existing:
                 await self.store.saveDevice(device)
                 stored[device.number] = device
@@ -214,7 +220,7 @@ class OsoService(MultiService):
                 name=f"Demo {number}",
                 type=DeviceType.station,
                 port=DEMO_PORT,
-                credentials=secrets.credentialsFor(number, realm, password),
+                credentials=await self._credentials(number, realm, password),
             )
             await self.store.saveDevice(device)
             self.log.info(
@@ -225,7 +231,19 @@ class OsoService(MultiService):
             devices.append(device)
         return devices
 
-    def _merge(self, configured, existing):
+    def _credentials(self, number, realm, password):
+        """
+        The credentials of a password, made on the reactor's thread pool:
+        its scrypt hash takes a noticeable fraction of a second.
+
+        @return: a L{Deferred} firing with the L{Credentials}.
+        """
+        return deferToThreadPool(
+            self.reactor, self.reactor.getThreadPool(),
+            secrets.credentialsFor, number, realm, password,
+        )
+
+    async def _merge(self, configured, existing):
         """
         The device to store for a configured one: the file decides its
         attributes; its feature state, changed at run time, stays as
@@ -234,7 +252,7 @@ class OsoService(MultiService):
 
         @param configured: the device from the configuration.
         @param existing: the stored device with that number, or L{None}.
-        @return: a L{Device}.
+        @return: the L{Device}.
         """
         realm = self.settings.realm
         number = configured.number
@@ -246,7 +264,7 @@ class OsoService(MultiService):
         if password is not None and credentials.ha1For(realm) != secrets.digestHA1(
             number, realm, password
         ):
-            credentials = secrets.credentialsFor(number, realm, password)
+            credentials = await self._credentials(number, realm, password)
         return replace(configured, credentials=credentials, features=features)
 
     def stopService(self):

@@ -3,6 +3,7 @@ Tests for L{oso.service}: the server's start and stop order, its store, and
 the demo extensions of a new installation.
 """
 
+import threading
 from dataclasses import replace
 
 from twisted.application.service import Service
@@ -256,6 +257,27 @@ class OsoServiceTests(TestCase):
             self.assertTrue(await service.whenStarted())
             self.assertEqual(len(readyLines()), 1)
             await service.stopService()
+
+        return ensureDeferred(go())
+
+    def test_passwordsHashedOffTheReactorThread(self):
+        """
+        The scrypt hashes of the demo passwords are made on the thread
+        pool, not the reactor's thread.
+        """
+        threads = []
+        real = secrets.credentialsFor
+
+        def recording(*arguments):
+            threads.append(threading.current_thread())
+            return real(*arguments)
+
+        self.patch(secrets, "credentialsFor", recording)
+
+        async def go():
+            await self.startAndStop(self.serviceFor())
+            self.assertEqual(len(threads), len(DEMO_NUMBERS))
+            self.assertNotIn(threading.main_thread(), threads)
 
         return ensureDeferred(go())
 
