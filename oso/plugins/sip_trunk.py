@@ -23,6 +23,7 @@ from oso.ports.numberformat import STYLES, NumberFormat
 from oso.ports.sip_trunk import SIPTrunks, Trunk, TrunkSettings
 from oso.sip.aka import AKAClient
 from oso.sip.locator import Locator
+from oso.sip.trunkstun import stunFor
 from oso.sip.uacauth import ClientAuthenticator, ClientCredentials
 
 _TRANSPORTS = {"udp": "UDP", "tcp": "TCP", "tls": "TLS"}
@@ -31,7 +32,7 @@ _KEYS = {
     "trunk-group", "provider", "outbound-proxy", "transport", "username", "password",
     "aka-k", "aka-op", "aka-opc", "register", "register-interval", "channels", "dids",
     "number-format", "country-code", "national-prefix", "international-prefix", "trust",
-    "accept-from", "stun-server",
+    "accept-from", "stun-server", "stun-interval",
 }
 
 
@@ -195,6 +196,10 @@ def trunkSettings(entry, where):
     stun = entry.get("stun-server")
     if stun is not None:
         host, port = hostPort(stun, f"{where}.stun-server")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ConfigError(f"{where}.stun-server", "expected an IP address, optionally with :port") from None
         stun = (host, port or 3478)
     return TrunkSettings(
         trunkGroup=group,
@@ -213,6 +218,7 @@ def trunkSettings(entry, where):
         trusted=trust == "trusted",
         acceptFrom=_acceptFrom(entry, where),
         stun=stun,
+        stunInterval=_whole(entry, "stun-interval", where, 10, 300),
     )
 
 
@@ -249,9 +255,13 @@ def checkChannels(trunks, devices, where):
                               f"{settings.trunkGroup!r} has {len(channels)} devices")
 
 
-def makeTrunk(settings):
+def makeTrunk(settings, sipService, clock, addressChanged):
     """
-    The run-time L{Trunk} of one account: its digest client.
+    The run-time L{Trunk} of one account: its digest client, and its STUN
+    client on the C{sip} component's UDP socket when it has a STUN server.
+
+    @param addressChanged: C{addressChanged(trunk)}, called when STUN finds
+        a new public address.
     """
     aka = None
     if settings.aka is not None:
@@ -262,7 +272,11 @@ def makeTrunk(settings):
         authenticator = ClientAuthenticator(
             ClientCredentials(settings.username, settings.password, aka)
         )
-    return Trunk(settings, authenticator)
+    trunk = Trunk(settings, authenticator)
+    if settings.stun is not None:
+        trunk.stun = stunFor(sipService, settings.stun, clock, settings.stunInterval,
+                             lambda address: addressChanged(trunk))
+    return trunk
 
 
 class SIPTrunkService(Service):
@@ -292,19 +306,27 @@ class SIPTrunkService(Service):
         checkChannels(self.settings["trunks"], model.devices(), where)
         clock = self._context.reactor
         resolver = self._resolver or client.createResolver()
-        self.port = SIPTrunks(
-            model, ua, [makeTrunk(s) for s in self.settings["trunks"]], Locator(resolver, clock)
-        )
+        trunks = [
+            makeTrunk(s, ua, clock, lambda trunk: self.port.addressChanged(trunk))
+            for s in self.settings["trunks"]
+        ]
+        self.port = SIPTrunks(model, ua, trunks, Locator(resolver, clock))
         model.registerPort(self.port)
         model.addObserver(self.port)
         ua.attach(self.port)
         super().startService()
+        for trunk in trunks:
+            if trunk.stun is not None:
+                trunk.stun.startService()
         self.port.start()
 
     def stopService(self):
         port, self.port = self.port, None
         if port is None:
             return super().stopService()
+        for trunk in port.trunks.values():
+            if trunk.stun is not None:
+                trunk.stun.stopService()
         model = self._context.callModel
         self._context.component("sip").detach(port)
         model.removeObserver(port)
