@@ -376,6 +376,22 @@ class TrunkRegistrationInteropTests(TestCase):
                 coturn.wait()
 
         self.addCleanup(stopCoturn)
+        need("tshark")
+        capture = os.path.join(folder, "trunk.pcapng")
+        tshark = subprocess.Popen(
+            ["tshark", "-q", "-i", "lo", "-f",
+             f"udp port {stunPort} or udp port {kamailio.port}", "-w", capture],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+        def stopTshark():
+            if tshark.poll() is None:
+                tshark.terminate()
+                tshark.wait(20)
+
+        self.addCleanup(stopTshark)
+        self.assertTrue(await until(
+            lambda: os.path.exists(capture) and os.path.getsize(capture) > 0, timeout=20))
         await kamailio.ready()
         changes = []
         registration = None
@@ -397,6 +413,32 @@ class TrunkRegistrationInteropTests(TestCase):
         self.assertEqual(changes, [("127.0.0.1", self.sipPort)])
         host, port = stun.currentAddress()
         self.assertEqual(await kamailio.contacts(), [f"sip:{USER}@{host}:{port}"])
+        # What went over the wire: coturn's Binding success response to
+        # the SIP socket carried the address the REGISTER's Contact
+        # names; tshark finds no malformed packet.
+        await deferLater(reactor, 0.3)
+        stopTshark()
+        decodeAs = ["-d", f"udp.port=={kamailio.port},sip", "-d", f"udp.port=={stunPort},stun"]
+
+        def read(display, *fields):
+            out = subprocess.run(
+                ["tshark", "-r", capture, *decodeAs, "-Y", display, "-T", "fields",
+                 *[arg for field in fields for arg in ("-e", field)]],
+                capture_output=True, text=True, timeout=60,
+            )
+            return [line for line in out.stdout.splitlines() if line.strip()]
+
+        self.assertEqual(read("_ws.malformed || _ws.expert.severity >= error", "frame.number"), [])
+        mapped = set()
+        for line in read("stun.type == 0x0101", "udp.dstport", "stun.att.ipv4-xord",
+                         "stun.att.port-xord"):
+            # tshark shows XOR-MAPPED-ADDRESS as sent (RFC 5389 15.2).
+            dstport, xordIP, xordPort = line.split("\t")
+            address = socket.inet_ntoa((int(xordIP, 16) ^ 0x2112A442).to_bytes(4, "big"))
+            mapped.add((int(dstport), address, int(xordPort, 16) ^ 0x2112))
+        self.assertIn((self.sipPort, host, port), mapped)
+        contacts = read("sip.Method == REGISTER", "udp.srcport", "sip.contact.uri")
+        self.assertIn(f"{self.sipPort}\t{USER}@{host}:{port}", [c.replace("sip:", "") for c in contacts])
         # Refreshes go on through the same socket while SIP works on it.
         self.assertIn(stun.client.datagramReceived, self.sip.transports.datagramTaps)
         stun.stopService()
