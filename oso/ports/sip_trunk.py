@@ -443,8 +443,13 @@ class TrunkOutboundLeg(OutboundLeg):
 
     def _send(self, request):
         if request is self.invite and self.transaction is None:
-            applyIdentity(request, self.identity, self.trunk.settings.trusted,
-                          self.trunk.settings.provider)
+            settings = self.trunk.settings
+            applyIdentity(request, self.identity, settings.trusted, settings.provider)
+            if settings.outboundProxy is not None:
+                # RFC 3261 8.1.2: the outbound proxy as a route set of one.
+                host, port = settings.outboundProxy
+                request.headers.add("route", NameAddress(
+                    SIPURI(hostReference(host), port=port, params={"lr": None})))
         return super()._send(request)
 
     def receiveResponse(self, response, transaction):

@@ -260,3 +260,40 @@ def test_claims_only_its_providers_and_dialogs():
     assert not port.accepts(request, ("UDP", "127.0.0.5", 5060))
     request.headers.set("to", "<sip:100@127.0.0.1>;tag=b")
     assert not port.accepts(request, ("UDP",) + PROVIDER)
+
+
+def test_outgoing_call_through_outbound_proxy_has_its_route():
+    exchange = TrunkExchange(outboundProxy=PROVIDER, provider="sip.carrier.test", providerPort=None)
+    exchange.run()
+    exchange.call("100", "00891234567")
+    exchange.run()
+    invite = lastRequest(exchange.provider, "INVITE")
+    assert str(invite.uri) == "sip:0891234567@sip.carrier.test"
+    [route] = invite.routes
+    assert (route.uri.host, route.uri.port, "lr" in route.uri.params) == (*PROVIDER, True)
+
+
+def test_restricted_caller_is_anonymous_toward_the_provider():
+    exchange = TrunkExchange()
+    # Phone 100 dials with CLIR.
+    connection = exchange.model.originate("100", "00891234567", restricted=True)
+    exchange.run()
+    invite = lastRequest(exchange.provider, "INVITE")
+    assert invite.fromAddress.uri.user == "anonymous"
+    assert invite.headers.get("privacy") == "id"
+    assert invite.headers.getParsed("p-asserted-identity").uri.user == "030123456100"
+    assert not connection.ended
+
+
+def test_incoming_call_to_the_account_takes_the_did_from_to():
+    exchange = TrunkExchange(username="4930123456")
+    exchange.provider.call("030123456101")
+    # A second call, sent to the account (the registered Contact's user).
+    request = exchange.provider._new("INVITE", "4930123456")
+    request.headers.set("to", "<sip:030123456100@127.0.0.1>")
+    request.body = exchange.provider.sdp()
+    request.headers.add("content-type", "application/sdp")
+    exchange.provider.layer.request(request, OSO, "UDP")
+    exchange.run()
+    about = [e for e in exchange.recorder.events if e.name == "Delivered"]
+    assert {e.alertingDevice for e in about} == {"100", "101"}
