@@ -5,12 +5,18 @@ requests, the provider's side played with L{oso.sip.digest} (the server's
 digest check) and L{oso.sip.transaction.makeResponse}.
 """
 
+import base64
+import hashlib
+import os
+
 from twisted.internet.task import Clock
 
 from oso.secrets import digestHA1
+from oso.sip.aka import AKAClient, makeNonce
 from oso.sip.digest import DigestAuthenticator
-from oso.sip.headers import Via
+from oso.sip.headers import Challenge, Via
 from oso.sip.locator import LocatorError, Target
+from oso.sip.milenage import Milenage
 from oso.sip.transaction import makeResponse, newBranch
 from oso.sip.trunkregistration import TrunkRegistration
 from oso.sip.uacauth import ClientAuthenticator, ClientCredentials
@@ -81,7 +87,7 @@ class Harness:
     """
 
     def __init__(self, password=PASSWORD, targets=TARGETS, interval=600, contactAddress=None,
-                 outboundProxy=None, locator=True, registrar="sip:provider.example"):
+                 outboundProxy=None, locator=True, registrar="sip:provider.example", aka=None):
         self.clock = Clock()
         self.ua = FakeUA()
         self.status = []
@@ -96,7 +102,7 @@ class Harness:
             registrarURI=parseURI(registrar),
             transport=None,
             outboundProxy=outboundProxy,
-            authenticator=ClientAuthenticator(ClientCredentials(USER, password)),
+            authenticator=ClientAuthenticator(ClientCredentials(USER, password, aka)),
             interval=interval,
             locator=self.locator,
             contactAddress=contactAddress,
@@ -457,3 +463,63 @@ def test_outbound_proxy_and_ip_literal():
     h = Harness(locator=False, registrar="sip:provider.example")
     h.registration.start()
     assert h.ua.sent == []
+
+
+def test_aka_registration_with_resync():
+    """
+    RFC 3310 with a trunk whose credentials hold AKA keys (TS 35.208 test
+    set 1): the provider's first challenge has a SQN the client's window
+    refuses, the client answers with AUTS, the provider resynchronises and
+    challenges again, and RES registers the trunk; the refresh reuses the
+    nonce with nonce count 2.
+    """
+    k = bytes.fromhex("465b5ce8b199b49faa5f0a2ee238a6bc")
+    opc = bytes.fromhex("cd63cb71954a9f4e48a5994e37a02baf")
+    milenage = Milenage(k, opc)
+    network = {"sqn": 7, "vectors": {}}
+
+    def challenge():
+        rand = os.urandom(16)
+        network["sqn"] += 1
+        sqn = network["sqn"].to_bytes(6, "big")
+        xres, ak = milenage.f2f5(rand)
+        autn = bytes(a ^ b for a, b in zip(sqn, ak)) + b"\x80\x00" + milenage.f1(rand, sqn, b"\x80\x00")
+        nonce = makeNonce(rand, autn)
+        network["vectors"][nonce] = (rand, xres)
+        return Challenge("Digest", {"realm": REALM, "nonce": nonce, "algorithm": "AKAv1-MD5",
+                                    "qop": "auth"})
+
+    def check(request):
+        creds = request.headers.getParsed("authorization").params
+        rand, xres = network["vectors"][creds["nonce"]]
+        if "auts" in creds:
+            auts = base64.b64decode(creds["auts"])
+            sqnms = bytes(a ^ b for a, b in zip(auts[:6], milenage.f5star(rand)))
+            assert milenage.f1star(rand, sqnms, b"\x00\x00") == auts[6:]
+            network["sqn"] = int.from_bytes(sqnms, "big")
+            return "resync"
+        md5 = lambda data: hashlib.md5(data).hexdigest()  # noqa: E731
+        ha1 = md5(f"{USER}:{REALM}:".encode() + xres)
+        ha2 = md5(f"REGISTER:{creds['uri']}".encode())
+        text = f"{ha1}:{creds['nonce']}:{creds['nc']}:{creds['cnonce']}:auth:{ha2}"
+        return "ok" if md5(text.encode()) == creds["response"] else "failed"
+
+    aka = AKAClient.fromKeys(USER, k, opc=opc, sqn=50000)
+    h = Harness(password="", aka=aka)
+
+    def send401():
+        response = makeResponse(h.last.request, 401, toTag="prov")
+        response.headers.add("www-authenticate", str(challenge()))
+        h.registration.responseReceived(response, h.last)
+
+    h.registration.start()
+    send401()
+    assert check(h.last.request) == "resync"
+    assert network["sqn"] == 50000
+    send401()
+    assert check(h.last.request) == "ok"
+    h.answer(200, expires="60")
+    assert h.registration.inService and aka.sqn == 50001
+    h.clock.advance(30)
+    assert check(h.last.request) == "ok"
+    assert h.last.request.headers.getParsed("authorization").params["nc"] == "00000002"
