@@ -33,8 +33,10 @@ from oso.ports.sip_transfers import Transfers
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
+from oso.sip.identity import phoneIdentity, presentedIdentity
 from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
 from oso.sip.legmedia import LegMedia, isHeld
+from oso.sip.reason import ANSWERED_ELSEWHERE, causeOf, reasonForCause
 from oso.sip.reliable import unsupported
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
@@ -136,6 +138,10 @@ class SIPPhone:
         origination = offer.reason == "origination"
         body = None if origination else session.media.offer(offer.media)
         caller = offer.calledDevice if origination else offer.callingDevice
+        # Phones are untrusted peers: a restricted caller is anonymous.
+        fromAddress, fields = presentedIdentity(
+            self.lines.address(caller), offer.callingRestricted and not origination, trusted=False
+        )
         for binding in self.lines.registrar.contacts(self.number):
             try:
                 uri = parseURI(binding.contact)
@@ -147,10 +153,10 @@ class SIPPhone:
             session.legs.append(leg)
             leg.start(
                 uri,
-                self.lines.address(caller),
+                fromAddress,
                 self.lines.address(self.number),
                 body,
-                headers,
+                headers + fields,
             )
         if not any(not leg.ended for leg in session.legs):
             del self.sessions[session.connection]
@@ -166,7 +172,7 @@ class SIPPhone:
         else:
             # A call MakeCall started at the phone: no tone to play, the
             # phone is hung up.
-            session.leg.bye()
+            session.leg.bye(reasonForCause(cause))
         # The phone's call is over once refused; the model hears it later,
         # not from inside its own report.
         self.lines.ua.clock.callLater(0, self._gone, session, cause)
@@ -194,10 +200,10 @@ class SIPPhone:
                 status, reason = _STATUS_FOR_CAUSE.get(cause, (480, None))
                 session.leg.refuse(status, reason)
             else:
-                session.leg.bye()
+                session.leg.bye(reasonForCause(cause))
         for leg in session.legs:
             if leg is not session.leg:
-                leg.cancel()
+                leg.cancel(reasonForCause(cause))
 
     def hold(self, connection):
         self._reoffer(connection, True)
@@ -277,7 +283,7 @@ class SIPLines:
     )
     #: The option tags the port serves (Supported; Require of anything
     #: else is refused with 420).
-    supported = frozenset({"100rel"})
+    supported = frozenset({"100rel", "replaces"})
     #: How an offer the model passes now goes to a phone: C{"UPDATE"}
     #: while a phone's UPDATE is being passed, else C{"INVITE"}.
     offerMethod = "INVITE"
@@ -489,6 +495,13 @@ class SIPLines:
         if not digits:
             transaction.respond(makeResponse(request, 404, "Not Found (no number dialled)"))
             return
+        try:
+            identity = phoneIdentity(request, result.username,
+                                     self.model.device(result.username).publicNumber)
+        except SIPParseError as e:
+            self.log.info("INVITE from {source} refused: {error}", source=source, error=e)
+            transaction.respond(makeResponse(request, 400, _reason(e.reason, e)))
+            return
         phone = self.phone(result.username)
         leg = InboundLeg(self, self, request, transaction, source)
         leg.trying()
@@ -498,7 +511,8 @@ class SIPLines:
         self._dialogs[DialogID(request.callID, leg.localTag, request.fromAddress.tag)] = leg
         self._ringback.add(leg)
         phone._pending = session
-        connection = self.model.originate(phone.number, digits, leg.remoteSDP)
+        connection = self.model.originate(phone.number, digits, leg.remoteSDP,
+                                          restricted=identity.restricted)
         phone._session(connection)
         if not connection.ended and connection.state is S.initiated:
             # En-bloc dialling: what came is all there is.
@@ -530,7 +544,7 @@ class SIPLines:
         if not answerCancel(transaction, leg.localTag if leg else None) or leg is None:
             return
         leg.ended = True
-        self._hungUp(leg, EventCause.normalClearing)
+        self._hungUp(leg, causeOf(transaction.request))
 
     # What the legs report.
 
@@ -554,7 +568,7 @@ class SIPLines:
         session.leg = leg
         for other in session.legs:
             if other is not leg:
-                other.cancel()
+                other.cancel(ANSWERED_ELSEWHERE)
         if body is not None:
             leg.remoteSDP = body
         self.model.answered(session.connection, body)
@@ -586,7 +600,7 @@ class SIPLines:
         self.model.rejected(session.connection, cause)
 
     def legHungUp(self, leg):
-        self._hungUp(leg, EventCause.normalClearing)
+        self._hungUp(leg, causeOf(leg.endedBy))
 
     def legReoffered(self, leg, body):
         if leg.dialog is None:

@@ -123,7 +123,7 @@ class Transfers:
         other = self.lines._dialogs.get(replaces.dialogID)
         mine = leg.session.connection
         theirs = getattr(getattr(other, "session", None), "connection", None)
-        if (other is None or other is leg or other.dialog is None or theirs is None
+        if (other is None or other is leg or theirs is None
                 or theirs.ended or other.session.phone is not leg.session.phone):
             self.log.info("attended transfer by REFER: no dialog {dialog} of {number}",
                           dialog=replaces.dialogID, number=leg.session.phone.number)
