@@ -47,6 +47,7 @@ from oso.sip.identity import CallerIdentity, applyIdentity, incomingIdentity, nu
 from oso.sip.legmedia import LegMedia
 from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
 from oso.sip.locator import LocatorError
+from oso.sip.reason import causeOf
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
 from oso.sip.transport import hostReference
@@ -821,7 +822,8 @@ class SIPTrunks:
         if not answerCancel(transaction, leg.localTag if leg else None) or leg is None:
             return
         leg.ended = True
-        self._hungUp(leg, EventCause.normalClearing)
+        # RFC 3326: the provider may say why (answered elsewhere, ...).
+        self._hungUp(leg, causeOf(request))
 
     # What the legs report.
 
