@@ -67,6 +67,10 @@ class _Nonce:
     @ivar sessionCnonce: the cnonce H(A1) was made with (MD5-sess), which
         later requests repeat; C{None} for the others (a fresh cnonce each).
     @ivar nc: the last nonce count used.
+    @ivar auts: the AKA resynchronisation sent with it (base64), or
+        C{None}.
+    @ivar reusable: whether L{ClientAuthenticator.preauthorize} may use
+        it again (not for an AKA answer without RES).
     """
 
     realm: str
@@ -78,6 +82,7 @@ class _Nonce:
     sessionCnonce: str | None = None
     nc: int = 0
     auts: str | None = None
+    reusable: bool = True
 
 
 class ClientAuthenticator:
@@ -128,10 +133,15 @@ class ClientAuthenticator:
             realm = offer.params.get("realm")
             if realm is None or (credentialsName, realm) in answered:
                 continue
-            state = self._accept(offer, credentialsName, sentBefore)
-            if state is None:
-                continue
-            answered[(credentialsName, realm)] = state
+            previous = sentBefore.get((credentialsName, realm))
+            stale = offer.params.get("stale", "").lower() == "true"
+            if previous == "answer" and not stale:
+                # Our fresh answer was refused: a wrong password. Answering
+                # only the other realms would go round forever.
+                return False
+            state = self._accept(offer, previous)
+            if state is not None:
+                answered[(credentialsName, realm)] = state
         if not answered:
             return False
         kinds = {}
@@ -150,27 +160,26 @@ class ClientAuthenticator:
         """
         kinds = {}
         for (name, realm), state in self._nonces.items():
-            if state.auts is not None:
-                # A resynchronisation answer is never reused.
+            if not state.reusable:
                 continue
             request.headers.add(name, self._credentials(state, request))
             kinds[(name, realm)] = "reuse"
         if kinds:
             self._remember(request, kinds)
 
-    def _accept(self, offer, credentialsName, sentBefore):
+    def _accept(self, offer, previous):
         """
-        A L{_Nonce} answering C{offer}, or C{None} when it cannot or must
-        not be answered.
+        A L{_Nonce} answering C{offer}, or C{None} when it cannot be
+        answered.
+
+        @param previous: what the challenged request carried for the
+            offer's realm: C{"answer"} (refused but stale), C{"resync"},
+            C{"reuse"} or C{None}.
         """
         params = offer.params
         realm = params["realm"]
         nonce = params.get("nonce")
         if nonce is None:
-            return None
-        stale = params.get("stale", "").lower() == "true"
-        previous = sentBefore.get((credentialsName, realm))
-        if previous == "answer" and not stale:
             return None
         qops = [q.strip().lower() for q in params.get("qop", "").split(",") if q.strip()]
         if qops and "auth" not in qops:
@@ -215,6 +224,8 @@ class ClientAuthenticator:
             return None
         ha1 = passwordHA1(self.credentials.username, realm, res)
         state = _Nonce(realm, nonce, algorithm, qop, opaque, ha1)
+        # Only RES is worth reusing; AUTS and the empty password are not.
+        state.reusable = outcome is AKAOutcome.ok
         if auts is not None:
             state.auts = base64.b64encode(auts).decode("ascii")
         return state

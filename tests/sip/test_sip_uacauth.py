@@ -393,4 +393,23 @@ def test_aka_mac_failure():
     assert network.check(second) == "failed"
     assert "auts" not in second.headers.getParsed("Authorization").params
     assert aka.sqn == 50
+    reused = request(3)
+    client.preauthorize(reused)
+    assert "Authorization" not in reused.headers
     assert not client.authorize(request(3), challengeTo(second, [network.challenge()]))
+
+
+def test_one_realm_refused_stops_all():
+    """
+    With two realms challenged (two proxies), a refusal in one stops the
+    retry even though the other could be answered again: no loop.
+    """
+    other = DigestAuthenticator("other.example", b"o" * 32, Clock())
+    uas = server()
+    client = authenticator()
+    first = request(1, "INVITE", "sip:+4930123@provider.example", "call2")
+    second = request(2, "INVITE", "sip:+4930123@provider.example", "call2")
+    assert client.authorize(second, challengeTo(first, [uas.challenge(), other.challenge()], 407))
+    assert len(second.headers.getAllParsed("Proxy-Authorization")) == 2
+    third = request(3, "INVITE", "sip:+4930123@provider.example", "call2")
+    assert not client.authorize(third, challengeTo(second, [other.challenge(), uas.challenge()], 407))
