@@ -147,6 +147,8 @@ class _Session:
         provider's INVITE is being routed).
     @ivar leg: the L{InboundLeg} or L{TrunkOutboundLeg}.
     @ivar media: the origin and version of the SDP we send the provider.
+    @ivar offer: the model's L{oso.callmodel.calls.Offer} of a call to the
+        provider, else C{None}.
     """
 
     def __init__(self, channel, connection, address):
@@ -154,6 +156,7 @@ class _Session:
         self.connection = connection
         self.leg = None
         self.media = LegMedia(address)
+        self.offer = None
 
 
 class Trunk:
@@ -326,12 +329,27 @@ class TrunkChannel:
 
     def offer(self, connection, offer):
         port = self.port
-        trunk = self.trunk
-        target = trunk.target
+        target = self.trunk.target
         if target is None or self.session is not None:
             port.model.rejected(connection, EventCause.trunksBusy)
             return
         session = self.session = _Session(self, connection, port.mediaAddress(target.transport))
+        session.offer = offer
+        if not self.dial(target):
+            self.session = None
+            port.model.rejected(connection, EventCause.trunksBusy)
+
+    def dial(self, target):
+        """
+        Send the session's call to the provider at C{target} (a
+        L{oso.sip.locator.Target}) on a new leg.
+
+        @return: whether the INVITE went out.
+        """
+        port = self.port
+        trunk = self.trunk
+        session = self.session
+        offer = session.offer
         numbers = trunk.settings.numbers
         called = numbers.present(offer.calledDevice)
         caller, name = port.callingParty(offer.callingDevice)
@@ -343,9 +361,7 @@ class TrunkChannel:
         session.leg = leg
         leg.start(trunk.uri(called), NameAddress(trunk.uri(identity.number), name),
                   NameAddress(trunk.uri(called)), session.media.offer(offer.media))
-        if leg.ended:
-            self.session = None
-            port.model.rejected(connection, EventCause.trunksBusy)
+        return not leg.ended
 
     def failed(self, connection, cause):
         session = self._session(connection)
@@ -851,6 +867,8 @@ class SIPTrunks:
 
     def legRefused(self, leg, response):
         session = leg.session
+        if (response is None or response.status == 503) and self._failover(leg):
+            return
         status = response.status if response is not None else 408
         cause = CAUSE_FOR_STATUS.get(status, EventCause.destOutOfOrder)
         self.log.info("trunk {group}: INVITE to {uri} refused with {status}",
@@ -860,6 +878,28 @@ class SIPTrunks:
             session.channel.session = None
             self.forget(session)
             self.model.rejected(session.connection, cause)
+
+    def _failover(self, leg):
+        """
+        RFC 3263 4.3: the provider's target did not answer the INVITE (or
+        said 503): the call goes to the next located target, if any.
+
+        @return: whether it went.
+        """
+        session = leg.session
+        channel = session.channel
+        if channel.session is not session or session.connection.ended:
+            return False
+        targets = channel.trunk.targets
+        tried = [i for i, t in enumerate(targets)
+                 if (t.host, t.port, t.transport) == (*leg.destination, leg.transport)]
+        for target in targets[tried[0] + 1:] if tried else ():
+            self.log.info("trunk {group}: INVITE to {failed} failed, trying {target}",
+                          group=channel.trunk.settings.trunkGroup,
+                          failed=leg.destination, target=(target.host, target.port))
+            if channel.dial(target):
+                return True
+        return False
 
     def legHungUp(self, leg):
         self._hungUp(leg, EventCause.normalClearing)

@@ -60,7 +60,7 @@ class TrunkExchange(Exchange):
     the provider as a scripted SIP user agent.
     """
 
-    def __init__(self, **changes):
+    def __init__(self, stun=None, **changes):
         plan = DialPlan(
             trunkAccessCode="0",
             routes=[Route("0Z.", "carrier", strip=1, prepend="+49", classOfService="national")],
@@ -86,7 +86,7 @@ class TrunkExchange(Exchange):
         self.network.ends[OSO] = SimpleNamespace(layer=SimpleNamespace(receive=self.ua.receive))
         from oso.sip.locator import Locator
 
-        self.trunk = Trunk(trunkSettings(**changes), None)
+        self.trunk = Trunk(trunkSettings(**changes), None, stun)
         self.port = SIPTrunks(self.model, self.ua, [self.trunk], Locator(_Resolver(), self.clock))
         self.model.registerPort(self.port)
         self.model.addObserver(self.port)
@@ -297,3 +297,62 @@ def test_incoming_call_to_the_account_takes_the_did_from_to():
     exchange.run()
     about = [e for e in exchange.recorder.events if e.name == "Delivered"]
     assert {e.alertingDevice for e in about} == {"100", "101"}
+
+
+class _Stun:
+    """
+    What STUN found for the SIP UDP socket.
+    """
+
+    def currentAddress(self):
+        return ("203.0.113.5", 40000)
+
+
+def test_public_address_in_via_and_contact():
+    exchange = TrunkExchange(stun=_Stun())
+    exchange.call("100", "00891234567")
+    exchange.run()
+    invite = lastRequest(exchange.provider, "INVITE")
+    assert (invite.via.host, invite.via.port) == ("203.0.113.5", 40000)
+    [contact] = invite.contacts
+    assert (contact.uri.host, contact.uri.port) == ("203.0.113.5", 40000)
+    exchange.provider.call("030123456101")
+    exchange.run()
+    exchange.phone("101").answer()
+    exchange.run()
+    ok = [m for m in exchange.provider.received if getattr(m, "status", None) == 200][-1]
+    [contact] = ok.contacts
+    assert (contact.uri.host, contact.uri.port) == ("203.0.113.5", 40000)
+
+
+def test_outgoing_call_fails_over_to_the_next_target():
+    """
+    RFC 3263 4.3: the first target is silent (timer B), the second says
+    503, the third takes the call.
+    """
+    exchange = TrunkExchange()
+    second = Phone(exchange.network, "015112345679", "unused", "127.0.0.10", 5060)
+    exchange.trunk.targets = [
+        Target("UDP", "127.0.0.8", 5060, "127.0.0.8"),
+        Target("UDP", "127.0.0.10", 5060, "127.0.0.10"),
+        Target("UDP", *PROVIDER, PROVIDER[0]),
+    ]
+    exchange.call("100", "00891234567")
+    exchange.run(40)
+    assert "INVITE" in second.methods()
+    second.refuse(503)
+    exchange.run()
+    assert lastRequest(exchange.provider, "INVITE").uri.user == "0891234567"
+    exchange.provider.answer()
+    exchange.run()
+    assert "Established" in exchange.recorder.names()
+
+
+def test_outgoing_call_fails_when_every_target_failed():
+    exchange = TrunkExchange()
+    exchange.call("100", "00891234567")
+    exchange.run()
+    exchange.provider.refuse(503)
+    exchange.run()
+    [failed] = [e for e in exchange.recorder.events if e.name == "Failed"]
+    assert failed.cause is EventCause.networkCongestion
