@@ -129,10 +129,14 @@ class RelPhone(Phone):
         if callID is None:
             (callID,) = self.incoming
         request, tx, tag = self.incoming.pop(callID)
-        dialog = self.dialogs.get(callID) or Dialog.fromRequest(request, tag, self.uri)
+        dialog = self.dialogs.get(callID)
+        response = makeDialogResponse(request, 200, tag, self.uri)
+        if dialog is None:
+            dialog = Dialog.fromRequest(request, tag, self.uri)
+            self._withAnswer(response, request)
+        # else the answer went in a reliable 183 (RFC 3262 5): none here.
         dialog.early = False
         self.dialogs[callID] = dialog
-        response = self._withAnswer(makeDialogResponse(request, 200, tag, self.uri), request)
         if self.allow:
             response.headers.add("allow", self.allow)
         tx.respond(response)
