@@ -674,8 +674,9 @@ class OutboundLeg(Leg):
             self.bye()
             return
         if offer is None:
-            # The answer came in a reliable 183 (RFC 3262 5).
-            offer = self.earlyAnswer
+            # The answer came in a reliable 183 (RFC 3262 5), or in the
+            # 200 of an UPDATE after it.
+            offer = self.remoteSDP
         self.remoteSDP = offer
         self.owner.legAccepted(self, offer)
 
