@@ -47,9 +47,10 @@ KAMAILIO_CFG = """#!KAMAILIO
 debug=2
 log_stderror=yes
 children=1
-disable_tcp=yes
+tcp_children=1
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
+listen=tcp:127.0.0.1:{port}
 maxbuffer=4194304
 
 loadmodule "kex.so"
@@ -216,7 +217,9 @@ class TrunkRegistrationInteropTests(TestCase):
         context.dataDirectory.makedirs()
         # T1 of 50 ms: Timer F gives up on a silent server in 3.2 s.
         settings = sip.validateConfig(
-            {"listen": ["udp:0:interface=127.0.0.1"], "t1": 0.05, "t4": 0.05}, "components.sip"
+            {"listen": ["udp:0:interface=127.0.0.1", "tcp:0:interface=127.0.0.1"],
+             "t1": 0.05, "t4": 0.05},
+            "components.sip",
         )
         self.sip = sip.makeService(settings, context)
         self.sip.setName("sip")
@@ -292,6 +295,26 @@ class TrunkRegistrationInteropTests(TestCase):
 
         await registration.stop()
         self.assertEqual(self.status, [True, False])
+        self.assertEqual(await kamailio.contacts(), [])
+
+    async def test_register_over_tcp(self):
+        """
+        The same over TCP (the registrar URI's C{transport=tcp}): the
+        Contact Kamailio stores says TCP and names the sip component's
+        TCP listener.
+        """
+        kamailio = Kamailio(self)
+        await kamailio.ready()
+        registration = self.registration(
+            f"sip:127.0.0.1:{kamailio.port};transport=tcp", interval=60
+        )
+        registration.start()
+        self.assertTrue(await until(lambda: registration.inService))
+        self.assertEqual(registration.target.transport, "TCP")
+        tcpPort = self.sip.transports.addresses["TCP"][1]
+        self.assertEqual(await kamailio.contacts(),
+                         [f"sip:{USER}@127.0.0.1:{tcpPort};transport=tcp"])
+        await registration.stop()
         self.assertEqual(await kamailio.contacts(), [])
 
     async def test_wrong_password(self):
