@@ -107,6 +107,8 @@ class ClientInviteTransaction(ClientTransaction):
     @ivar cancelRequested: C{True} when the TU asked to cancel before any
         provisional response (L{oso.sip.transactions.TransactionLayer.cancel}).
     @ivar cancelTransaction: the CANCEL's client transaction once sent.
+    @ivar cancelReason: the C{Reason} (RFC 3326) the TU wants the CANCEL
+        to carry, set before it cancels, or C{None}.
     """
 
     TABLE = _INVITE_TABLE
@@ -115,6 +117,7 @@ class ClientInviteTransaction(ClientTransaction):
     ack = None
     cancelRequested = False
     cancelTransaction = None
+    cancelReason = None
 
     def _classify(self, status):
         if status < 200:

@@ -18,6 +18,8 @@ module only reads and writes headers.
 
 from dataclasses import dataclass
 
+from twisted.logger import Logger
+
 from oso.sip.headers import NameAddress, isToken
 from oso.sip.uri import SIPParseError, SIPURI, TelURI
 
@@ -29,6 +31,8 @@ ANONYMOUS_DISPLAY = "Anonymous"
 #: RFC 3323 4.2 and RFC 3325 7: the privacy values that hide the caller's
 #: identity ("user" is the user's own anonymisation, which says the same).
 _HIDING = frozenset({"id", "header", "user"})
+
+log = Logger()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,43 +187,80 @@ def identityAddress(identity, domain):
     return NameAddress(SIPURI(domain, user=identity.number), identity.display or None)
 
 
+def presentedIdentity(address, restricted, trusted):
+    """
+    How a request toward a peer names the caller whose own address is
+    C{address}: the From and the identity fields to add.
+
+    Toward a trusted peer the caller is asserted (C{P-Asserted-Identity})
+    and, when restricted, C{Privacy: id} asks the peer to keep it inside
+    the trust domain while the From is anonymous (RFC 3325 7, RFC 3323
+    4.1.1.3).  Toward an untrusted peer no identity is asserted; a
+    restricted caller leaves only the anonymous From and C{Privacy: id}, an
+    unrestricted one is the From.  A caller whose number is not known is
+    an anonymous From without a privacy request.
+
+    @param address: the caller's L{NameAddress} in our domain (no tag).
+    @param restricted: the caller asked not to be presented.
+    @param trusted: whether the peer is in our trust domain.
+    @return: C{(fromAddress, [(name, value), ...])}.
+    """
+    if numberOf(address.uri) is None:
+        return anonymousAddress(), []
+    fields = [("p-asserted-identity", address.copy())] if trusted else []
+    if not restricted:
+        return address, fields
+    return anonymousAddress(), fields + [("privacy", "id")]
+
+
+def phoneIdentity(request, number, publicNumber=None):
+    """
+    The identity an authenticated phone's request gives: the phone is not
+    trusted, so what it asserts (C{P-Asserted-Identity}) counts for
+    nothing and its extension C{number} is the caller; a
+    C{P-Preferred-Identity} naming the extension's number or its public
+    number chooses which of the two (RFC 3325 9.2), one naming anything
+    else is ignored and logged.  C{Privacy} (RFC 3323) restricts it.
+
+    @return: a L{CallerIdentity}.
+    @raise SIPParseError: on a malformed C{Privacy} or
+        C{P-Preferred-Identity}.
+    """
+    restricted = hidesIdentity(privacyOf(request))
+    display = request.fromAddress.displayName or None
+    try:
+        preferred = preferredIdentity(request, {number, publicNumber} - {None})
+    except ValueError as e:
+        log.info("extension {number}: {problem}", number=number, problem=e)
+        preferred = None
+    if preferred is None:
+        return CallerIdentity(number, display, restricted)
+    return CallerIdentity(numberOf(preferred.uri), preferred.displayName or display, restricted)
+
+
 def applyIdentity(request, identity, trusted, domain):
     """
     Write C{identity} into a request we send to a peer, by the peer's
-    trust.
+    trust (see L{presentedIdentity}).
 
-    Every C{P-Preferred-Identity} and C{P-Asserted-Identity} the request
-    holds goes (a preferred identity is for the first hop only, RFC 3325
-    9.2; an asserted one is written anew).  Toward a trusted peer the
-    identity is asserted (C{P-Asserted-Identity}) and, when restricted,
-    C{Privacy: id} asks the peer to keep it inside the trust domain while
-    the From is anonymous (RFC 3325 7, RFC 3323 4.1.1.3).  Toward an
-    untrusted peer no identity is asserted; a restricted identity leaves
-    only the anonymous From and C{Privacy: id}, an unrestricted one is the
-    From.  An identity whose number is not known is an anonymous From
-    without a privacy request.  The From keeps its tag.
+    Every C{P-Preferred-Identity}, C{P-Asserted-Identity} and C{Privacy}
+    the request holds goes first (a preferred identity is for the first
+    hop only, RFC 3325 9.2; an asserted one is written anew).  The From
+    keeps its tag.
 
     @param identity: a L{CallerIdentity}.
     @param trusted: whether the peer is in our trust domain.
     @param domain: the host part of the identity's SIP URI (our domain or
         address).
+    @return: C{request}.
     """
     headers = request.headers
-    headers.remove("p-preferred-identity")
-    headers.remove("p-asserted-identity")
-    headers.remove("privacy")
-    params = dict(request.fromAddress.params)
-    known = identity.number is not None
-    if known and trusted:
-        headers.add("p-asserted-identity", identityAddress(identity, domain))
-    if not known or identity.restricted:
-        headers.set("from", anonymousAddress(params))
-    else:
-        own = identityAddress(identity, domain)
-        own.params = params
-        headers.set("from", own)
-    if known and identity.restricted:
-        headers.set("privacy", "id")
+    for name in ("p-preferred-identity", "p-asserted-identity", "privacy"):
+        headers.remove(name)
+    address, fields = presentedIdentity(identityAddress(identity, domain), identity.restricted, trusted)
+    headers.set("from", NameAddress(address.uri, address.displayName, dict(request.fromAddress.params)))
+    for name, value in fields:
+        headers.add(name, value)
     return request
 
 
@@ -235,6 +276,8 @@ __all__ = [
     "incomingIdentity",
     "isAnonymous",
     "numberOf",
+    "phoneIdentity",
     "preferredIdentity",
+    "presentedIdentity",
     "privacyOf",
 ]

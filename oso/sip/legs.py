@@ -76,6 +76,8 @@ class Leg:
         (PRACK and UPDATE go in it, RFC 3262, RFC 3311).
     @ivar peerAllow: the methods the phone's Allow listed, or C{None}.
     @ivar ended: set once the dialog is over.
+    @ivar endedBy: the phone's BYE that ended it (its C{Reason} says why),
+        or C{None}.
     """
 
     log = Logger()
@@ -97,6 +99,7 @@ class Leg:
         self.earlyAnswer = None
         self.peerAllow = None
         self.ended = False
+        self.endedBy = None
 
     # Requests inside the dialog.
 
@@ -126,16 +129,20 @@ class Leg:
         self._reinvite = self._send(request)
         return True
 
-    def bye(self):
+    def bye(self, reason=None):
         """
-        Hang up the confirmed dialog.
+        Hang up the confirmed dialog; C{reason} is the BYE's C{Reason}
+        (RFC 3326, L{oso.sip.reason.Reason}) if any.
         """
         if self.ended:
             return
         self.ended = True
         self._stopRetransmitting()
         if self.dialog is not None:
-            self._send(self.dialog.createRequest("BYE"))
+            request = self.dialog.createRequest("BYE")
+            if reason is not None:
+                request.headers.add("reason", str(reason))
+            self._send(request)
 
     def sendDigits(self, digits):
         """
@@ -202,6 +209,7 @@ class Leg:
         if request.method == "BYE":
             transaction.respond(makeResponse(request, 200, toTag=self.dialog.localTag))
             self.ended = True
+            self.endedBy = request
             self._stopRetransmitting()
             self.owner.legHungUp(self)
         elif request.method in ("INVITE", "UPDATE"):
@@ -227,6 +235,7 @@ class Leg:
             return
         transaction.respond(makeResponse(request, 200, toTag=self.localTag))
         self.refuse(487)
+        self.endedBy = request
         self._stopRetransmitting()
         self.owner.legHungUp(self)
 
@@ -620,18 +629,20 @@ class OutboundLeg(Leg):
         self._reliable = ReliableReceiver(request, contact)
         self.transaction = self._send(request)
 
-    def cancel(self):
+    def cancel(self, reason=None):
         """
         Stop ringing: CANCEL while no final response came; BYE when a 2xx
-        came after all.
+        came after all.  Either carries C{reason} (RFC 3326: "Call
+        completed elsewhere" when another fork answered).
         """
         if self.ended:
             return
         self.cancelled = True
         if self.dialog is not None:
-            self.bye()
+            self.bye(reason)
         elif self.status is None:
             self.ended = True
+            self.transaction.cancelReason = reason
             self.ua.cancel(self.transaction)
 
     def receiveResponse(self, response, transaction):

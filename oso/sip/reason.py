@@ -76,6 +76,10 @@ class Reason:
         return f"{self.protocol};cause={self.cause}{text}"
 
 
+#: The Reason of a forking CANCEL once another fork answered (RFC 3326 2).
+ANSWERED_ELSEWHERE = Reason("SIP", 200, COMPLETED_ELSEWHERE)
+
+
 def parseReason(value, name="Reason"):
     """
     Read one C{Reason} value: C{protocol *(; reason-params)}; C{cause} is
@@ -226,9 +230,12 @@ def q850ForCause(cause):
 def causeOf(message, default=EventCause.normalClearing):
     """
     The model's cause a BYE or CANCEL gives with its C{Reason}: the first
-    Q.850 value, else the first SIP one, else C{default}.  A malformed
-    C{Reason} is ignored (the request still ends the call): C{default}.
+    Q.850 value, else the first SIP one, else C{default} (also for no
+    message at all).  A malformed C{Reason} is ignored (the request still
+    ends the call): C{default}.
     """
+    if message is None:
+        return default
     try:
         reasons = reasonsOf(message)
     except SIPParseError:
@@ -249,12 +256,13 @@ def reasonForCause(cause):
     elsewhere, else the Q.850 cause with its text.
     """
     if cause in _ELSEWHERE:
-        return Reason("SIP", 200, COMPLETED_ELSEWHERE)
+        return ANSWERED_ELSEWHERE
     value = q850ForCause(cause)
     return Reason("Q.850", value, _Q850_TEXTS[value])
 
 
 __all__ = [
+    "ANSWERED_ELSEWHERE",
     "COMPLETED_ELSEWHERE",
     "Reason",
     "causeForQ850",

@@ -191,8 +191,11 @@ class TransactionLayer:
 
     def _sendCancel(self, transaction):
         if transaction.cancelTransaction is None:
+            cancel = makeCancel(transaction.request)
+            if transaction.cancelReason is not None:
+                cancel.headers.add("reason", str(transaction.cancelReason))
             transaction.cancelTransaction = self.request(
-                makeCancel(transaction.request),
+                cancel,
                 transaction.destination,
                 transaction.transport,
                 transaction.reliable,
