@@ -14,6 +14,7 @@ from oso.sip.identity import (
     incomingIdentity,
     isAnonymous,
     numberOf,
+    phoneIdentity,
     preferredIdentity,
     privacyOf,
 )
@@ -199,3 +200,40 @@ def test_writeThenRead(trusted, restricted, number, display):
         assert read == CallerIdentity(None, None, True)
     else:
         assert read == identity
+
+
+def test_phoneIdentity():
+    """
+    RFC 3325 9.2 for an authenticated phone: its extension is the caller;
+    a preferred identity it owns (its public number) is chosen, one it
+    does not own is ignored; what it asserts counts for nothing; Privacy
+    restricts.
+    """
+    request = invite("P-Asserted-Identity: <sip:999@pbx.example>")
+    assert phoneIdentity(request, "200", "+498955500200") == CallerIdentity("200", "Bob", False)
+    request = invite('P-Preferred-Identity: "Sales" <sip:+498955500200@pbx.example>', "Privacy: id")
+    assert phoneIdentity(request, "200", "+498955500200") == CallerIdentity(
+        "+498955500200", "Sales", True
+    )
+    request = invite("P-Preferred-Identity: <sip:999@pbx.example>")
+    assert phoneIdentity(request, "200") == CallerIdentity("200", "Bob", False)
+
+
+def test_phoneIdentityMalformed():
+    """
+    A malformed preferred identity is the codec's error (the port's 400).
+    """
+    with pytest.raises(SIPParseError):
+        phoneIdentity(invite("P-Preferred-Identity: <sip:200@pbx.example"), "200")
+
+
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=0x7e), max_size=40))
+def test_privacyArbitrary(text):
+    """
+    Any Privacy value is read or refused with the codec's error.
+    """
+    try:
+        privacy = privacyOf(invite(f"Privacy: {text}"))
+    except SIPParseError:
+        return
+    assert all(value == value.lower() for value in privacy)
