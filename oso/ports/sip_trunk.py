@@ -678,45 +678,34 @@ class SIPTrunks:
         pass
 
     def requestReceived(self, request, transaction, source):
-        try:
-            request.contacts
-            request.recordRoutes
-        except SIPParseError as e:
-            self.log.info("{method} from a provider refused: {error}",
-                          method=request.method, error=e)
-            if transaction is not None:
-                transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", e)))
-            return
+        problem = _fieldProblem(request)
         method = request.method
-        if method == "CANCEL":
-            self.clock.callLater(0, self._answerCancel, request, transaction)
-            return
-        if method == "INVITE" and request.toAddress.tag is None:
-            self._invite(request, transaction, source)
-            return
-        leg = self._dialogs.get(dialogIDOf(request))
-        if leg is None:
+        if problem is not None:
+            self.log.info("{method} from a provider refused: {error}", method=method,
+                          error=problem)
             if transaction is not None:
-                transaction.respond(makeResponse(request, 481))
-            return
-        leg.receiveRequest(request, transaction)
+                transaction.respond(makeResponse(request, 400, _oneLine("Bad Request", problem)))
+        elif method == "CANCEL":
+            self.clock.callLater(0, self._answerCancel, request, transaction)
+        elif method == "INVITE" and request.toAddress.tag is None:
+            self._invite(request, transaction, source)
+        elif dialogIDOf(request) in self._dialogs:
+            self._dialogs[dialogIDOf(request)].receiveRequest(request, transaction)
+        elif transaction is not None:
+            transaction.respond(makeResponse(request, 481))
 
     def responseReceived(self, response, transaction):
         if any(trunk.registration.responseReceived(response, transaction)
                for trunk in self._registering()):
             return
-        leg = self._transactions.get(transaction) if transaction is not None else None
-        if leg is None:
-            leg = self._dialogs.get(dialogIDOf(response))
-        if leg is None:
-            return
-        try:
-            response.contacts
-            response.recordRoutes
-        except SIPParseError as e:
-            self.log.info("{response} dropped: {error}", response=response, error=e)
-            return
-        leg.receiveResponse(response, transaction)
+        # No transaction: a retransmitted 2xx, for the dialog it made.
+        leg = (self._transactions.get(transaction) if transaction is not None else None
+               ) or self._dialogs.get(dialogIDOf(response))
+        problem = _fieldProblem(response)
+        if problem is not None:
+            self.log.info("{response} dropped: {error}", response=response, error=problem)
+        elif leg is not None:
+            leg.receiveResponse(response, transaction)
 
     def transactionFailed(self, transaction, reason):
         if any(trunk.registration.transactionFailed(transaction, reason)
@@ -961,6 +950,22 @@ def _delivers(dids, number):
     Whether C{number} (E.164) is in one of the trunk's DID ranges.
     """
     return not dids or any(number.startswith(prefix) for prefix in dids)
+
+
+def _fieldProblem(message):
+    """
+    What the dialogs will read of a message (Contact, Record-Route),
+    checked now: a malformed field is the sender's problem, not a failure
+    later inside the call model.
+
+    @return: the L{SIPParseError}, or C{None}.
+    """
+    try:
+        message.contacts
+        message.recordRoutes
+    except SIPParseError as e:
+        return e
+    return None
 
 
 def _oneLine(phrase, problem):

@@ -356,3 +356,4 @@ def test_outgoing_call_fails_when_every_target_failed():
     exchange.run()
     [failed] = [e for e in exchange.recorder.events if e.name == "Failed"]
     assert failed.cause is EventCause.networkCongestion
+
