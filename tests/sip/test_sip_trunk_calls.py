@@ -357,3 +357,19 @@ def test_outgoing_call_fails_when_every_target_failed():
     [failed] = [e for e in exchange.recorder.events if e.name == "Failed"]
     assert failed.cause is EventCause.networkCongestion
 
+
+
+def test_provider_reinvite_is_answered():
+    exchange = TrunkExchange()
+    exchange.provider.call("030123456101")
+    exchange.run()
+    exchange.phone("101").answer()
+    exchange.run()
+    exchange.provider.hold()
+    exchange.run()
+    ok = [m for m in exchange.provider.received if getattr(m, "status", None) == 200][-1]
+    assert ok.cseq.method == "INVITE" and ok.cseq.number == 2
+    assert b"m=audio" in ok.body
+    exchange.provider.hangUp()
+    exchange.run()
+    assert exchange.recorder.names()[-1] == "CallCleared"
