@@ -47,7 +47,7 @@ from oso.sip.identity import CallerIdentity, applyIdentity, incomingIdentity, nu
 from oso.sip.legmedia import LegMedia
 from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
 from oso.sip.locator import LocatorError
-from oso.sip.reason import causeOf
+from oso.sip.reason import causeOf, reasonForCause
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
 from oso.sip.transport import hostReference
@@ -372,7 +372,7 @@ class TrunkChannel:
             status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
             leg.refuse(status, reason)
         else:
-            leg.bye()
+            leg.bye(reasonForCause(cause))
         # The model hears the end later, not from inside its own report.
         self.port.clock.callLater(0, self._gone, session, cause)
 
@@ -390,9 +390,10 @@ class TrunkChannel:
             status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
             leg.refuse(status, reason)
         elif isinstance(leg, InboundLeg):
-            leg.bye()
+            leg.bye(reasonForCause(cause))
         else:
-            leg.cancel()
+            # RFC 3326: the provider hears why (a BYE once answered).
+            leg.cancel(reasonForCause(cause))
 
     def hold(self, connection):
         pass
@@ -891,7 +892,7 @@ class SIPTrunks:
         return False
 
     def legHungUp(self, leg):
-        self._hungUp(leg, EventCause.normalClearing)
+        self._hungUp(leg, causeOf(leg.endedBy))
 
     def legReoffered(self, leg, body):
         """

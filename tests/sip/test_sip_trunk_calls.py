@@ -373,3 +373,35 @@ def test_provider_reinvite_is_answered():
     exchange.provider.hangUp()
     exchange.run()
     assert exchange.recorder.names()[-1] == "CallCleared"
+
+
+def test_reason_both_ways():
+    """
+    RFC 3326: our BYE and CANCEL toward the provider say the model's
+    cause as Q.850; the provider's BYE gives the cause of the clearing.
+    """
+    exchange = TrunkExchange()
+    exchange.call("100", "00891234567")
+    exchange.run()
+    exchange.phone("100").hangUp()
+    exchange.run()
+    assert lastRequest(exchange.provider, "CANCEL").headers.get("reason").startswith("Q.850;cause=16")
+    exchange.call("100", "00891234567")
+    exchange.run()
+    exchange.provider.answer()
+    exchange.run()
+    exchange.phone("100").hangUp()
+    exchange.run()
+    assert lastRequest(exchange.provider, "BYE").headers.get("reason").startswith("Q.850;cause=16")
+    exchange.provider.call("030123456101")
+    exchange.run()
+    exchange.phone("101").answer()
+    exchange.run()
+    exchange.recorder.take()
+    dialog = exchange.provider._dialog(None)
+    bye = dialog.createRequest("BYE")
+    bye.headers.add("reason", 'Q.850;cause=38;text="Network out of order"')
+    exchange.provider._send(dialog, bye)
+    exchange.run()
+    cleared = [e for e in exchange.recorder.events if e.name == "ConnectionCleared"]
+    assert cleared[0].cause is EventCause.networkOutOfOrder
