@@ -87,7 +87,15 @@ class UserAgent:
         return Via(transport, hostReference(host), port, {"branch": newBranch(), "rport": None})
 
     def contact(self, transport):
-        host, port = self._localAddress(transport)
+        address = self._localAddress(transport)
+        if address is None:
+            # No listener of that transport (a TLS-only server asked for
+            # its UDP contact, the address its SDP and From fields name):
+            # the first transport that has one.
+            for transport in ("UDP", "TCP", "TLS"):
+                if (address := self._localAddress(transport)) is not None:
+                    break
+        host, port = address
         if transport == "TLS":
             return SIPURI(hostReference(host), port=port, scheme="sips")
         params = {"transport": "tcp"} if transport == "TCP" else None
