@@ -59,6 +59,21 @@ def sdpProblem(body):
     return None
 
 
+def dialogContact(ua, transport, requestURI):
+    """
+    Our Contact for a dialog over C{transport} whose INVITE is for
+    C{requestURI}: a C{sips:} URI over TLS only when that was one (RFC 3261
+    12.1.1), else C{sip:} with C{transport=tls}, which phones that know no
+    C{sips:} (baresip 1.0 sends no ACK or BYE to one) can use.
+    """
+    contact = ua.contact(transport)
+    if contact.scheme == "sips" and getattr(requestURI, "scheme", None) != "sips":
+        contact = contact.copy()
+        contact.scheme = "sip"
+        contact.params["transport"] = "tls"
+    return contact
+
+
 class Leg:
     """
     What both legs share: the dialog, where its requests go, and the
@@ -376,7 +391,7 @@ class InboundLeg(Leg):
         self.transaction = transaction
         self.localTag = newTag()
         self.remoteSDP = sdpOf(invite)
-        self.contact = ua.contact(transport)
+        self.contact = dialogContact(ua, transport, invite.uri)
         self.peerAllow = update.allowedMethods(invite)
         self.reliable = None
         if wantsReliable(invite) and "PRACK" in ua.methods:
@@ -607,7 +622,7 @@ class OutboundLeg(Leg):
 
         @param headers: more C{(name, value)} fields (Call-Info).
         """
-        contact = self.ua.contact(self.transport)
+        contact = dialogContact(self.ua, self.transport, requestURI)
         request = Request("INVITE", requestURI)
         fields = request.headers
         fields.add("max-forwards", "70")
