@@ -17,6 +17,8 @@ Transfers by SIP phones on the sip-lines port, in the call model's terms.
   model's offer to the new caller is then answered by the INVITE itself.
 """
 
+from weakref import WeakKeyDictionary
+
 from twisted.logger import Logger
 
 from oso.callmodel import errors
@@ -63,7 +65,7 @@ class Transfers:
         self.lines = lines
         self._dialled = dialled
         self._statusForCause = statusForCause
-        self._subscriptions = {}
+        self._subscriptions = WeakKeyDictionary()
         self._watched = {}
         self._replacing = {}
 
@@ -85,8 +87,7 @@ class Transfers:
             transaction.respond(makeResponse(request, 400, "Bad Request (Refer-To dials nothing)",
                                              toTag=tag))
             return
-        current = self._subscriptions.get(leg)
-        if current is not None and not current.done:
+        if leg.referring:
             transaction.respond(makeResponse(request, 491, "Request Pending (a transfer is going on)",
                                              toTag=tag))
             return
@@ -94,9 +95,14 @@ class Transfers:
         if not target.subscription:
             accepted.headers.add("refer-sub", "false")
         transaction.respond(accepted)
-        # RFC 3515 2.4.6: a later REFER's NOTIFYs name it by its CSeq.
-        event = "refer" if current is None else f"refer;id={request.cseq.number}"
         leg.referring = True
+        # RFC 3515 2.4.6: a later REFER's NOTIFYs name it by its CSeq.
+        event = "refer" if leg not in self._subscriptions else f"refer;id={request.cseq.number}"
+        # The 202 goes out once this request's delivery is over; the first
+        # NOTIFY after it.
+        self.lines.clock.callLater(0, self._start, leg, target, number, event)
+
+    def _start(self, leg, target, number, event):
         subscription = ReferSubscription(
             self.lines.clock,
             lambda body, state: leg.notifyRefer(body, state, event),
