@@ -390,6 +390,8 @@ class SIPLines:
             self._invite(request, transaction, source)
             return
         leg = self._dialogs.get(dialogIDOf(request))
+        if leg is None and method == "UPDATE":
+            leg = self._earlyFork(dialogIDOf(request))
         if leg is None:
             if transaction is not None:
                 transaction.respond(makeResponse(request, 481))
@@ -637,19 +639,42 @@ class SIPLines:
 
     def _earlyUpdate(self, leg, body):
         """
-        The calling phone offers new media in an UPDATE before the call is
-        answered (RFC 3311 5.1): passed as an UPDATE to the early dialog of
-        a called phone that took our offer and allows UPDATE, else
-        answered here with the far end's media (or the offer's own streams
-        inactive).
+        A phone offers new media in an UPDATE before the call is answered
+        (RFC 3311 5.1): passed as an UPDATE to the other phone's early
+        dialog where that phone has our answer (or gave one) reliably and
+        allows UPDATE, else answered here with the far end's media (or the
+        offer's own streams inactive).
         """
-        self.model.mediaOffered(leg.session.connection, body)
-        for other in self._otherSessions(leg.session):
-            for fork in other.legs:
-                if fork.early is not None and fork.earlyAnswer is not None and not fork.ended:
-                    if fork.reinvite(other.media.offer(body), "UPDATE"):
-                        return
+        if isinstance(leg, InboundLeg):
+            # The calling phone's media, for the far end's answer later.
+            self.model.mediaOffered(leg.session.connection, body)
+        for other, far in self._earlyLegs(leg.session):
+            if far.early is not None and far.earlyAnswer is not None:
+                if far.reinvite(other.media.offer(body), "UPDATE"):
+                    return
         leg.answerPeerOffer(leg.session.media.answer(body))
+
+    def _earlyLegs(self, session):
+        """
+        The legs of the other phones in the call of C{session} that are
+        not answered yet, with their sessions.
+        """
+        for other in self._otherSessions(session):
+            for leg in [other.leg] + other.legs:
+                if leg is not None and leg.dialog is None and not leg.ended:
+                    yield other, leg
+
+    def _earlyFork(self, dialogID):
+        """
+        The leg toward a called phone whose early dialog (made by a
+        reliable provisional response) has the id C{dialogID}, or C{None}.
+        """
+        for phone in self._phones.values():
+            for session in phone.sessions.values():
+                for leg in session.legs:
+                    if leg.dialog is None and leg.early is not None and leg.early.id == dialogID:
+                        return leg
+        return None
 
     def _otherSessions(self, session):
         """
@@ -666,6 +691,13 @@ class SIPLines:
 
     def legAnswered(self, leg, body):
         session = leg.session
+        if leg.dialog is None:
+            # The answer to an UPDATE in the early dialog: back to the
+            # phone whose UPDATE it passed.
+            for other, near in self._earlyLegs(session):
+                if near.peerOffer is not None:
+                    near.answerPeerOffer(other.media.answer(near.remoteSDP, body))
+            return
         if self._relays(session, waiting=True):
             self.model.mediaOffered(session.connection, body)
 

@@ -91,7 +91,7 @@ class RelPhone(Phone):
         confirmed dialog.
         """
         callID = callID or next(iter(self.dialogs or self.early))
-        dialog = self.dialogs.get(callID) or self.early[callID]
+        dialog = self._either(callID)
         request = dialog.createRequest("UPDATE")
         if body:
             self.version += 1
@@ -149,7 +149,7 @@ class RelPhone(Phone):
             return
         if request.method == "UPDATE":
             self.received.append(request)
-            dialog = self.dialogs.get(request.callID)
+            dialog = self._either(request.callID)
             if dialog is None:
                 tx.respond(makeResponse(request, 481))
                 return
@@ -161,8 +161,14 @@ class RelPhone(Phone):
             return
         super()._request(request, tx)
 
+    def _either(self, callID):
+        """
+        The confirmed or early dialog of a call.
+        """
+        return self.dialogs.get(callID) or self.early.get(callID)
+
     def answerUpdate(self, request, tx, status=200):
-        dialog = self.dialogs[request.callID]
+        dialog = self._either(request.callID)
         response = makeDialogResponse(request, status, dialog.localTag, self.uri)
         if status == 200 and request.body:
             self._withAnswer(response, request)

@@ -172,3 +172,38 @@ def test_early_update_before_the_offer_is_answered_gets_500():
     x.run()
     assert last(a, 500, "UPDATE") is not None
     assert b.requests("UPDATE") == []
+
+
+def test_called_phones_early_update_passes_to_the_caller():
+    x = exchange()
+    a, b = connected(x, early=True)
+    b.update(dir="sendonly")
+    x.run()
+    update = last(a, method="UPDATE")
+    assert update is not None
+    assert update.fromAddress.tag == last(a, 183).toAddress.tag
+    offered = parseSDP(update.body)
+    assert offered.media[0].attribute("sendonly") == ""
+    assert offered.media[0].port == b.mediaPort
+    answer = parseSDP(last(b, 200, "UPDATE").body)
+    assert answer.media[0].attribute("recvonly") == ""
+    assert answer.media[0].port == a.mediaPort
+    b.answer()
+    x.run()
+    assert last(a, 200, "INVITE") is not None
+    assert names(x)[-1] == "Established"
+    b.hangUp()
+    x.run()
+    assert x.model.calls() == []
+
+
+def test_called_phones_early_update_is_answered_here_without_a_reliable_caller():
+    x = exchange()
+    x.sip("200").fields = []
+    a, b = connected(x, early=True)
+    b.update(dir="sendonly")
+    x.run()
+    assert a.requests("UPDATE") == []
+    answer = parseSDP(last(b, 200, "UPDATE").body)
+    assert answer.media[0].port == a.mediaPort
+    assert answer.media[0].attribute("recvonly") == ""
