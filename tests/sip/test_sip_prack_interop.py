@@ -6,10 +6,11 @@ phone that answers with a reliable 183 carrying its media. oso PRACKs the
 PRACK; the caller's UPDATE in the early dialog (a second codec) reaches
 the called phone; once answered, hold and resume by UPDATE pass across
 and are the call model's Held and Retrieved. tshark decodes the capture
-without a malformed packet.
+without a malformed packet. oso's answer to OPTIONS lists 100rel in
+Supported, PRACK and UPDATE in Allow.
 """
 
-from test_sip_lines_interop import oso, sippCall  # noqa: F401 (the fixture)
+from test_sip_lines_interop import freeUDPPort, need, oso, sipp, sippCall  # noqa: F401 (the fixture)
 
 
 def test_sipp_prack_and_update_both_ways(tmp_path, oso):  # noqa: F811
@@ -20,3 +21,9 @@ def test_sipp_prack_and_update_both_ways(tmp_path, oso):  # noqa: F811
     ]
     assert names[6:-1] and set(names[6:-1]) == {"ConnectionCleared"}
     assert names[-1] == "CallCleared"
+
+
+def test_options_advertise_100rel_prack_and_update(tmp_path, oso):  # noqa: F811
+    need("sipp")
+    status = sipp("options_100rel.xml", port=freeUDPPort(), remote=oso.remote, cwd=tmp_path)
+    assert status == 0, "OPTIONS lacked 100rel, PRACK or UPDATE"
