@@ -24,7 +24,7 @@ from pathlib import Path
 
 #: A call-log line: "#<seq> <event name> ... cause=...".
 EVENT = re.compile(r" #\d+ (\w+) .*cause=")
-PASSWORDS = {"200": "pw-200-secret", "201": "pw-201-secret", "202": "pw-202-secret"}
+PASSWORDS = {"200": "pw-200-secret", "201": "pw-201-secret"}
 SERVER = "127.0.0.1:5060"
 
 
