@@ -136,6 +136,10 @@ class Transfers:
             subscription.progress(481)
             return
         held, active = (mine, theirs) if mine.state is S.hold else (theirs, mine)
+        if active.state is S.hold:
+            # Phones that hold the consultation too before they REFER: to
+            # the model the consultation is the active call it transfers.
+            self.lines.model.retrievedByTerminal(active)
         try:
             callID = self.lines.model.transferCall(held.id, active.id)
         except errors.CSTAError as e:

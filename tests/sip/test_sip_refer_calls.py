@@ -264,3 +264,23 @@ def test_second_refer_while_one_goes_on_is_491():
     a = x.sip("200")
     refer(x, a, callID, "<sip:202@127.0.0.1>")
     assert refer(x, a, callID, "<sip:100@127.0.0.1>").status == 491
+
+
+def test_attended_transfer_with_both_calls_held():
+    """
+    A phone that holds its consultation call too before it REFERs: the
+    consultation counts as retrieved, and the transfer goes ahead.
+    """
+    x = SIPExchange()
+    x.register("200", "201", "202")
+    held, consult = consultation(x)
+    a = x.sip("200")
+    a.hold(consult)
+    x.run()
+    x.recorder.take()
+    replaces = quote(str(replacesFor(a, consult)), safe="")
+    assert refer(x, a, held, f"<sip:202@127.0.0.1?Replaces={replaces}>").status == 202
+    assert names(x)[:2] == ["Retrieved", "Transferred"]
+    assert sipfrags(a)[-1][0] == b"SIP/2.0 200 OK\r\n"
+    (call,) = x.model.calls()
+    assert sorted(call.connections) == ["201", "202"]
