@@ -171,6 +171,10 @@ class ReliableSender:
             self.invite.cseq.number,
             self.invite.cseq.method,
         ):
+            _log.info(
+                "PRACK of {call} with RAck {rack!r} matches nothing unacknowledged",
+                call=self.invite.callID, rack=request.headers.get("rack"),
+            )
             return None
         self._cancelTimer()
         self.pending = None
@@ -247,13 +251,13 @@ class ReliableReceiver:
             ready.append(held.pop(self._last[tag]))
         return ready
 
-    def prack(self, response, body=b""):
+    def prack(self, response):
         """
         The PRACK of a response L{receive} let through (no Via yet), in its
         early dialog.
         """
         dialog = self.dialogs[response.toAddress.tag]
-        request = dialog.createRequest("PRACK", body)
+        request = dialog.createRequest("PRACK")
         cseq = self.invite.cseq
         request.headers.add("rack", f"{rseqOf(response)} {cseq.number} {cseq.method}")
         return request
