@@ -16,6 +16,7 @@ from oso.sip.headers import (
     COMPACT,
     LIST_HEADERS,
     PARSERS,
+    NameAddress,
     isToken,
     parseDate,
     splitList,
@@ -145,11 +146,12 @@ class Headers:
             (one per line where a list field cannot be split, so that even
             a malformed field can be copied into an error response).
         """
-        key = _key(name)
-        try:
-            self._splitValues(key)
-        except SIPParseError:
-            pass
+        key = _KEYS.get(name) or _key(name)
+        if key in LIST_HEADERS and key not in self._split:
+            try:
+                self._splitValues(key)
+            except SIPParseError:
+                pass
         return [str(field[2]) for field in self._fields if field[0] == key]
 
     def get(self, name, default=None):
@@ -169,9 +171,10 @@ class Headers:
         @raise SIPParseError: if one of them is malformed.
         @raise KeyError: if the codec has no typed view of the field.
         """
-        key = _key(name)
+        key = _KEYS.get(name) or _key(name)
         parse = PARSERS[key]
-        self._splitValues(key)
+        if key in LIST_HEADERS and key not in self._split:
+            self._splitValues(key)
         values = []
         for field in self._fields:
             if field[0] == key:
@@ -187,15 +190,41 @@ class Headers:
         @raise SIPParseError: if it is malformed.
         @raise KeyError: if the codec has no typed view of the field.
         """
-        key = _key(name)
+        key = _KEYS.get(name) or _key(name)
         parse = PARSERS[key]
-        self._splitValues(key)
+        if key in LIST_HEADERS and key not in self._split:
+            self._splitValues(key)
         for field in self._fields:
             if field[0] == key:
                 if isinstance(field[2], str):
                     field[2] = parse(field[2], field[1])
                 return field[2]
         return None
+
+    def copyFrom(self, other, keys):
+        """
+        Append every value of the fields C{keys} (lowercased full names) of
+        C{other}, field by field in C{keys}' order, as a response copies
+        its request's (RFC 3261 8.2.6.2): an address (From, To) as an
+        independent copy of its typed value, anything else as text.
+        """
+        fields = self._fields
+        for key in keys:
+            if key in LIST_HEADERS and key not in other._split:
+                try:
+                    other._splitValues(key)
+                except SIPParseError:
+                    pass
+            name = CANONICAL.get(key)
+            for field in other._fields:
+                if field[0] == key:
+                    value = field[2]
+                    if isinstance(value, NameAddress):
+                        value = value.copy()
+                    elif not isinstance(value, str):
+                        value = str(value)
+                    fields.append([key, name or field[1], value])
+            self._split.discard(key)
 
     def _field(self, name, value):
         if isinstance(value, str) and ("\r" in value or "\n" in value):

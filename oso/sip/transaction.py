@@ -98,6 +98,10 @@ class TimerConfig:
         raise KeyError(name)
 
 
+#: The fields a response copies from its request, in order (8.2.6.2).
+_COPIED = ("via", "from", "to", "call-id", "cseq")
+
+
 def makeResponse(request, status, reason=None, toTag=None):
     """
     Build a response to C{request} (RFC 3261 8.2.6.2): every Via in order,
@@ -109,9 +113,7 @@ def makeResponse(request, status, reason=None, toTag=None):
     """
     response = Response(status, reason)
     headers = response.headers
-    for name in ("via", "from", "to", "call-id", "cseq"):
-        for value in request.headers.getAll(name):
-            headers.add(name, value)
+    headers.copyFrom(request.headers, _COPIED)
     if toTag is not None and response.toAddress.tag is None:
         response.toAddress.tag = toTag
     if status == 100 and "timestamp" in request.headers:

@@ -29,10 +29,12 @@ def bare(host):
     return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
+@lru_cache(maxsize=1024)
 def hostReference(host):
     """
     @return: C{host} as written in a Via or URI: an IPv6 address in
-        brackets (RFC 3261 25.1), anything else as it is.
+        brackets (RFC 3261 25.1), anything else as it is. (Cached: the
+        same few hosts are written into every message.)
     """
     try:
         address = ipaddress.ip_address(bare(host))

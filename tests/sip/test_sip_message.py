@@ -801,3 +801,29 @@ def test_mutatedMessages(data, edits):
         except SIPParseError:
             pass
     assert parseMessage(message.serialise()) == message
+
+
+def test_copyFromCopiesFieldsIndependently():
+    """
+    L{Headers.copyFrom} appends the named fields of another message in the
+    order asked, every element of a list field, the addresses as copies:
+    a tag set on the copy's To leaves the original alone.
+    """
+    request = parseMessage(
+        b"OPTIONS sip:bob@example.com SIP/2.0\r\n"
+        b"v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2\r\n"
+        b"t: <sip:bob@example.com>\r\n"
+        b"f: Alice <sip:alice@example.com>;tag=x\r\n"
+        b"i: c1@example.com\r\nCSeq: 7 OPTIONS\r\nMax-Forwards: 70\r\n\r\n"
+    )
+    response = Response(200)
+    response.headers.copyFrom(request.headers, ("via", "from", "to", "call-id", "cseq"))
+    assert [name for name, _ in response.headers.items()] == [
+        "Via", "Via", "From", "To", "Call-ID", "CSeq",
+    ]  # fmt: skip
+    assert [v.host for v in response.vias] == ["a.example.com", "b.example.com"]
+    response.toAddress.tag = "mine"
+    assert request.toAddress.tag is None
+    assert response.headers.get("to") == "<sip:bob@example.com>;tag=mine"
+    assert response.fromAddress.displayName == "Alice"
+    assert response.cseq.number == 7
