@@ -52,12 +52,20 @@ def test_called_phones_invite_offers_100rel():
     assert {"PRACK", "UPDATE", "INVITE"} <= set(invite.headers.getAll("allow"))
 
 
-def test_unacknowledged_ringing_is_retransmitted_then_the_invite_fails():
+def unacknowledging():
+    """
+    200, which PRACKs nothing, calls 201.
+    """
     x = exchange()
     a = x.sip("200")
     a.prack = False
     a.call("201")
     x.run()
+    return x, a
+
+
+def test_unacknowledged_ringing_is_retransmitted_then_the_invite_fails():
+    x, a = unacknowledging()
     assert len(a.reliables()) == 1
     x.run(10)
     # T1 doubling: sent at 0, 0.5, 1.5, 3.5 and 7.5 s.
@@ -74,11 +82,7 @@ def test_unacknowledged_ringing_is_retransmitted_then_the_invite_fails():
 
 
 def test_prack_that_matches_nothing_gets_481():
-    x = exchange()
-    a = x.sip("200")
-    a.prack = False
-    a.call("201")
-    x.run()
+    x, a = unacknowledging()
     (ringing,) = a.reliables()
     rseq = int(ringing.headers.get("rseq"))
     a.sendPrack(ringing, rack=f"{rseq + 1} {ringing.cseq.number} INVITE")
