@@ -16,7 +16,6 @@ said of its calls (its events and its C{callstat} text at each step).
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from twisted.internet import defer, reactor, task, threads

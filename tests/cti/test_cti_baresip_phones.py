@@ -9,19 +9,15 @@ of its own (baresip will not take the loopback interface for media), by
 C{baresip_cti_run.py}.
 """
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-CHECKOUT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "sip"))
 
-from test_sip_lines_interop import need  # noqa: E402
+from baresip_call import runIsolated  # noqa: E402
 
 #: What ECMA-269 prescribes for each party's device monitor, from the
 #: registration (BackInService) to the end of the call.
@@ -47,22 +43,7 @@ PHONE_PORTS = {"200": 5200, "201": 5202}
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    need("baresip")
-    need("tshark")
-    need("unshare")
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the baresip test needs root for its network namespace")
-        pytest.skip("the baresip test needs root for its network namespace")
-    out = subprocess.run(
-        ["unshare", "-n", sys.executable, str(HERE / "baresip_cti_run.py"), str(tmp_path_factory.mktemp("baresip-cti"))],
-        capture_output=True, text=True, timeout=240,
-        env=dict(os.environ, PYTHONPATH=str(CHECKOUT)),
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    result = json.loads(out.stdout.splitlines()[-1])
-    assert result["error"] is None, result
-    return result
+    return runIsolated(HERE / "baresip_cti_run.py", tmp_path_factory.mktemp("baresip-cti"))
 
 
 def test_makeCallHoldRetrieveClear(run):

@@ -14,6 +14,7 @@ call model C{events} from the call-log lines, and what tshark decoded
 import json
 import re
 import math
+import os
 import socket
 import struct
 import subprocess
@@ -21,6 +22,8 @@ import sys
 import time
 import wave
 from pathlib import Path
+
+import pytest
 
 #: A call-log line: "#<seq> <event name> ... cause=...".
 EVENT = re.compile(r" #\d+ (\w+) .*cause=")
@@ -153,6 +156,34 @@ class Baresip:
         self.process.terminate()
         self.process.wait(10)
         self.log.close()
+
+
+def runIsolated(script, folder, timeout=240):
+    """
+    From a test: run C{script} (one of these baresip runs, taking a
+    folder) under C{unshare -n}, with the checkout on its path.  Skips
+    without baresip, tshark, unshare or root; under CI (which has them)
+    fails instead.
+
+    @return: the JSON line it printed last, decoded, its C{error} checked.
+    """
+    from test_sip_lines_interop import need
+
+    for program in ("baresip", "tshark", "unshare"):
+        need(program)
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the baresip test needs root for its network namespace")
+        pytest.skip("the baresip test needs root for its network namespace")
+    out = subprocess.run(
+        ["unshare", "-n", sys.executable, str(script), str(folder)],
+        capture_output=True, text=True, timeout=timeout,
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["error"] is None, result
+    return result
 
 
 def privateNetwork():

@@ -8,39 +8,18 @@ hang up.  Run in a network namespace of its own by C{baresip_tls_run.py}
 the loopback interface.
 """
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from test_sip_lines_interop import need
+from baresip_call import runIsolated
 
 HERE = Path(__file__).resolve().parent
-CHECKOUT = HERE.parents[1]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    need("baresip")
-    need("tshark")
-    need("unshare")
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the baresip test needs root for its network namespace")
-        pytest.skip("the baresip test needs root for its network namespace")
-    out = subprocess.run(
-        ["unshare", "-n", sys.executable, str(HERE / "baresip_tls_run.py"),
-         str(tmp_path_factory.mktemp("baresip-tls"))],
-        capture_output=True, text=True, timeout=180,
-        env=dict(os.environ, PYTHONPATH=str(CHECKOUT)),
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    result = json.loads(out.stdout.splitlines()[-1])
-    assert result["error"] is None, result
-    return result
+    return runIsolated(HERE / "baresip_tls_run.py", tmp_path_factory.mktemp("baresip-tls"))
 
 
 def test_call_over_tls(run):
