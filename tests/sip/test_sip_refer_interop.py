@@ -39,10 +39,19 @@ def settled(process):
     return eventNames(process)
 
 
-def caller(tmp_path, name, *fields):
-    path = tmp_path / f"{name}.csv"
-    path.write_text("SEQUENTIAL\n" + ";".join(fields) + ";\n")
-    return path
+def dial(tmp_path, oso, scenario, number, called, port, fields=(), options=(), background=False):
+    """
+    Run SIPp as phone C{number} calling C{called} with C{scenario} (the
+    407 answered with the phone's password); C{fields} follow the number
+    in its injection file.
+    """
+    path = tmp_path / f"{scenario}.csv"
+    path.write_text("SEQUENTIAL\n" + ";".join((number, *fields)) + ";\n")
+    return sipp(
+        scenario, "-inf", str(path), "-s", called, "-au", number, "-ap", PASSWORDS[number],
+        "-auth_uri", f"{called}@{oso.remote}", *options,
+        port=port, remote=oso.remote, background=background, cwd=tmp_path,
+    )
 
 
 def dialogOf(log, start):
@@ -86,11 +95,7 @@ def test_sipp_blind_transfer_with_notify_progress(tmp_path, oso):
                  cwd=tmp_path)
         c = sipp("uas_answer.xml", port=target, background=True, cwd=tmp_path)
         time.sleep(0.3)
-        status = sipp(
-            "uac_refer_blind.xml", "-inf", str(caller(tmp_path, "caller", "200", "202")),
-            "-s", "201", "-au", "200", "-ap", PASSWORDS["200"], "-auth_uri", f"201@{oso.remote}",
-            port=transferor, remote=oso.remote, cwd=tmp_path,
-        )
+        status = dial(tmp_path, oso, "uac_refer_blind.xml", "200", "201", transferor, ["202"])
         assert status == 0, "the SIPp transferor failed"
         assert b.wait(30) == 0, "the transferee failed"
         assert c.wait(30) == 0, "the transfer target failed"
@@ -121,21 +126,13 @@ def test_sipp_attended_transfer_with_replaces(tmp_path, oso):
                  cwd=tmp_path)
         c = sipp("uas_answer.xml", port=target, background=True, cwd=tmp_path)
         time.sleep(0.3)
-        first = sipp(
-            "uac_hold_wait.xml", "-inf", str(caller(tmp_path, "held", "200")), "-s", "201",
-            "-au", "200", "-ap", PASSWORDS["200"], "-auth_uri", f"201@{oso.remote}",
-            "-trace_msg", "-message_file", str(log),
-            port=held, remote=oso.remote, background=True, cwd=tmp_path,
-        )
+        first = dial(tmp_path, oso, "uac_hold_wait.xml", "200", "201", held,
+                     options=["-trace_msg", "-message_file", str(log)], background=True)
         waitForEvent(oso, "Held")
         callID, mine, osos = dialogOf(log, "SIP/2.0 200 OK")
         replaces = quote(f"{callID};to-tag={osos};from-tag={mine}", safe="")
-        status = sipp(
-            "uac_refer_attended.xml",
-            "-inf", str(caller(tmp_path, "consult", "200", "201", replaces)), "-s", "202",
-            "-au", "200", "-ap", PASSWORDS["200"], "-auth_uri", f"202@{oso.remote}",
-            port=consulting, remote=oso.remote, cwd=tmp_path,
-        )
+        status = dial(tmp_path, oso, "uac_refer_attended.xml", "200", "202", consulting,
+                      ["201", replaces])
         assert status == 0, "the SIPp transferor's consultation call failed"
         assert first.wait(30) == 0, "the transferor's held call failed"
         assert b.wait(30) == 0, "the transferee failed"
@@ -164,22 +161,14 @@ def test_sipp_invite_with_replaces_takes_over_a_call(tmp_path, oso):
         b = sipp("uas_answer.xml", "-trace_msg", "-message_file", str(log), port=called,
                  background=True, cwd=tmp_path)
         time.sleep(0.3)
-        a = sipp(
-            "uac_call_wait.xml", "-inf", str(caller(tmp_path, "caller", "200")), "-s", "201",
-            "-au", "200", "-ap", PASSWORDS["200"], "-auth_uri", f"201@{oso.remote}",
-            port=calling, remote=oso.remote, background=True, cwd=tmp_path,
-        )
+        a = dial(tmp_path, oso, "uac_call_wait.xml", "200", "201", calling, background=True)
         waitForEvent(oso, "Established")
         # Our INVITE to 201: oso's tag is its From tag, 201's the To tag
         # of 201's 200.
         callID, osos, _ = dialogOf(log, "INVITE")
         _, _, theirs = dialogOf(log, "SIP/2.0 200 OK")
-        status = sipp(
-            "uac_replaces.xml",
-            "-inf", str(caller(tmp_path, "replacing", "202", callID, osos, theirs)),
-            "-s", "201", "-au", "202", "-ap", PASSWORDS["202"], "-auth_uri", f"201@{oso.remote}",
-            port=replacing, remote=oso.remote, cwd=tmp_path,
-        )
+        status = dial(tmp_path, oso, "uac_replaces.xml", "202", "201", replacing,
+                      [callID, osos, theirs])
         assert status == 0, "the SIPp INVITE with Replaces failed"
         assert b.wait(30) == 0, "the replaced phone failed"
         assert a.wait(30) == 0, "the caller failed"
