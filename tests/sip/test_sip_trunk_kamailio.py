@@ -8,7 +8,6 @@ the trunk's registered Contact with the DID in To and rings a SIPp phone.
 tshark decodes the loopback capture without a malformed packet.
 """
 
-import os
 import subprocess
 import time
 
@@ -125,6 +124,7 @@ def provider(tmp_path, twistd):
          "-Y", str(folder), "-w", str(folder), "-f", str(folder / "kamailio.cfg")],
         stdout=log, stderr=subprocess.STDOUT,
     )
+    capture = None
     try:
         time.sleep(0.5)
         assert kamailio.poll() is None, (folder / "kamailio.log").read_text()
@@ -140,7 +140,6 @@ def provider(tmp_path, twistd):
         oso.kamailio = f"127.0.0.1:{kamailioPort}"
         oso.networkPort = networkPort
         oso.kamailioLog = lambda: (folder / "kamailio.log").read_text(errors="replace")
-        oso.capture = capture
         # The trunk registered: both channels are in service.
         oso.waitFor("BackInService cause=normal device=901", timeout=15)
         yield oso
@@ -151,6 +150,8 @@ def provider(tmp_path, twistd):
         assert malformed == []
         assert sip
     finally:
+        if capture is not None and capture.process.poll() is None:
+            capture.stop()
         kamailio.terminate()
         try:
             kamailio.wait(10)
