@@ -71,6 +71,22 @@ def dialogOf(log, start):
     raise AssertionError(f"no {start!r} in {log}")
 
 
+def transferParties(tmp_path, oso, transferee, target):
+    """
+    SIPp 201 (answers, hangs up once left alone for a while) and SIPp 202
+    (answers), registered.
+
+    @return: their processes.
+    """
+    register(tmp_path, oso, "201", transferee)
+    register(tmp_path, oso, "202", target)
+    b = sipp("uas_answer_hangup.xml", "-s", "201", port=transferee, background=True,
+             cwd=tmp_path)
+    c = sipp("uas_answer.xml", port=target, background=True, cwd=tmp_path)
+    time.sleep(0.3)
+    return b, c
+
+
 def checkCapture(capture, ports, methods):
     malformed, sip, sdp = capture.decode(ports)
     assert malformed == []
@@ -89,12 +105,7 @@ def test_sipp_blind_transfer_with_notify_progress(tmp_path, oso):
     transferee, target, transferor = freeUDPPort(), freeUDPPort(), freeUDPPort()
     capture = Capture(tmp_path / "sip.pcapng", [oso.port])
     try:
-        register(tmp_path, oso, "201", transferee)
-        register(tmp_path, oso, "202", target)
-        b = sipp("uas_answer_hangup.xml", "-s", "201", port=transferee, background=True,
-                 cwd=tmp_path)
-        c = sipp("uas_answer.xml", port=target, background=True, cwd=tmp_path)
-        time.sleep(0.3)
+        b, c = transferParties(tmp_path, oso, transferee, target)
         status = dial(tmp_path, oso, "uac_refer_blind.xml", "200", "201", transferor, ["202"])
         assert status == 0, "the SIPp transferor failed"
         assert b.wait(30) == 0, "the transferee failed"
@@ -120,12 +131,7 @@ def test_sipp_attended_transfer_with_replaces(tmp_path, oso):
     capture = Capture(tmp_path / "sip.pcapng", [oso.port])
     log = tmp_path / "held.log"
     try:
-        register(tmp_path, oso, "201", transferee)
-        register(tmp_path, oso, "202", target)
-        b = sipp("uas_answer_hangup.xml", "-s", "201", port=transferee, background=True,
-                 cwd=tmp_path)
-        c = sipp("uas_answer.xml", port=target, background=True, cwd=tmp_path)
-        time.sleep(0.3)
+        b, c = transferParties(tmp_path, oso, transferee, target)
         first = dial(tmp_path, oso, "uac_hold_wait.xml", "200", "201", held,
                      options=["-trace_msg", "-message_file", str(log)], background=True)
         waitForEvent(oso, "Held")
