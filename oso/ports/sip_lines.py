@@ -645,14 +645,21 @@ class SIPLines:
         allows UPDATE, else answered here with the far end's media (or the
         offer's own streams inactive).
         """
-        if isinstance(leg, InboundLeg):
-            # The calling phone's media, for the far end's answer later.
-            self.model.mediaOffered(leg.session.connection, body)
+        self._callerMedia(leg, body)
         for other, far in self._earlyLegs(leg.session):
             if far.early is not None and far.earlyAnswer is not None:
                 if far.reinvite(other.media.offer(body), "UPDATE"):
                     return
         leg.answerPeerOffer(leg.session.media.answer(body))
+
+    def _callerMedia(self, leg, body):
+        """
+        New media of the calling phone before the call is answered goes to
+        the model as its connection's media: what the called phone gets
+        once it answers.
+        """
+        if isinstance(leg, InboundLeg):
+            self.model.mediaOffered(leg.session.connection, body)
 
     def _earlyLegs(self, session):
         """
@@ -694,6 +701,7 @@ class SIPLines:
         if leg.dialog is None:
             # The answer to an UPDATE in the early dialog: back to the
             # phone whose UPDATE it passed.
+            self._callerMedia(leg, body)
             for other, near in self._earlyLegs(session):
                 if near.peerOffer is not None:
                     near.answerPeerOffer(other.media.answer(near.remoteSDP, body))

@@ -433,6 +433,14 @@ class InboundLeg(Leg):
         self.earlyAnswer = body
         self._provisional(183, body)
 
+    def reinvite(self, body, method="INVITE"):
+        sent = super().reinvite(body, method)
+        if sent and self.dialog is None:
+            # An UPDATE before the 200: the phone now has this from us, and
+            # the 200 repeats it (RFC 3261 13.2.1).
+            self.earlyAnswer = body
+        return sent
+
     def _provisional(self, status, body=None):
         """
         Send a 180 or 183 (with Allow, so the phone knows it may UPDATE),

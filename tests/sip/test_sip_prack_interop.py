@@ -27,3 +27,10 @@ def test_options_advertise_100rel_prack_and_update(tmp_path, oso):  # noqa: F811
     need("sipp")
     status = sipp("options_100rel.xml", port=freeUDPPort(), remote=oso.remote, cwd=tmp_path)
     assert status == 0, "OPTIONS lacked 100rel, PRACK or UPDATE"
+
+
+def test_sipp_called_phones_early_update_reaches_the_caller(tmp_path, oso):  # noqa: F811
+    names = sippCall(tmp_path, oso, "uas_prack_early_update.xml", "uac_prack_early_update.xml")
+    assert names.pop(0) == "BackInService"
+    assert names[:4] == ["ServiceInitiated", "Originated", "Delivered", "Established"]
+    assert names[-1] == "CallCleared"

@@ -143,7 +143,7 @@ def test_early_update_passes_to_the_called_phones_early_dialog():
     x.run()
     ok = last(a, 200, "INVITE")
     assert ok.body == answer.body
-    assert a.requests("INVITE") == []
+    assert a.requests("INVITE") == [] and len(b.requests("INVITE")) == 1
     assert names(x)[-1] == "Established"
     a.hangUp()
     x.run()
@@ -190,7 +190,11 @@ def test_called_phones_early_update_passes_to_the_caller():
     assert answer.media[0].port == a.mediaPort
     b.answer()
     x.run()
-    assert last(a, 200, "INVITE") is not None
+    ok = last(a, 200, "INVITE")
+    # The 200 repeats what the caller has (the UPDATE's offer); nobody
+    # gets a re-INVITE that would undo the hold.
+    assert ok.body == update.body
+    assert a.requests("INVITE") == [] and len(b.requests("INVITE")) == 1
     assert names(x)[-1] == "Established"
     b.hangUp()
     x.run()
