@@ -5,8 +5,10 @@ phone that answers with a reliable 183 carrying its media. oso PRACKs the
 183 and hands the caller reliable 180 and 183 (the early media) to
 PRACK; the caller's UPDATE in the early dialog (a second codec) reaches
 the called phone; once answered, hold and resume by UPDATE pass across
-and are the call model's Held and Retrieved. tshark decodes the capture
-without a malformed packet. oso's answer to OPTIONS lists 100rel in
+and are the call model's Held and Retrieved. The other way, a called phone's
+UPDATE in its early dialog reaches a caller that supports 100rel, and the
+call is answered without a re-INVITE undoing it. tshark decodes the
+captures without a malformed packet. oso's answer to OPTIONS lists 100rel in
 Supported, PRACK and UPDATE in Allow.
 """
 
