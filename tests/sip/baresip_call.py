@@ -27,7 +27,7 @@ import pytest
 
 #: A call-log line: "#<seq> <event name> ... cause=...".
 EVENT = re.compile(r" #\d+ (\w+) .*cause=")
-PASSWORDS = {"200": "pw-200-secret", "201": "pw-201-secret"}
+PASSWORDS = {"200": "pw-200-secret", "201": "pw-201-secret", "202": "pw-202-secret"}
 SERVER = "127.0.0.1:5060"
 
 

@@ -4,14 +4,11 @@ REFER (RFC 3515) through a real C{twistd oso}; see
 C{baresip_transfer_run.py}, run in a network namespace of its own.
 """
 
-import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
-import pytest
+from baresip_call import runIsolated
 
-from test_sip_lines_interop import CHECKOUT, HERE, need
+HERE = Path(__file__).resolve().parent
 
 
 def test_baresip_blind_transfer(tmp_path):
@@ -20,21 +17,7 @@ def test_baresip_blind_transfer(tmp_path):
     model's single step transfer, NOTIFYs 100/180/200 to the transferor,
     which hangs up; 201 and 202 talk until 201 hangs up.
     """
-    need("baresip")
-    need("tshark")
-    need("unshare")
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the baresip test needs root for its network namespace")
-        pytest.skip("the baresip test needs root for its network namespace")
-    environment = dict(os.environ, PYTHONPATH=str(CHECKOUT))
-    out = subprocess.run(
-        ["unshare", "-n", sys.executable, str(HERE / "baresip_transfer_run.py"), str(tmp_path)],
-        capture_output=True, text=True, timeout=240, env=environment,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    result = json.loads(out.stdout.splitlines()[-1])
-    assert result["error"] is None, result
+    result = runIsolated(HERE / "baresip_transfer_run.py", tmp_path)
     names = result["events"]
     assert names[:3] == ["BackInService"] * 3
     transferred = names.index("Transferred")
