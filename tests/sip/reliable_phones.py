@@ -180,7 +180,7 @@ def exchange(numbers=("200", "201", "202")):
     A L{SIPExchange} whose SIP phones are L{RelPhone}s, registered.
     """
     x = SIPExchange(sip=numbers)
-    for index, number in enumerate(numbers):
+    for number in numbers:
         old = x.sipPhones[number]
         x.sipPhones[number] = RelPhone(x.network, number, old.password, old.host)
     x.register(*numbers)
