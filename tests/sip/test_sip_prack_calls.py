@@ -212,3 +212,17 @@ def test_require_100rel_is_served():
     x.run()
     (ringing,) = a.reliables()
     assert ringing.headers.get("rseq")
+
+
+def test_an_application_without_prack_uses_no_100rel():
+    """
+    Legs of an application that does not take PRACK (the sip-trunk port)
+    neither send reliable provisional responses nor offer 100rel.
+    """
+    x = exchange()
+    x.lines.methods = x.lines.methods - {"PRACK"}
+    a, b = calling(x)
+    ringing = [m for m in a.received if getattr(m, "status", 0) == 180]
+    assert len(ringing) == 1 and ringing[0].headers.get("rseq") is None
+    (invite,) = b.requests("INVITE")
+    assert invite.headers.get("supported") is None
