@@ -8,6 +8,7 @@ transfer), and hear the progress in NOTIFYs before the port hangs up.
 from urllib.parse import quote
 
 from oso.callmodel.causes import EventCause
+from oso.sip.dialog import makeDialogResponse
 from oso.sip.replaces import Replaces
 from oso.sip.sdp import parseSDP
 
@@ -284,3 +285,28 @@ def test_attended_transfer_with_both_calls_held():
     assert sipfrags(a)[-1][0] == b"SIP/2.0 200 OK\r\n"
     (call,) = x.model.calls()
     assert sorted(call.connections) == ["201", "202"]
+
+
+def test_notify_refused_ends_the_subscription():
+    """
+    RFC 6665 4.1.3: the transferor answers a NOTIFY with 481: no NOTIFY
+    follows, and its dialog is hung up.
+    """
+    x = SIPExchange()
+    x.register("200", "201", "202")
+    callID = connected(x, "200", "201")
+    a, c = x.sip("200"), x.sip("202")
+    c.autoRing = False
+    refer(x, a, callID, "<sip:202@127.0.0.1>")
+    assert len(requests(a, "NOTIFY")) == 1
+    # The phone forgets the dialog: the 180's NOTIFY gets its 481.
+    del a.dialogs[callID]
+    request, tx, tag = c.incoming[_incoming(c)]
+    tx.respond(makeDialogResponse(request, 180, tag, c.uri))
+    x.run()
+    assert len(requests(a, "NOTIFY")) == 2
+    assert requests(a, "BYE")
+    c.answer(_incoming(c))
+    x.run()
+    assert len(requests(a, "NOTIFY")) == 2
+    assert names(x)[-1] == "Established"
