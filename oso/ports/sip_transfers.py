@@ -88,8 +88,8 @@ class Transfers:
                                              toTag=tag))
             return
         if leg.referring:
-            transaction.respond(makeResponse(request, 491, "Request Pending (a transfer is going on)",
-                                             toTag=tag))
+            transaction.respond(makeResponse(
+                request, 491, "Request Pending (a transfer is going on)", toTag=tag))
             return
         accepted = makeResponse(request, 202, toTag=tag)
         if not target.subscription:
@@ -259,7 +259,8 @@ class Transfers:
             else:
                 self.lines.model.singleStepTransferCall(connection.id, number)
         except errors.CSTAError as e:
-            self.log.info("INVITE with Replaces from {number} refused: {error}", number=number, error=e)
+            self.log.info("INVITE with Replaces from {number} refused: {error}",
+                          number=number, error=e)
         if self._replacing.pop(number, None) is leg:
             # The model did not offer the call to the phone.
             self.lines._dialogs.pop(DialogID(request.callID, leg.localTag, request.fromAddress.tag),
