@@ -6,11 +6,11 @@ here from the MILENAGE functions (3GPP TS 33.102 6.3) with the keys of
 TS 35.208 test set 1.
 """
 
-import base64
 import hashlib
 import itertools
 import os
 
+from aka_network import K, OPC, HomeNetwork
 from twisted.internet.task import Clock
 
 from oso.secrets import digestHA1
@@ -18,7 +18,6 @@ from oso.sip.aka import AKAClient, makeNonce
 from oso.sip.digest import AuthOutcome, DigestAuthenticator
 from oso.sip.headers import Challenge, parseChallenge
 from oso.sip.message import Request, Response
-from oso.sip.milenage import Milenage
 from oso.sip.uacauth import ClientAuthenticator, ClientCredentials
 from oso.sip.uri import parseURI
 
@@ -26,9 +25,6 @@ REALM = "provider.example"
 USER = "trunk1"
 PASSWORD = "s3cret"
 
-# 3GPP TS 35.208 test set 1.
-K = bytes.fromhex("465b5ce8b199b49faa5f0a2ee238a6bc")
-OPC = bytes.fromhex("cd63cb71954a9f4e48a5994e37a02baf")
 
 
 def request(cseq=1, method="REGISTER", uri="sip:provider.example", callID="reg1"):
@@ -285,63 +281,12 @@ def test_choice_among_challenges():
     assert uas.verify(retry, USERS.get).ok
 
 
-class HomeNetwork:
-    """
-    The AKA server's side: authentication vectors from MILENAGE (TS 33.102
-    6.3.2), the check of the digest with XRES as the password (RFC 3310
-    3.3) and resynchronisation from AUTS (TS 33.102 6.3.5).
-    """
-
-    def __init__(self, sqn):
-        self.milenage = Milenage(K, OPC)
-        self.sqn = sqn
-        self.amf = b"\x80\x00"
-        self.xres = {}
-
-    def challenge(self, badMAC=False):
-        rand = os.urandom(16)
-        self.sqn += 1
-        sqn = self.sqn.to_bytes(6, "big")
-        xres, ak = self.milenage.f2f5(rand)
-        mac = self.milenage.f1(rand, sqn, self.amf)
-        if badMAC:
-            mac = bytes(b ^ 1 for b in mac)
-        autn = bytes(a ^ b for a, b in zip(sqn, ak)) + self.amf + mac
-        nonce = makeNonce(rand, autn)
-        self.xres[nonce] = (rand, xres)
-        return Challenge("Digest", {"realm": REALM, "nonce": nonce, "qop": "auth",
-                                    "algorithm": "AKAv1-MD5", "opaque": "op1"})
-
-    def check(self, req):
-        """
-        @return: C{"ok"}, C{"resync"} (SQN taken from AUTS) or C{"failed"}.
-        """
-        creds = req.headers.getParsed("Authorization").params
-        rand, xres = self.xres[creds["nonce"]]
-        assert creds["opaque"] == "op1"
-        if "auts" in creds:
-            auts = base64.b64decode(creds["auts"])
-            akStar = self.milenage.f5star(rand)
-            sqnms = bytes(a ^ b for a, b in zip(auts[:6], akStar))
-            if self.milenage.f1star(rand, sqnms, b"\x00\x00") != auts[6:]:
-                return "failed"
-            self.sqn = int.from_bytes(sqnms, "big")
-            return "resync"
-        md5 = lambda t: hashlib.md5(t).hexdigest()  # noqa: E731
-        ha1 = md5(f"{creds['username']}:{REALM}:".encode() + xres)
-        ha2 = md5(f"{req.method}:{creds['uri']}".encode())
-        expected = md5(
-            f"{ha1}:{creds['nonce']}:{creds['nc']}:{creds['cnonce']}:auth:{ha2}".encode()
-        )
-        return "ok" if expected == creds["response"] else "failed"
-
-
 def test_aka_answer_accepted():
     """
     RFC 3310 3.3: AUTN checked, RES as the password; the home network
     accepts the digest, and a preauthorised request with the next nc too.
     """
-    network = HomeNetwork(sqn=5000)
+    network = HomeNetwork(realm=REALM, sqn=5000)
     aka = AKAClient.fromKeys(USER, K, opc=OPC, sqn=4990)
     client = authenticator(aka=aka)
     second = request(2)
@@ -360,7 +305,7 @@ def test_aka_resync():
     network resynchronises and its next challenge is answered with RES. A
     second resynchronisation in a row is not answered.
     """
-    network = HomeNetwork(sqn=10)
+    network = HomeNetwork(realm=REALM, sqn=10)
     aka = AKAClient.fromKeys(USER, K, opc=OPC, sqn=90000)
     client = authenticator(aka=aka)
     second = request(2)
@@ -371,7 +316,7 @@ def test_aka_resync():
     assert client.authorize(third, challengeTo(second, [network.challenge()]))
     assert network.check(third) == "ok"
     # A network that ignores AUTS: a second resync is not answered.
-    stuck = HomeNetwork(sqn=10)
+    stuck = HomeNetwork(realm=REALM, sqn=10)
     client = authenticator(aka=AKAClient.fromKeys(USER, K, opc=OPC, sqn=90000))
     second = request(2, callID="reg2")
     assert client.authorize(second, challengeTo(request(1, callID="reg2"), [stuck.challenge()]))
@@ -385,7 +330,7 @@ def test_aka_mac_failure():
     RFC 3310 3.3: a network that fails to authenticate (MAC-A wrong) gets
     the empty password and no AUTS, once; its next challenge is refused.
     """
-    network = HomeNetwork(sqn=100)
+    network = HomeNetwork(realm=REALM, sqn=100)
     aka = AKAClient.fromKeys(USER, K, opc=OPC, sqn=50)
     client = authenticator(aka=aka)
     second = request(2)
