@@ -42,11 +42,8 @@ from oso.sip.dialog import newTag
 from oso.sip.headers import NameAddress
 from oso.sip.locator import Target
 from oso.sip.message import Request
-from oso.sip.transport import bare, hostReference
+from oso.sip.transport import DEFAULT_PORTS, bare, hostReference
 from oso.sip.uri import SIPParseError, SIPURI
-
-_DEFAULT_PORT = {"UDP": 5060, "TCP": 5060, "TLS": 5061}
-
 
 class TrunkRegistration:
     """
@@ -257,7 +254,7 @@ class TrunkRegistration:
         except ValueError:
             raise LookupError(f"{host} is a name, and the trunk has no locator") from None
         transport = "TLS" if uri.secure else transport or "UDP"
-        return [Target(transport, host, uri.port or _DEFAULT_PORT[transport], host)]
+        return [Target(transport, host, uri.port or DEFAULT_PORTS[transport], host)]
 
     def _located(self, targets):
         if not self._running:
