@@ -88,7 +88,8 @@ class Call:
         to stop forwarding loops.
     @ivar callingRestricted: the caller asked that its identity not be
         presented (CLIR, SIP privacy): the model still knows the calling
-        device, the interfaces that show it to others do not.
+        device, its events about the other parties name it
+        L{oso.callmodel.events.RESTRICTED}.
     """
 
     id: str

@@ -8,8 +8,25 @@ stamps each with a sequence number and the time.
 """
 
 from dataclasses import dataclass
+from enum import Enum
 
 from oso.callmodel.causes import EventCause
+
+
+class Presentation(Enum):
+    """
+    What an event names instead of a device it may not show (ECMA-269's
+    C{restricted} device id): the C{callingDevice} of a call whose caller
+    restricted its presentation (CLIR), in events about the other parties'
+    connections.
+    """
+
+    restricted = "restricted"
+
+
+#: The C{callingDevice} of events about the parties a restricted caller
+#: called.
+RESTRICTED = Presentation.restricted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,13 +58,10 @@ class CallEvent(Event):
 
     @ivar connection: the ECMA-269 subject connection of the event.
     @ivar localConnectionInfo: that connection's new state.
-    @ivar callingRestricted: in an event naming a C{callingDevice}, that
-        device is not to be presented to other parties (CLIR).
     """
 
     connection: object = None
     localConnectionInfo: object = None
-    callingRestricted: bool = False
 
     @property
     def callID(self):

@@ -612,9 +612,11 @@ class CallModel(Routing, FeatureServices):
             fields["connection"] = subject
             fields["localConnectionInfo"] = state
         if "callingDevice" in fields and subject is not None:
-            call = self._calls.get(fields["connection"].callID)
-            if call is not None and call.callingRestricted:
-                fields["callingRestricted"] = True
+            connection = fields["connection"]
+            call = self._calls.get(connection.callID)
+            if call is not None and call.callingRestricted and connection.deviceID != fields["callingDevice"]:
+                # CLIR: the caller is named only in its own connection's events.
+                fields["callingDevice"] = ev.RESTRICTED
         return self._bus.publish(eventType(cause=cause, **fields))
 
     def _originateFor(self, call, number, cause, autoAnswer):

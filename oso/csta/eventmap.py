@@ -6,9 +6,9 @@ The call model's events already carry ECMA-269's parameters under
 ECMA-269's names; what differs per event is the name of its subject
 connection (C{establishedConnection}, C{droppedConnection}, ...) and the
 parameters CSTA makes mandatory where the model may know nothing
-(C{lastRedirectionDevice} is then C{notKnown}), and a calling device
-whose presentation the caller restricted, which is C{restricted} in events
-about other parties' connections (the caller's own still name it).
+(C{lastRedirectionDevice} is then C{notKnown}); a calling device the
+model does not present (L{oso.callmodel.events.RESTRICTED}, CLIR) is
+ECMA-269's C{restricted}.
 """
 
 from dataclasses import MISSING, fields
@@ -121,9 +121,7 @@ def cstaEvent(event, monitorCrossRefID):
         values["transferredConnections"] = _entries(event.transferredConnections)
     elif isinstance(event, e.Conferenced):
         values["conferenceConnections"] = _entries(event.conferenceConnections)
-    if getattr(event, "callingRestricted", False) and event.connection.deviceID != values.get("callingDevice"):
-        # ECMA-269 CallingDeviceID: a calling device the caller restricted is
-        # reported as "restricted" about every connection but its own.
+    if values.get("callingDevice") is e.RESTRICTED:
         values["callingDevice"] = m.DeviceIDStatus.restricted
     for name in _REQUIRED_DEVICES[cls]:
         if values.get(name) in ("", None):

@@ -35,15 +35,16 @@ def _event(events, kind, device):
 
 def test_modelMarksEvents():
     """
-    The call model's events that name the calling device of a restricted
-    call say so; an unrestricted call's do not.
+    The call model's events about the called party name the calling device
+    of a restricted call C{RESTRICTED}; the caller's own name it; an
+    unrestricted call's name it everywhere.
     """
-    events = _restrictedCall()
+    events = [e for e in _restrictedCall() if hasattr(e, "callingDevice")]
+    assert {e.connection.deviceID for e in events} == {"100", "101"}
     for event in events:
-        if hasattr(event, "callingDevice"):
-            assert event.callingDevice == "100"
-            assert event.callingRestricted
-    assert not any(getattr(e, "callingRestricted", False) for e in _restrictedCall(False))
+        own = event.connection.deviceID == "100"
+        assert event.callingDevice == ("100" if own else ev.RESTRICTED)
+    assert all(e.callingDevice == "100" for e in _restrictedCall(False) if hasattr(e, "callingDevice"))
 
 
 def test_calledPartySeesRestricted():

@@ -59,7 +59,7 @@ def test_privacy_id_makes_the_called_phone_see_anonymous():
     [callModel] = x.model.calls()
     assert callModel.callingRestricted and callModel.callingDevice == "200"
     delivered = [e for e in x.recorder.events if isinstance(e, ev.Delivered)]
-    assert delivered and all(e.callingRestricted for e in delivered)
+    assert delivered and all(e.callingDevice is ev.RESTRICTED for e in delivered)
 
 
 def test_asserted_identity_from_a_phone_is_replaced():
