@@ -12,7 +12,8 @@ three targets measured in one run on this machine:
 - oso (C{twistd -n oso}) with the C{sip} and C{sip-lines} components,
   once C{oso/plugins/sip.py} exists.
 
-It prints each rate, the targets' CPU time per REGISTER and per call, and
+It prints each rate, the targets' CPU time per REGISTER and per call (for
+oso split into its main thread and the others: the store's), and
 the ratios to the responder and to Kamailio. Targets of the issue: REGISTER
 at least half the responder's rate; calls at least 400/s with no failed
 call.
@@ -290,6 +291,26 @@ def cpuSeconds(pid):
     return total
 
 
+def threadSeconds(pid):
+    """
+    User and system CPU time of each thread of a process, from /proc:
+    C{(main thread, all others)}.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(task.name) == pid:
+            main += seconds
+        else:
+            others += seconds
+    return main, others
+
+
 def waitForUDP(port, process, seconds=20):
     """
     Wait until something listens on UDP C{port} (or C{process} exits).
@@ -322,12 +343,15 @@ class Result:
     What one SIPp run measured.
     """
 
-    def __init__(self, done, failed, retransmissions, seconds, cpu):
+    def __init__(self, done, failed, retransmissions, seconds, cpu, threads=None):
         self.done = done
         self.failed = failed
         self.retransmissions = retransmissions
         self.seconds = seconds
         self.cpu = cpu
+        #: CPU seconds of the main thread and of the others (oso's store
+        #: thread and thread pool), or C{None}.
+        self.threads = threads
 
     @property
     def rate(self):
@@ -335,13 +359,16 @@ class Result:
 
     def line(self, what):
         perItem = f"{self.cpu / self.done * 1e6:.0f} us CPU each" if self.done else "-"
+        if self.threads is not None and self.done:
+            main, others = (t / self.done * 1e6 for t in self.threads)
+            perItem += f": main thread {main:.0f} us, other threads {others:.0f} us"
         return (
             f"{self.rate:9.0f} {what}/s  ({self.done} done, {self.failed} failed, "
             f"{self.retransmissions} retransmissions, {self.seconds:.2f} s, {perItem})"
         )
 
 
-def sipp(work, scenario, remote, count, concurrency, *extra, targetPid=None):
+def sipp(work, scenario, remote, count, concurrency, *extra, targetPid=None, threads=False):
     """
     Run SIPp's C{scenario} C{count} times against C{remote}, C{concurrency}
     in flight, and read its statistics file.
@@ -357,10 +384,13 @@ def sipp(work, scenario, remote, count, concurrency, *extra, targetPid=None):
         *extra, remote,
     ]  # fmt: skip
     before = cpuSeconds(targetPid) if targetPid else 0.0
+    threadsBefore = threadSeconds(targetPid) if threads else None
     subprocess.run(
         command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300
     )
     cpu = (cpuSeconds(targetPid) - before) if targetPid else 0.0
+    if threads:
+        threads = tuple(a - b for a, b in zip(threadSeconds(targetPid), threadsBefore))
     with stats.open() as f:
         last = list(csv.DictReader(f, delimiter=";"))[-1]
     # Each time field is "date<TAB>time<TAB>epoch seconds"; ElapsedTime is
@@ -368,7 +398,8 @@ def sipp(work, scenario, remote, count, concurrency, *extra, targetPid=None):
     seconds = float(last["CurrentTime"].split()[-1]) - float(last["StartTime"].split()[-1])
     done = int(last["SuccessfulCall(C)"])
     return Result(
-        done, int(last["FailedCall(C)"]), int(last["Retransmissions(C)"]), seconds, cpu
+        done, int(last["FailedCall(C)"]), int(last["Retransmissions(C)"]), seconds, cpu,
+        threads or None,
     )
 
 
@@ -382,16 +413,18 @@ def writeUsers(work, users, contact):
 
 
 def measure(work, remote, pid, args, uasPort=None, registerCallee=False, callers=(CALLER,),
-            members=(CALLEE,)):
+            members=(CALLEE,), threads=False):
     """
     REGISTER load, then call load (with a SIPp UAS on C{uasPort} when the
     target forwards calls), against one target.
+
+    @param threads: whether to split the target's CPU by thread.
     """
     # Nobody calls the contacts the REGISTER load binds.
     users = writeUsers(work, USERS, f"{HOST}:9")
     registers = sipp(
         work, "register.xml", remote, args.registers, args.concurrency,
-        "-inf", str(users), targetPid=pid,
+        "-inf", str(users), targetPid=pid, threads=threads,
     )  # fmt: skip
     uas = None
     if uasPort is not None:
@@ -409,6 +442,7 @@ def measure(work, remote, pid, args, uasPort=None, registerCallee=False, callers
         calls = sipp(
             work, "uac.xml", remote, args.calls, args.callConcurrency,
             "-inf", str(caller), "-s", CALLEE, "-auth_uri", f"{CALLEE}@{remote}", targetPid=pid,
+            threads=threads,
         )  # fmt: skip
     finally:
         if uas is not None:
@@ -506,6 +540,7 @@ def oso(work, args):
         return measure(
             work, f"{HOST}:{port}", process.pid, args, uasPort=uasPort, registerCallee=True,
             callers=osoCallers(args.callConcurrency), members=osoMembers(args.callConcurrency),
+            threads=True,
         )
     finally:
         stop(process)
