@@ -59,7 +59,8 @@ class _Timers(Clock):
 def register(user, number, authorization=""):
     return (
         f"REGISTER sip:{SERVER[0]}:{SERVER[1]} SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP {CLIENT[0]}:{CLIENT[1]};branch=z9hG4bK-{number}-{bool(authorization)}\r\n"
+        f"Via: SIP/2.0/UDP {CLIENT[0]}:{CLIENT[1]}"
+        f";branch=z9hG4bK-{number}-{bool(authorization)}\r\n"
         f"From: <sip:{user}@{SERVER[0]}>;tag={number}SIPpTag\r\n"
         f"To: <sip:{user}@{SERVER[0]}>\r\n"
         f"Call-ID: {number}-bench@{CLIENT[0]}\r\n"

@@ -811,7 +811,8 @@ def test_copyFromCopiesFieldsIndependently():
     """
     request = parseMessage(
         b"OPTIONS sip:bob@example.com SIP/2.0\r\n"
-        b"v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2\r\n"
+        b"v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1,"
+        b" SIP/2.0/UDP b.example.com;branch=z9hG4bK2\r\n"
         b"t: <sip:bob@example.com>\r\n"
         b"f: Alice <sip:alice@example.com>;tag=x\r\n"
         b"i: c1@example.com\r\nCSeq: 7 OPTIONS\r\nMax-Forwards: 70\r\n\r\n"
