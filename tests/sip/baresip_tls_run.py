@@ -96,11 +96,15 @@ def scenario(folder, oso, phones, result):
         if time.monotonic() > deadline:
             raise AssertionError("the phones did not register over TLS")
         oso.waitFor("BackInService", timeout=30)
-    # The registrar's bindings, as stored: where each REGISTER came from.
-    with closing(sqlite3.connect(f"file:{folder / 'data' / 'oso.sqlite'}?mode=ro", uri=True)) as db:
-        result["bindings"] = sorted(
-            db.execute("SELECT aor, contact, transport FROM registrations")
-        )
+    # The registrar's bindings, as stored (the store may write them after
+    # the devices are in service): where each REGISTER came from.
+    store = f"file:{folder / 'data' / 'oso.sqlite'}?mode=ro"
+    while len(result.setdefault("bindings", [])) < len(PHONES) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        with closing(sqlite3.connect(store, uri=True)) as db:
+            result["bindings"] = sorted(
+                db.execute("SELECT aor, contact, transport FROM registrations")
+            )
     caller.command("dial", f"sip:201@{SERVER}")  # baresip adds ;transport=tls
     called.waitFor("CALL_INCOMING")
     caller.waitFor("CALL_RINGING")
