@@ -16,7 +16,7 @@ from oso.sip.offeranswer import (
     LegOrigin,
     answerDirection,
     conformAnswer,
-    holdOffer,
+    inactiveOffer,
     isHold,
     offeredDirection,
     setDirection,
@@ -77,7 +77,7 @@ class LegMedia:
         if description is None:
             return None
         if self.held:
-            description = holdOffer(description)
+            description = inactiveOffer(description)
         return self._send(description)
 
     def answer(self, offer, far=None):

@@ -314,8 +314,10 @@ class Leg:
         """
         A response to a request this leg sent.
         """
-        if self._lastAck is not None and transaction is self._lastAck[0]:
-            if 200 <= response.status < 300:
+        if transaction is None or (
+            self._lastAck is not None and transaction is self._lastAck[0]
+        ):
+            if self._isLastAcked(response):
                 # A retransmitted 2xx: our ACK was lost (13.2.2.4).
                 self.ua.sendAck(self._lastAck[1], self.destination, self.transport)
             return
@@ -350,6 +352,17 @@ class Leg:
             queued, self._queuedOffer = self._queuedOffer, None
             if queued is not None:
                 self.reinvite(queued, self._offerMethod)
+
+    def _isLastAcked(self, response):
+        """
+        Whether C{response} is a 2xx of the INVITE our last ACK answered.
+        """
+        return (
+            self._lastAck is not None
+            and 200 <= response.status < 300
+            and response.cseq.number == self._lastAck[0].request.cseq.number
+            and response.cseq.method == "INVITE"
+        )
 
     def _retry(self):
         self._reinvite = None

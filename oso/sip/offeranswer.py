@@ -154,6 +154,17 @@ def holdOffer(offer):
     return _withDirections(offer, lambda sends, receives: (sends, False))
 
 
+def inactiveOffer(offer):
+    """
+    The offer to a phone the exchange itself puts on hold (a CTI
+    application's HoldCall): every active stream inactive, so the holding
+    phone neither plays the held party nor sends to it (RFC 3264 8.4
+    allows C{inactive} as a hold).  A phone that holds by itself sends its
+    own sendonly offer instead (L{holdOffer}).
+    """
+    return _withDirections(offer, lambda sends, receives: (False, False))
+
+
 def resumeOffer(offer):
     """
     A resume offer made from a previous (hold) offer: each active stream

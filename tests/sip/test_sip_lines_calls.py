@@ -11,6 +11,7 @@ from oso.callmodel.states import LocalConnectionState as S
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication, IUserAgent
 from oso.sip.dialog import Dialog
+from oso.sip.message import parseMessage
 from oso.sip.sdp import parseSDP
 
 from sip_lines_harness import SIPExchange
@@ -265,13 +266,15 @@ def test_call_model_holds_and_retrieves_a_sip_phone():
     x.run()
     assert names(x) == ["Held"]
     held = parseSDP(lastInvite(b).body)
-    assert held.media[0].attribute("sendonly") == ""
+    # The holding phone neither hears the held party nor sends to it.
+    assert held.media[0].attribute("inactive") == ""
+    assert held.media[0].attribute("sendonly") is None
     assert held.media[0].port == a.mediaPort
     assert b.sent()[-1].status == 200
     x.model.retrieveCall(call.connections["201"].id)
     x.run()
     assert names(x) == ["Held", "Retrieved"]
-    assert b"sendonly" not in lastInvite(b).body
+    assert b"inactive" not in lastInvite(b).body
     versions = [parseSDP(m.body).origin.sessionVersion for m in b.received
                 if getattr(m, "method", None) == "INVITE"]
     assert versions == sorted(set(versions)) and len(versions) == 3
@@ -363,7 +366,7 @@ def test_consultation_and_transfer_repoint_media_with_reinvites():
     invites = [m for m in a.received if getattr(m, "method", None) == "INVITE"]
     reinvite, consultation = invites[-2:]
     assert reinvite.toAddress.tag and consultation.toAddress.tag is None
-    assert parseSDP(reinvite.body).media[0].attribute("sendonly") == ""
+    assert parseSDP(reinvite.body).media[0].attribute("inactive") == ""
     assert consultation.headers.get("call-info").endswith("answer-after=0")
     a.answer()
     x.run()
@@ -614,3 +617,32 @@ def test_bye_in_the_early_dialog_ends_the_call():
     assert "CANCEL" in b.methods()
     assert x.model.calls() == []
     assert names(x)[-1] == "CallCleared"
+
+
+def test_retransmitted_ok_after_its_transaction_is_acknowledged_again():
+    """
+    A 2xx of a re-INVITE arriving after its client transaction ended (no
+    transaction matches it) is acknowledged again; a 2xx of another CSeq
+    is ignored, and neither fails.
+    """
+    x = SIPExchange()
+    x.register("200", "201")
+    a, b = connected(x)
+    call = x.model.calls()[0]
+    x.model.holdCall(call.connections["201"].id)
+    x.run()
+
+    def acks():
+        return [d for s, to, d in x.network.log if to == b.address and d.startswith(b"ACK")]
+
+    before = len(acks())
+    (tx,) = [
+        t for t in b.layer.transactions
+        if t.request.method == "INVITE" and t.request.toAddress.tag
+    ]
+    x.lines.responseReceived(tx.lastResponse, None)
+    assert len(acks()) == before + 1
+    other = parseMessage(tx.lastResponse.serialise())
+    other.headers.set("cseq", "999 INVITE")
+    x.lines.responseReceived(other, None)
+    assert len(acks()) == before + 1

@@ -32,7 +32,7 @@ from oso.sip import (
     resumeOffer,
     setDirection,
 )
-from oso.sip.offeranswer import isStreamHeld, offeredDirection, unchanged
+from oso.sip.offeranswer import inactiveOffer, isStreamHeld, offeredDirection, unchanged
 from oso.sip.sdp import Bandwidth, Timing
 
 
@@ -607,6 +607,25 @@ def test_holdAndResumeOffers():
     assert offer.serialise() == before
     assert resumeOffer(held).serialise() == before
     assert holdOffer(held) == held
+
+
+def test_inactiveOffer():
+    """
+    The offer to a phone the exchange holds makes every active stream
+    inactive, rejected ones and every other line untouched; resuming
+    gives back the streams' directions without it.
+    """
+    offer = parseSDP(LINPHONE_IPV6)
+    setDirection(offer.media[0], SENDRECV)
+    setDirection(offer.media[1], RECVONLY)
+    before = offer.serialise()
+    held = inactiveOffer(offer)
+    assert isHold(held)
+    assert [direction(held, i) for i in (0, 1)] == [INACTIVE, INACTIVE]
+    assert held.serialise() == before.replace(b"a=sendrecv", b"a=inactive").replace(
+        b"a=recvonly", b"a=inactive"
+    )
+    assert offer.serialise() == before
 
 
 def test_holdMovesSessionDirectionDown():
