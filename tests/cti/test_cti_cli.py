@@ -50,7 +50,7 @@ class Watcher(protocol.ProcessProtocol):
 
 
 class CLITests(TestCase):
-    timeout = 60
+    timeout = 180  # each test runs the oso-cti command as a process; slow under a loaded -n 2 run
     maxDiff = None
 
     def setUp(self):
