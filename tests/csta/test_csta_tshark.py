@@ -300,7 +300,11 @@ def test_tsharkDecodesTheLink(tmp_path, twistd):
     server.stop()
 
     decodeAs = ("-d", f"tcp.port=={port},ber")
-    assert tshark("-r", str(capture.path), *decodeAs, "-Y", "_ws.malformed || _ws.expert.severity >= 6291456") == ""
+    # Warnings of TCP's own analysis (SACK, a segment the capture missed on
+    # a loaded machine) say nothing about the APDUs: that analysis is off.
+    noTCPAnalysis = ("-o", "tcp.analyze_sequence_numbers:FALSE")
+    assert tshark("-r", str(capture.path), *decodeAs, *noTCPAnalysis,
+                  "-Y", "_ws.malformed || _ws.expert.severity >= 6291456") == ""
     summary = tshark("-r", str(capture.path), *decodeAs, "-Y", "tcp.len > 0")
     assert summary.count(" BER ") == len(summary.splitlines()) >= 10, summary
 
