@@ -436,7 +436,7 @@ class CallModel(Routing, FeatureServices):
             connection.cause or EventCause.newCall,
             connection,
             answeringDevice=self._partyName(connection),
-            callingDevice=call.callingDevice,
+            callingDevice=self._callingName(call),
             calledDevice=call.calledDevice,
             lastRedirectionDevice=call.lastRedirectionDevice,
         )
@@ -650,6 +650,16 @@ class CallModel(Routing, FeatureServices):
             self._deliver(call, target, cause=EventCause.newCall)
         return conn
 
+    def _callingName(self, call):
+        """
+        The calling device events and offers name: for a call that came in
+        on a trunk, the caller's number the network gave (what a screen pop
+        looks up), else the calling device.
+        """
+        if call.trunk is not None and call.callingDevice == call.trunk and call.dialled:
+            return call.dialled
+        return call.callingDevice
+
     def _partyName(self, connection):
         """
         The device a connection stands for in events: a trunk stands for
@@ -672,7 +682,7 @@ class CallModel(Routing, FeatureServices):
             connection.cause or EventCause.newCall,
             connection,
             alertingDevice=self._partyName(connection),
-            callingDevice=call.callingDevice,
+            callingDevice=self._callingName(call),
             calledDevice=call.calledDevice,
             lastRedirectionDevice=call.lastRedirectionDevice,
         )
@@ -837,7 +847,7 @@ class CallModel(Routing, FeatureServices):
 
     def _offerFor(self, call, reason="call", autoAnswer=False):
         return Offer(
-            callingDevice=call.callingDevice,
+            callingDevice=self._callingName(call),
             calledDevice=call.calledDevice,
             reason=reason,
             autoAnswer=autoAnswer,
