@@ -34,7 +34,7 @@ from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
 from oso.sip.identity import phoneIdentity, presentedIdentity
-from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
+from oso.sip.legs import InboundLeg, OutboundLeg, passFarMedia, sdpOf, sdpProblem
 from oso.sip.legmedia import LegMedia, isHeld
 from oso.sip.reason import ANSWERED_ELSEWHERE, causeOf, reasonForCause
 from oso.sip.reliable import unsupported
@@ -220,18 +220,8 @@ class SIPPhone:
         session = self._session(connection)
         if session is None or session.leg is None:
             return
-        leg = session.leg
-        if media is None and leg.dialog is not None:
-            return
-        if leg.peerOffer is not None:
-            leg.answerPeerOffer(session.media.answer(leg.remoteSDP, media))
-        elif isinstance(leg, InboundLeg) and leg.dialog is None:
-            leg.answer(session.media.answer(leg.remoteSDP, media))
-            self.lines.answered(leg)
-        elif media != session.media.far:
-            body = session.media.offer(media)
-            if body is not None:
-                leg.reinvite(body, self.lines.offerMethod)
+        passFarMedia(session.leg, media, session.media, self.lines.answered,
+                     self.lines.offerMethod)
 
     # Internals.
 

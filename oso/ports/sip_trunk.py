@@ -45,7 +45,7 @@ from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.headers import NameAddress
 from oso.sip.identity import CallerIdentity, applyIdentity, incomingIdentity, numberOf
 from oso.sip.legmedia import LegMedia
-from oso.sip.legs import InboundLeg, OutboundLeg, sdpOf, sdpProblem
+from oso.sip.legs import InboundLeg, OutboundLeg, passFarMedia, sdpOf, sdpProblem
 from oso.sip.locator import LocatorError
 from oso.sip.reason import causeOf, reasonForCause
 from oso.sip.transaction import makeResponse
@@ -410,19 +410,7 @@ class TrunkChannel:
         session = self._session(connection)
         if session is None:
             return
-        leg = session.leg
-        if media is None and leg.dialog is not None:
-            return
-        if leg.peerOffer is not None:
-            leg.answerPeerOffer(session.media.answer(leg.remoteSDP, media))
-        elif isinstance(leg, InboundLeg) and leg.dialog is None:
-            # The call from the provider was answered.
-            leg.answer(session.media.answer(leg.remoteSDP, media))
-            self.port.answered(leg)
-        elif media != session.media.far:
-            body = session.media.offer(media)
-            if body is not None:
-                leg.reinvite(body)
+        passFarMedia(session.leg, media, session.media, self.port.answered)
 
     # Internals.
 

@@ -763,3 +763,26 @@ class OutboundLeg(Leg):
                 self.owner.legRefused(self, None)
             return
         super().failed(transaction, reason)
+
+
+def passFarMedia(leg, media, legMedia, answered, offerMethod="INVITE"):
+    """
+    The call model changed the far end's media of the connection C{leg}
+    carries: the peer hears of it as the answer to its pending offer, as
+    the answer to its own INVITE (the call answered: C{answered(leg)}), or
+    in a new offer (re-INVITE or UPDATE as C{offerMethod} says).  Nothing
+    once the dialog is up and the far end has no media.
+
+    @param legMedia: the leg's L{oso.sip.legmedia.LegMedia}.
+    """
+    if media is None and leg.dialog is not None:
+        return
+    if leg.peerOffer is not None:
+        leg.answerPeerOffer(legMedia.answer(leg.remoteSDP, media))
+    elif isinstance(leg, InboundLeg) and leg.dialog is None:
+        leg.answer(legMedia.answer(leg.remoteSDP, media))
+        answered(leg)
+    elif media != legMedia.far:
+        body = legMedia.offer(media)
+        if body is not None:
+            leg.reinvite(body, offerMethod)

@@ -579,24 +579,35 @@ def test_hold_toward_a_virtual_phone_is_answered_locally():
     assert names(x) == ["Held", "Retrieved"]
 
 
-def test_retransmitted_ok_to_a_reinvite_is_acknowledged_again():
+def heldByTheModel():
+    """
+    A call between two phones that the model held: the exchange, a
+    function counting the ACKs the held phone got, and the held phone's
+    server transaction of the hold re-INVITE.
+    """
     x = SIPExchange()
     x.register("200", "201")
     a, b = connected(x)
     call = x.model.calls()[0]
     x.model.holdCall(call.connections["201"].id)
     x.run()
-    def acks():
-        return [d for s, to, d in x.network.log if to == b.address and d.startswith(b"ACK")]
 
-    before = len(acks())
+    def acks():
+        return len([d for s, to, d in x.network.log if to == b.address and d.startswith(b"ACK")])
+
     (tx,) = [
         t for t in b.layer.transactions
         if t.request.method == "INVITE" and t.request.toAddress.tag
     ]
+    return x, acks, tx
+
+
+def test_retransmitted_ok_to_a_reinvite_is_acknowledged_again():
+    x, acks, tx = heldByTheModel()
+    before = acks()
     tx.respond(tx.lastResponse)
     x.run()
-    assert len(acks()) == before + 1
+    assert acks() == before + 1
 
 
 def test_bye_in_the_early_dialog_ends_the_call():
@@ -625,24 +636,11 @@ def test_retransmitted_ok_after_its_transaction_is_acknowledged_again():
     transaction matches it) is acknowledged again; a 2xx of another CSeq
     is ignored, and neither fails.
     """
-    x = SIPExchange()
-    x.register("200", "201")
-    a, b = connected(x)
-    call = x.model.calls()[0]
-    x.model.holdCall(call.connections["201"].id)
-    x.run()
-
-    def acks():
-        return [d for s, to, d in x.network.log if to == b.address and d.startswith(b"ACK")]
-
-    before = len(acks())
-    (tx,) = [
-        t for t in b.layer.transactions
-        if t.request.method == "INVITE" and t.request.toAddress.tag
-    ]
+    x, acks, tx = heldByTheModel()
+    before = acks()
     x.lines.responseReceived(tx.lastResponse, None)
-    assert len(acks()) == before + 1
+    assert acks() == before + 1
     other = parseMessage(tx.lastResponse.serialise())
     other.headers.set("cseq", "999 INVITE")
     x.lines.responseReceived(other, None)
-    assert len(acks()) == before + 1
+    assert acks() == before + 1
