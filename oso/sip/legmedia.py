@@ -26,6 +26,31 @@ from oso.sip.sdp import SDPParseError, parseSDP
 _log = Logger()
 
 
+#: Descriptions already read, by body: a body passes through several legs
+#: (checked where it arrives, answered, offered on), and reading SDP costs
+#: more than copying what was read.  The oldest entry goes first.
+_read = {}
+_READ_LIMIT = 256
+
+
+def readDescription(body):
+    """
+    The description of an SDP body, read once while it stays in the
+    cache.
+
+    @return: a L{oso.sip.sdp.SessionDescription} of its own (the caller
+        may change it).
+    @raise oso.sip.sdp.SDPParseError: when the body is no description.
+    """
+    description = _read.get(body)
+    if description is None:
+        description = parseSDP(body)
+        if len(_read) >= _READ_LIMIT:
+            del _read[next(iter(_read))]
+        _read[body] = description
+    return description.copy()
+
+
 def parsed(body):
     """
     @return: the L{oso.sip.sdp.SessionDescription} of a body, or C{None}
@@ -34,7 +59,7 @@ def parsed(body):
     if not isinstance(body, (bytes, str)) or not body:
         return None
     try:
-        return parseSDP(body)
+        return readDescription(body)
     except SDPParseError as e:
         _log.info("unusable SDP ignored: {error}", error=e)
         return None

@@ -20,7 +20,8 @@ from oso.sip.headers import NameAddress
 from oso.sip import update
 from oso.sip.message import Request
 from oso.sip.reliable import ReliableReceiver, ReliableSender, isReliable, wantsReliable
-from oso.sip.sdp import SDPParseError, parseSDP
+from oso.sip.legmedia import readDescription
+from oso.sip.sdp import SDPParseError
 from oso.sip.transaction import TransactionError, makeResponse
 
 #: The content type of the bodies the legs carry.
@@ -53,7 +54,7 @@ def sdpProblem(body):
     if body is None:
         return None
     try:
-        parseSDP(body)
+        readDescription(body)
     except SDPParseError as e:
         return str(e)
     return None

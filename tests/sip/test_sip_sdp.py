@@ -763,3 +763,22 @@ def test_b2buaHoldAndRefresh():
     refresh = parseSDP(reofferA.serialise())
     assert unchanged(reofferA, refresh)
     assert legB.stamp(refresh).origin.sessionVersion == 21
+
+
+def test_readDescriptionOnceAndIndependent():
+    """
+    A body is read once while cached; each reader gets its own copy, so
+    one leg's changes never reach another's; bad bodies are not cached.
+    """
+    from oso.sip import legmedia
+
+    body = LINPHONE_IPV6 + b""
+    first = legmedia.readDescription(body)
+    assert legmedia._read[body] == first
+    setDirection(first.media[0], INACTIVE)
+    second = legmedia.readDescription(body)
+    assert second == parseSDP(body)
+    assert second is not legmedia._read[body]
+    with pytest.raises(SDPParseError):
+        legmedia.readDescription(b"v=1\r\n")
+    assert b"v=1\r\n" not in legmedia._read
