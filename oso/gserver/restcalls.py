@@ -12,6 +12,7 @@ and writes the services into the OpenAPI document.
 from dataclasses import dataclass
 
 from oso.callmodel.errors import CSTAError
+from oso.callmodel.events import RESTRICTED
 from oso.callmodel.ids import ConnectionID
 from oso.gserver import restinput as i
 from oso.gserver.restinput import APIError, Body, Field, refusal
@@ -87,14 +88,25 @@ def partiesOf(model, callID):
     return [partyObject(c, state) for _, c, state in parties]
 
 
-def callObject(model, call):
+def callObject(model, call, principal):
     """
     @param call: an L{oso.callmodel.calls.Call}.
+    @param principal: the L{oso.interfaces.gserver.IPrincipal} asking: a
+        caller who restricted the presentation (CLIR) is shown as
+        C{"restricted"}, as in the call's events, to anyone but an
+        administrator and the caller's own extension.
     @return: its JSON object.
     """
+    calling = call.callingDevice
+    if (
+        call.callingRestricted
+        and not principal.administrator
+        and principal.extension != calling
+    ):
+        calling = RESTRICTED.value
     return {
         "callID": call.id,
-        "callingDevice": call.callingDevice,
+        "callingDevice": calling,
         "calledDevice": call.calledDevice,
         "created": call.created,
         "answered": call.answered,
@@ -346,7 +358,7 @@ class CallResources:
 
     async def list(self, principal, request):
         return 200, [
-            callObject(self.model, call)
+            callObject(self.model, call, principal)
             for call in sorted(self.model.calls(), key=lambda c: int(c.id))
             if self._mayWatch(principal, call)
         ]
@@ -358,7 +370,7 @@ class CallResources:
             raise refusal(e) from None
         if not self._mayWatch(principal, call):
             raise APIError(403, "forbidden", f"{principal.name} is not in call {callID}")
-        return 200, callObject(self.model, call)
+        return 200, callObject(self.model, call, principal)
 
     async def invoke(self, principal, request, name):
         service = SERVICES_BY_NAME.get(name)

@@ -520,6 +520,19 @@ class CallTests(RestTestCase):
         )
         self.assertEqual((code, picked["pickedCall"]["deviceID"]), (200, "101"))
 
+    async def test_restrictedCaller(self):
+        """
+        A caller who restricted the presentation (CLIR) is "restricted" in
+        the call list of the called extension's user, as in the call's
+        events; an administrator sees the number.
+        """
+        await self.setUpHarness()
+        self.model.originate("101", "100", restricted=True)
+        code, calls, _ = await self.send("GET", "/calls", token=self.user100)
+        self.assertEqual((code, [c["callingDevice"] for c in calls]), (200, ["restricted"]))
+        code, calls, _ = await self.adminSend("GET", "/calls")
+        self.assertEqual([c["callingDevice"] for c in calls], ["101"])
+
     async def test_extensionUser(self):
         """
         An extension's user controls its own device only: services naming
