@@ -116,7 +116,14 @@ class CallModel(Routing, FeatureServices):
             raise errors.resourceBusy(f"device {number} is in a call")
 
         def deleted(_):
-            self._devices.pop(number, None)
+            device = self._devices.pop(number, None)
+            driver = self._ports.get(device.port) if device is not None else None
+            if driver is not None:
+                try:
+                    driver.deviceRemoved(number)
+                except Exception:
+                    self.log.failure("port {port} failed to forget device {number}",
+                                port=driver.name, number=number)
 
         return self._featureLock.run(
             lambda: self.store.deleteDevice(number).addCallback(deleted)

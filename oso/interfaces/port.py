@@ -34,6 +34,14 @@ class IPortDriver(Interface):
             registered), which the model treats as out of service.
         """
 
+    def deviceRemoved(number):
+        """
+        The device C{number} of this port was deleted (it was in no call):
+        forget what the port keeps for it, such as a phone's
+        registrations, so that a new device with that number starts
+        afresh.
+        """
+
 
 class ITerminal(Interface):
     """

@@ -311,6 +311,20 @@ class SIPLines:
             phone = self._phones[number] = SIPPhone(self, number)
         return phone
 
+    def deviceRemoved(self, number):
+        """
+        A deleted extension's phone is forgotten with its registrations
+        (on disk too), so that a new extension with the number does not
+        ring the old phone.
+        """
+        self._phones.pop(number, None)
+        self.registrar.unbind(number).addErrback(
+            lambda failure: self.log.failure(
+                "registrations of deleted extension {number} not removed", failure,
+                number=number,
+            )
+        )
+
     def accepts(self, request, source):
         """
         The port is the stack's fallback application: every request of its

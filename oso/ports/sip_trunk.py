@@ -627,6 +627,9 @@ class SIPTrunks:
             channel = self._channels[number] = TrunkChannel(self, trunk, number)
         return channel
 
+    def deviceRemoved(self, number):
+        self._channels.pop(number, None)
+
     def channelsBusy(self, trunk=None):
         """
         @return: how many channels (of C{trunk}, else of every trunk)

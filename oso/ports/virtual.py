@@ -217,6 +217,9 @@ class VirtualPhones:
         phone = self.phone(device.number)
         return phone if phone.pluggedIn else None
 
+    def deviceRemoved(self, number):
+        self._phones.pop(number, None)
+
     def phone(self, number):
         """
         @return: the L{VirtualPhone} of device C{number}, made on first use.

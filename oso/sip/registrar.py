@@ -232,6 +232,17 @@ class Registrar:
         live = [b for b in self._aors.get(aor, {}).values() if b.expires > now]
         return sorted(live, key=lambda b: (-(1.0 if b.q is None else b.q), -b.updated))
 
+    def unbind(self, aor):
+        """
+        Remove every binding of C{aor} (its extension was deleted), from
+        the store too.
+
+        @return: a L{Deferred} that fires once that is on disk.
+        """
+        current = dict(self._aors.get(aor, {}))
+        written = self._apply(aor, current, {}, self._clock.seconds())
+        return written if written is not None else succeed(None)
+
     def handle(self, request, aor, source=None):
         """
         Apply a REGISTER to the bindings of C{aor} (RFC 3261 10.3 steps 6

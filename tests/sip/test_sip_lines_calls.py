@@ -644,3 +644,29 @@ def test_retransmitted_ok_after_its_transaction_is_acknowledged_again():
     other.headers.set("cseq", "999 INVITE")
     x.lines.responseReceived(other, None)
     assert acks() == before + 1
+
+
+def test_deleted_extension_forgets_its_phone():
+    """
+    Deleting an extension removes its phone's registrations, in memory and
+    in the store: a new extension with the number is out of service until
+    a phone registers for it, and calls do not reach the old phone.
+    """
+    x = SIPExchange()
+    x.register("200")
+    device = x.model.device("200")
+    assert x.registrar.contacts("200")
+    removed = []
+    x.model.removeDevice("200").addCallback(removed.append)
+    x.run()
+    assert removed == [None]
+    assert x.registrar.contacts("200") == []
+    stored = []
+    x.store.loadRegistrations().addCallback(stored.extend)
+    assert [b for b in stored if b.aor == "200"] == []
+    x.addDevice(device)
+    assert x.lines.terminalFor(x.model.device("200")) is None
+    x.phone("100").offHook("200")
+    x.run()
+    assert x.recorder.events[-1].cause is EventCause.destOutOfOrder
+    assert [m for m in x.sip("200").received if getattr(m, "method", None) == "INVITE"] == []
