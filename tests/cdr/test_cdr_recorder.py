@@ -14,20 +14,30 @@ from oso.interfaces import IEventObserver
 from oso.testing import Exchange
 
 
+def recordingExchange(settings=None):
+    """
+    Virtual phones 100-103, trunk 801 (access code 0, DID 5551 to 101) and
+    a recorder observing them.
+
+    @return: C{(exchange, records written, recorder)}.
+    """
+    x = Exchange()
+    x.model.dialPlan = DialPlan(
+        trunkAccessCode="0",
+        routes=(Route(pattern="X.", trunkGroup="carrier"),),
+        dids=(DID("5551", "101"),),
+    )
+    x.addDevice(Device("801", type=DeviceType.trunk, port="virtual-phones", trunkGroup="carrier"))
+    records = []
+    arguments = () if settings is None else (settings,)
+    recorder = CallRecorder(x.model, records.append, *arguments)
+    x.model.addObserver(recorder)
+    return x, records, recorder
+
+
 class RecorderTests(SynchronousTestCase):
     def setUp(self):
-        self.x = Exchange()
-        self.x.model.dialPlan = DialPlan(
-            trunkAccessCode="0",
-            routes=(Route(pattern="X.", trunkGroup="carrier"),),
-            dids=(DID("5551", "101"),),
-        )
-        self.x.addDevice(
-            Device("801", type=DeviceType.trunk, port="virtual-phones", trunkGroup="carrier")
-        )
-        self.records = []
-        self.recorder = CallRecorder(self.x.model, self.records.append)
-        self.x.model.addObserver(self.recorder)
+        self.x, self.records, self.recorder = recordingExchange()
 
     def fields(self, *names):
         return [tuple(getattr(r, n) for n in names) for r in self.records]

@@ -6,29 +6,17 @@ the caller's own record still names whom it called.
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from oso.callmodel.devices import Device, DeviceType
-from oso.callmodel.dialplan import DID, DialPlan, Route
+from test_cdr_recorder import recordingExchange
+
 from oso.cdr.record import Direction
-from oso.cdr.recorder import CallRecorder, RecorderSettings
-from oso.testing import Exchange
+from oso.cdr.recorder import RecorderSettings
 
 
 class RestrictedCallerTests(SynchronousTestCase):
     def setUp(self):
-        self.x = Exchange()
-        self.x.model.dialPlan = DialPlan(
-            trunkAccessCode="0",
-            routes=(Route(pattern="X.", trunkGroup="carrier"),),
-            dids=(DID("5551", "101"),),
+        self.x, self.records, self.recorder = recordingExchange(
+            RecorderSettings(recordInternal=True)
         )
-        self.x.addDevice(
-            Device("801", type=DeviceType.trunk, port="virtual-phones", trunkGroup="carrier")
-        )
-        self.records = []
-        self.recorder = CallRecorder(
-            self.x.model, self.records.append, RecorderSettings(recordInternal=True)
-        )
-        self.x.model.addObserver(self.recorder)
 
     def fields(self):
         return sorted((r.subscriber, r.externalNumber, r.direction) for r in self.records)
