@@ -43,14 +43,19 @@ def informationItem(record):
 
     C{recordNumber} is the journal's record id (so a client can drop a
     record it already holds); the calling device is the external party of
-    an incoming leg and the subscriber otherwise; C{connectionStart} is
+    an incoming leg (C{restricted} when it withheld its number) and the
+    subscriber otherwise; C{connectionStart} is
     the answer, present only for a leg that talked; C{reasonForTerm} says
     C{callTransferred} for a leg that ended by a transfer or forwarding.
 
     @param record: an L{oso.cdr.record.CallRecord} with its record id.
     @rtype: L{m.CDRInformationItem}
     """
-    other = record.externalNumber or m.DeviceIDStatus.notKnown
+    other = record.externalNumber or (
+        m.DeviceIDStatus.restricted
+        if record.externalRestricted
+        else m.DeviceIDStatus.notKnown
+    )
     subscriber = record.subscriber or m.DeviceIDStatus.notKnown
     if record.direction is Direction.incoming:
         calling, called = other, subscriber

@@ -330,6 +330,7 @@ CSV_COLUMNS = (
     "lcrRoute",
     "dialledNumber",
     "node",
+    "externalRestricted",
 )
 
 
@@ -355,6 +356,7 @@ class CSVFormat(_ZonedFormat):
         ]
         values[_END_TIME] = self.isoEndTime(record)
         values[_AMOUNT] = _amount(record.amount)
+        values[_RESTRICTED] = "true" if record.externalRestricted else "false"
         return self._line(values)
 
     def _line(self, values):
@@ -372,6 +374,7 @@ _csvValues = attrgetter(*CSV_COLUMNS)
 _ENUMS = frozenset({"direction", "disposition"})
 _END_TIME = CSV_COLUMNS.index("endTime")
 _AMOUNT = CSV_COLUMNS.index("amount")
+_RESTRICTED = CSV_COLUMNS.index("externalRestricted")
 
 
 @implementer(ICDRFormat)

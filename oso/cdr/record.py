@@ -99,6 +99,8 @@ class CallRecord:
         number the caller first dialled (before forwarding, pickup or
         transfer).
     @ivar node: the node that made the record in a networked system.
+    @ivar externalRestricted: the other party withheld its number (CLIR),
+        so C{externalNumber} is empty on purpose rather than unknown.
     """
 
     recordID: int = 0
@@ -121,6 +123,7 @@ class CallRecord:
     lcrRoute: str = ""
     dialledNumber: str = ""
     node: str = ""
+    externalRestricted: bool = False
 
     def __post_init__(self):
         for name in _COUNTS:
@@ -137,6 +140,10 @@ class CallRecord:
         for name in _TEXTS:
             if type(getattr(self, name)) is not str:
                 raise CDRError(f"{name} must be a str, not {getattr(self, name)!r}")
+        if type(self.externalRestricted) is not bool:
+            raise CDRError(
+                f"externalRestricted must be a bool, not {self.externalRestricted!r}"
+            )
         if not isinstance(self.direction, Direction):
             raise CDRError(f"direction must be a Direction, not {self.direction!r}")
         if not isinstance(self.disposition, Disposition):

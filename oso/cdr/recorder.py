@@ -57,6 +57,7 @@ class _Leg:
     line: str = ""
     trunkGroup: str = ""
     externalNumber: str = ""
+    externalRestricted: bool = False
     direction: Direction = Direction.internal
     accountCode: str = ""
     dialledNumber: str = ""
@@ -183,13 +184,17 @@ class CallRecorder:
                     leg.externalNumber = others[0]
                 elif call.calledDevice != leg.subscriber:
                     leg.externalNumber = call.calledDevice
-                if call.callingRestricted and leg.externalNumber == call.callingDevice:
+                leg.externalRestricted = (
+                    call.callingRestricted and leg.externalNumber == call.callingDevice
+                )
+                if leg.externalRestricted:
                     leg.externalNumber = ""
             return
         leg.line = trunk
         leg.trunkGroup = self._model.device(trunk).trunkGroup or ""
         if call.callingDevice == trunk:
             leg.direction = Direction.incoming
+            leg.externalRestricted = call.callingRestricted
             leg.externalNumber = "" if call.callingRestricted else call.dialled
             leg.dialledNumber = self._firstCalled.setdefault(callID, call.calledDevice)
         else:
@@ -281,6 +286,7 @@ class CallRecorder:
             trunkGroup=leg.trunkGroup,
             subscriber=leg.subscriber,
             externalNumber=external,
+            externalRestricted=leg.externalRestricted,
             direction=leg.direction,
             disposition=disposition,
             accountCode=leg.accountCode,

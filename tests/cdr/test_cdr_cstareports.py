@@ -78,6 +78,17 @@ def test_incomingUnansweredAndTransferred():
     assert moved.reasonForTerm is m.ReasonForTerm.callTransferred
 
 
+def test_incomingRestricted():
+    """
+    An incoming leg whose caller withheld its number names the calling
+    device restricted, not notKnown.
+    """
+    item = informationItem(
+        record(direction=Direction.incoming, externalNumber="", externalRestricted=True)
+    )
+    assert (item.callingDevice, item.calledDevice) == (m.DeviceIDStatus.restricted, "100")
+
+
 @pytest.mark.parametrize("edition", [Edition.ED3, Edition.ED5])
 def test_reportInBothEncodings(edition):
     """

@@ -389,11 +389,11 @@ def test_csvHeaderAndRecords():
     assert format.header() == (",".join(CSV_COLUMNS) + "\r\n").encode()
     assert format.formatRecord(INCOMING) == (
         b"1,C1,2012-06-20T13:11:35+02:00,2,7,201,33388,0123456789,incoming,answered"
-        b",,,,,,,,,,\r\n"
+        b",,,,,,,,,,,false\r\n"
     )
     assert format.formatRecord(FORWARDED_OUT) == (
         b"6,C6,2024-03-01T10:00:00+01:00,0,30,203,102,01701234567,outgoing,forwarded"
-        b",,1.25,,,,,,,,\r\n"
+        b",,1.25,,,,,,,,,false\r\n"
     )
 
 
@@ -457,6 +457,7 @@ def referenceLine(format, record):
         values[CSV_COLUMNS.index("endTime")] = end.isoformat()
         values[CSV_COLUMNS.index("amount")] = (
             "" if r.amount is None else format_(r.amount, "f"))
+        values[CSV_COLUMNS.index("externalRestricted")] = str(r.externalRestricted).lower()
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerow([str(v) for v in values])
         return out.getvalue().encode("utf-8", "replace")

@@ -49,6 +49,7 @@ callRecords = st.builds(
     lcrRoute=_text,
     dialledNumber=_text,
     node=_text,
+    externalRestricted=st.booleans(),
 )
 
 
@@ -92,7 +93,8 @@ def test_jsonShape():
     assert value["amount"] == "1.50"
     assert value["chargeUnits"] is None
     assert value["recordID"] == 0
-    assert len(value) == 20
+    assert value["externalRestricted"] is False
+    assert len(value) == 21
 
 
 def test_missingOptionalKeysTakeDefaults():

@@ -4,11 +4,13 @@ Call records of a caller who restricted the presentation of its number
 the caller's own record still names whom it called.
 """
 
+import json
+
 from twisted.trial.unittest import SynchronousTestCase
 
 from test_cdr_recorder import recordingExchange
 
-from oso.cdr.record import Direction
+from oso.cdr.record import CallRecord, CDRError, Direction, Disposition
 from oso.cdr.recorder import RecorderSettings
 
 
@@ -19,7 +21,10 @@ class RestrictedCallerTests(SynchronousTestCase):
         )
 
     def fields(self):
-        return sorted((r.subscriber, r.externalNumber, r.direction) for r in self.records)
+        return sorted(
+            (r.subscriber, r.externalNumber, r.externalRestricted, r.direction)
+            for r in self.records
+        )
 
     def test_incomingRestricted(self):
         """
@@ -29,7 +34,7 @@ class RestrictedCallerTests(SynchronousTestCase):
         self.x.model.originate("801", "5551", callingNumber="0301234", restricted=True)
         self.x.phone("101").answer()
         self.x.phone("101").hangUp()
-        self.assertEqual(self.fields(), [("101", "", Direction.incoming)])
+        self.assertEqual(self.fields(), [("101", "", True, Direction.incoming)])
 
     def test_incomingPresented(self):
         """
@@ -38,7 +43,7 @@ class RestrictedCallerTests(SynchronousTestCase):
         self.x.model.originate("801", "5551", callingNumber="0301234")
         self.x.phone("101").answer()
         self.x.phone("101").hangUp()
-        self.assertEqual(self.fields(), [("101", "0301234", Direction.incoming)])
+        self.assertEqual(self.fields(), [("101", "0301234", False, Direction.incoming)])
 
     def test_internalRestricted(self):
         """
@@ -50,7 +55,8 @@ class RestrictedCallerTests(SynchronousTestCase):
         self.x.phone("101").hangUp()
         self.assertEqual(
             self.fields(),
-            [("100", "101", Direction.internal), ("101", "", Direction.internal)],
+            [("100", "101", False, Direction.internal),
+             ("101", "", True, Direction.internal)],
         )
 
     def test_outgoingRestricted(self):
@@ -61,4 +67,26 @@ class RestrictedCallerTests(SynchronousTestCase):
         self.x.model.originate("100", "0301234", restricted=True)
         self.x.phone("801").answer()
         self.x.phone("801").hangUp()
-        self.assertEqual(self.fields(), [("100", "301234", Direction.outgoing)])
+        self.assertEqual(self.fields(), [("100", "301234", False, Direction.outgoing)])
+
+    def test_restrictedSurvivesTheJournalText(self):
+        """
+        The flag is kept in the record's JSON text; a record written before
+        the flag existed reads as not restricted.
+        """
+        self.x.model.originate("801", "5551", callingNumber="0301234", restricted=True)
+        self.x.phone("101").answer()
+        self.x.phone("101").hangUp()
+        [written] = self.records
+        self.assertTrue(CallRecord.fromJSON(written.toJSON()).externalRestricted)
+        older = json.loads(written.toJSON())
+        del older["externalRestricted"]
+        self.assertFalse(CallRecord.fromJSON(json.dumps(older)).externalRestricted)
+
+    def test_restrictedMustBeABool(self):
+        """
+        A record whose flag is not a bool is refused.
+        """
+        with self.assertRaises(CDRError):
+            CallRecord(callID="1", endTime=0, direction=Direction.incoming,
+                       disposition=Disposition.answered, externalRestricted="yes")
