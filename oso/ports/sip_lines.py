@@ -34,7 +34,8 @@ from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
 from oso.sip.identity import phoneIdentity, presentedIdentity
-from oso.sip.legs import InboundLeg, OutboundLeg, passFarMedia, sdpOf, sdpProblem
+from oso.sip.legs import (InboundLeg, OutboundLeg, passEarlyMedia, passFarMedia, sdpOf,
+                          sdpProblem)
 from oso.sip.legmedia import LegMedia, isHeld
 from oso.sip.reason import ANSWERED_ELSEWHERE, causeOf, reasonForCause
 from oso.sip.reliable import unsupported
@@ -222,6 +223,11 @@ class SIPPhone:
             return
         passFarMedia(session.leg, media, session.media, self.lines.answered,
                      self.lines.offerMethod)
+
+    def earlyMedia(self, connection, media):
+        session = self._session(connection)
+        if session is not None:
+            passEarlyMedia(session.leg, media, session.media)
 
     # Internals.
 
@@ -634,12 +640,10 @@ class SIPLines:
     def legEarlyMedia(self, leg, body):
         """
         A called phone answered our offer in a provisional response: the
-        calling phone, if it is ours and not answered yet, gets that media
-        in a 183.
+        call model passes that early media to the calling party's terminal
+        (a calling phone gets it in a 183).
         """
-        for other in self._otherSessions(leg.session):
-            if isinstance(other.leg, InboundLeg) and other.leg.dialog is None:
-                other.leg.earlyMedia(other.media.answer(other.leg.remoteSDP, body))
+        self.model.earlyMedia(leg.session.connection, body)
 
     def _earlyUpdate(self, leg, body):
         """
