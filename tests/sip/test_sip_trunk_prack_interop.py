@@ -39,3 +39,27 @@ def test_provider_calls_phone_with_100rel_and_early_update(tmp_path, oso):
     assert names.pop(0) == "BackInService"
     assert names[:2] == ["Delivered", "Established"]
     assert names[-1] == "CallCleared"
+
+
+def test_phone_updates_reach_provider(tmp_path, oso):
+    """
+    The calling phone's UPDATEs reach the provider: a second codec in the
+    early dialog (after the provider's reliable 183), then hold and resume
+    once answered, each answered with the provider's media (port 7078).
+    """
+    names = outgoing(tmp_path, oso, "trunk_provider_prack_update.xml", "uac_prack_update.xml")
+    assert names.index("Delivered") < names.index("Established")
+    assert "Held" in names and "Retrieved" in names
+    assert names[-1] == "CallCleared"
+
+
+def test_provider_updates_reach_phone(tmp_path, oso):
+    """
+    The provider's UPDATEs reach the called phone: a second codec in the
+    early dialog, then hold and resume once answered, each answered with
+    the phone's media (port 7078).
+    """
+    names = incoming(tmp_path, oso, "trunk_provider_call_prack_update.xml",
+                     "uas_prack_update.xml")
+    assert names[1:3] == ["Delivered", "Established"]
+    assert names[-1] == "CallCleared"
