@@ -202,3 +202,51 @@ def test_unknown_require_from_provider_gets_420():
     response = x.provider.received[-1]
     assert response.headers.get("unsupported") == "foo"
     assert x.sip.requests("INVITE") == []
+
+
+def answered():
+    x = outgoing()
+    x.provider.answer()
+    x.run()
+    return x
+
+
+def test_phone_reinvite_passes_to_the_provider():
+    """
+    A phone's hold by re-INVITE reaches the provider as a re-INVITE (no
+    longer answered at the trunk), and the provider's answer comes back.
+    """
+    x = answered()
+    x.sip.hold()
+    x.run()
+    reinvite = [m for m in x.provider.requests("INVITE")][-1]
+    assert reinvite.toAddress.tag is not None
+    assert direction(reinvite) == "sendonly"
+    assert mediaPort(reinvite) == x.sip.mediaPort
+    answer = [m for m in x.sip.received
+              if getattr(m, "status", 0) == 200 and m.cseq.method == "INVITE"][-1]
+    assert direction(answer) == "recvonly"
+    assert mediaPort(answer) == x.provider.mediaPort
+    assert "Held" in x.recorder.names()
+
+
+def test_update_glare_on_the_trunk_leg():
+    """
+    RFC 3311 5.2 on the provider's side: an UPDATE of the provider while
+    the phone's UPDATE passed to it waits for its answer gets 491; the
+    answer it then gives reaches the phone.
+    """
+    x = answered()
+    x.provider.answerUpdates = False
+    x.sip.update(dir="sendonly")
+    x.run()
+    ((request, tx),) = x.provider.heldUpdates
+    x.provider.update(dir="inactive")
+    x.run()
+    assert x.provider.statuses()[-1] == 491
+    assert x.sip.requests("UPDATE") == []
+    x.provider.answerUpdate(request, tx)
+    x.run()
+    answer = [m for m in x.sip.received
+              if getattr(m, "status", 0) == 200 and m.cseq.method == "UPDATE"][-1]
+    assert direction(answer) == "recvonly"
