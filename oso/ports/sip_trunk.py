@@ -23,6 +23,11 @@ sip-lines port:
     challenges are answered with the trunk's credentials
     (L{oso.sip.uacauth}).
 
+Early media passes both ways through the call model (a 183 with SDP),
+provisional responses are reliable (RFC 3262) toward a provider that asks
+and PRACKed when it sends them, and re-INVITEs and UPDATEs (RFC 3311) pass
+between the provider's leg and a phone's (L{oso.ports.sip_peers}).
+
 The SIP dialogs are the legs of L{oso.sip.legs}, as for phones; this
 module translates between them and the call model.
 """
