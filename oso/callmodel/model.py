@@ -485,6 +485,18 @@ class CallModel(Routing, FeatureServices):
             if other is not connection:
                 self._tellMedia(other, media)
 
+    def earlyMedia(self, connection, media):
+        if self._stale(connection, "earlyMedia"):
+            return
+        if connection.state not in (S.null, S.alerting) or connection.origination:
+            self.log.info("early media of {conn} ignored: it is no unanswered offer",
+                          conn=connection)
+            return
+        for other in connection.call.live():
+            terminal = self._terminal(other.device) if other is not connection else None
+            if terminal is not None:
+                terminal.earlyMedia(other, media)
+
     def inService(self, device):
         self.device(device)
         self._emit(ev.BackInService, EventCause.normal, None, device=device)

@@ -272,6 +272,14 @@ class IPortEvents(Interface):
         legs of the call.
         """
 
+    def earlyMedia(connection, media):
+        """
+        The terminal of an offered connection that has not answered sends
+        media (ringing tone, an announcement): the other connections'
+        terminals get C{media} (L{oso.interfaces.ITerminal.earlyMedia}).
+        It is no answer: no state changes and no event is emitted.
+        """
+
     def inService(device):
         """
         The device became reachable (registered, line up).

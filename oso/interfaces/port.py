@@ -107,3 +107,13 @@ class ITerminal(Interface):
         retrieve): re-point media to C{media}, the opaque description the
         other leg gave, or L{None} when there is no far end now.
         """
+
+    def earlyMedia(connection, media):
+        """
+        The far end of this connection sends media before it answers (a
+        called party's ringing tone or announcement): let the device hear
+        C{media}, the opaque description the far end's terminal gave (for
+        SIP, a 183 with the answer to the device's offer).  It comes while
+        this device's own call is not answered; a terminal that cannot
+        play it before the answer ignores it.
+        """

@@ -29,15 +29,17 @@ from oso.callmodel.devices import DeviceType
 from oso.callmodel.states import LocalConnectionState as S
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication
+from oso.ports.sip_peers import peersOf
 from oso.ports.sip_transfers import Transfers
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import NameAddress
 from oso.sip.identity import phoneIdentity, presentedIdentity
-from oso.sip.legs import InboundLeg, OutboundLeg, passFarMedia, sdpOf, sdpProblem
+from oso.sip.legs import (InboundLeg, OutboundLeg, passEarlyMedia, passFarMedia, sdpOf,
+                          sdpProblem)
 from oso.sip.legmedia import LegMedia, isHeld
 from oso.sip.reason import ANSWERED_ELSEWHERE, causeOf, reasonForCause
-from oso.sip.reliable import unsupported
+from oso.sip.reliable import badExtension
 from oso.sip.transaction import makeResponse
 from oso.sip.transactions import answerCancel
 from oso.sip.uri import SIPParseError, SIPURI, TelURI, parseURI
@@ -221,7 +223,12 @@ class SIPPhone:
         if session is None or session.leg is None:
             return
         passFarMedia(session.leg, media, session.media, self.lines.answered,
-                     self.lines.offerMethod)
+                     self.lines.peers.offerMethod)
+
+    def earlyMedia(self, connection, media):
+        session = self._session(connection)
+        if session is not None:
+            passEarlyMedia(session.leg, media, session.media)
 
     # Internals.
 
@@ -245,7 +252,7 @@ class SIPPhone:
         session.media.held = held
         body = session.media.offer()
         if body is not None:
-            session.leg.reinvite(body, self.lines.offerMethod)
+            session.leg.reinvite(body, self.lines.peers.offerMethod)
 
     def _gone(self, session, cause):
         if self.sessions.pop(session.connection, None) is not None:
@@ -274,9 +281,6 @@ class SIPLines:
     #: The option tags the port serves (Supported; Require of anything
     #: else is refused with 420).
     supported = frozenset({"100rel", "replaces"})
-    #: How an offer the model passes now goes to a phone: C{"UPDATE"}
-    #: while a phone's UPDATE is being passed, else C{"INVITE"}.
-    offerMethod = "INVITE"
 
     def __init__(self, model, ua, name="sip-lines"):
         self.name = name
@@ -289,8 +293,18 @@ class SIPLines:
         self._transactions = WeakKeyDictionary()
         self._ringback = set()
         self.transfers = Transfers(self, _dialled, _STATUS_FOR_CAUSE)
+        self.peers = peersOf(ua)
+        self.peers.join(self)
 
     # IPortDriver.
+
+    def sessionOf(self, connection):
+        """
+        The session of a phone of ours that carries C{connection}, or
+        C{None} (L{oso.ports.sip_peers}).
+        """
+        phone = self._phones.get(connection.device)
+        return phone.sessions.get(connection) if phone is not None else None
 
     def terminalFor(self, device):
         if device.port != self.name or device.type is not DeviceType.station:
@@ -468,12 +482,9 @@ class SIPLines:
     # A phone's new call.
 
     def _invite(self, request, transaction, source):
-        missing = unsupported(request, self.supported)
-        if missing:
-            # RFC 3261 8.2.2.3.
-            response = makeResponse(request, 420)
-            response.headers.add("unsupported", ", ".join(missing))
-            transaction.respond(response)
+        refusal = badExtension(request, self.supported)
+        if refusal is not None:
+            transaction.respond(refusal)
             return
         result = self.authenticator.verify(request, self._ha1, "Proxy-Authorization")
         if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
@@ -610,13 +621,10 @@ class SIPLines:
 
     def legReoffered(self, leg, body):
         if leg.dialog is None:
-            self._earlyUpdate(leg, body)
+            self.peers.earlyOffer(self.model, leg, body)
             return
-        self.offerMethod = leg.peerOffer.request.method
-        try:
+        with self.peers.passing(leg.peerOffer.request.method):
             self._reoffered(leg, body)
-        finally:
-            self.offerMethod = "INVITE"
 
     def _reoffered(self, leg, body):
         session = leg.session
@@ -626,7 +634,7 @@ class SIPLines:
             self.model.heldByTerminal(connection)
         else:
             self.model.retrievedByTerminal(connection)
-        if not self._relays(session):
+        if not self.peers.relays(session):
             leg.answerPeerOffer(session.media.answer(body))
             return
         self.model.mediaOffered(connection, body)
@@ -634,46 +642,10 @@ class SIPLines:
     def legEarlyMedia(self, leg, body):
         """
         A called phone answered our offer in a provisional response: the
-        calling phone, if it is ours and not answered yet, gets that media
-        in a 183.
+        call model passes that early media to the calling party's terminal
+        (a calling phone gets it in a 183).
         """
-        for other in self._otherSessions(leg.session):
-            if isinstance(other.leg, InboundLeg) and other.leg.dialog is None:
-                other.leg.earlyMedia(other.media.answer(other.leg.remoteSDP, body))
-
-    def _earlyUpdate(self, leg, body):
-        """
-        A phone offers new media in an UPDATE before the call is answered
-        (RFC 3311 5.1): passed as an UPDATE to the other phone's early
-        dialog where that phone has our answer (or gave one) reliably and
-        allows UPDATE, else answered here with the far end's media (or the
-        offer's own streams inactive).
-        """
-        self._callerMedia(leg, body)
-        for other, far in self._earlyLegs(leg.session):
-            if far.early is not None and far.earlyAnswer is not None:
-                if far.reinvite(other.media.offer(body), "UPDATE"):
-                    return
-        leg.answerPeerOffer(leg.session.media.answer(body))
-
-    def _callerMedia(self, leg, body):
-        """
-        New media of the calling phone before the call is answered goes to
-        the model as its connection's media: what the called phone gets
-        once it answers.
-        """
-        if isinstance(leg, InboundLeg):
-            self.model.mediaOffered(leg.session.connection, body)
-
-    def _earlyLegs(self, session):
-        """
-        The legs of the other phones in the call of C{session} that are
-        not answered yet, with their sessions.
-        """
-        for other in self._otherSessions(session):
-            for leg in [other.leg] + other.legs:
-                if leg is not None and leg.dialog is None and not leg.ended:
-                    yield other, leg
+        self.model.earlyMedia(leg.session.connection, body)
 
     def _earlyFork(self, dialogID):
         """
@@ -687,31 +659,8 @@ class SIPLines:
                         return leg
         return None
 
-    def _otherSessions(self, session):
-        """
-        The sessions of our phones in the call of C{session} other than it.
-        """
-        connection = session.connection
-        if connection is None:
-            return
-        for other in connection.call.connections.values():
-            phone = self._phones.get(other.device) if other is not connection else None
-            found = phone.sessions.get(other) if phone is not None else None
-            if found is not None:
-                yield found
-
     def legAnswered(self, leg, body):
-        session = leg.session
-        if leg.dialog is None:
-            # The answer to an UPDATE in the early dialog: back to the
-            # phone whose UPDATE it passed.
-            self._callerMedia(leg, body)
-            for other, near in self._earlyLegs(session):
-                if near.peerOffer is not None:
-                    near.answerPeerOffer(other.media.answer(near.remoteSDP, body))
-            return
-        if self._relays(session, waiting=True):
-            self.model.mediaOffered(session.connection, body)
+        self.peers.passAnswer(self.model, leg, body)
 
     def legReferred(self, leg, request, transaction):
         """
@@ -741,22 +690,6 @@ class SIPLines:
         return leg.session.media.answer(offer)
 
     # Internals.
-
-    def _relays(self, session, waiting=False):
-        """
-        Whether another party of the session's call is a SIP leg of ours
-        that takes part in offer and answer (C{waiting}: one that waits for
-        an answer to its phone's re-INVITE).
-        """
-        for connection in session.connection.call.connections.values():
-            if connection is session.connection:
-                continue
-            phone = self._phones.get(connection.device)
-            other = phone.sessions.get(connection) if phone else None
-            if other is not None and other.leg is not None:
-                if not waiting or other.leg.peerOffer is not None:
-                    return True
-        return False
 
     def _hungUp(self, leg, cause):
         session = leg.session

@@ -23,6 +23,11 @@ sip-lines port:
     challenges are answered with the trunk's credentials
     (L{oso.sip.uacauth}).
 
+Early media passes both ways through the call model (a 183 with SDP),
+provisional responses are reliable (RFC 3262) toward a provider that asks
+and PRACKed when it sends them, and re-INVITEs and UPDATEs (RFC 3311) pass
+between the provider's leg and a phone's (L{oso.ports.sip_peers}).
+
 The SIP dialogs are the legs of L{oso.sip.legs}, as for phones; this
 module translates between them and the call model.
 """
@@ -41,11 +46,14 @@ from oso.callmodel.devices import DeviceType
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication
 from oso.ports.numberformat import NumberFormat
+from oso.ports.sip_peers import peersOf
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.headers import NameAddress
 from oso.sip.identity import CallerIdentity, applyIdentity, incomingIdentity, numberOf
 from oso.sip.legmedia import LegMedia
-from oso.sip.legs import InboundLeg, OutboundLeg, passFarMedia, sdpOf, sdpProblem
+from oso.sip.legs import (InboundLeg, OutboundLeg, passEarlyMedia, passFarMedia, sdpOf,
+                          sdpProblem)
+from oso.sip.reliable import ReliableReceiver, badExtension
 from oso.sip.locator import LocatorError
 from oso.sip.reason import causeOf, reasonForCause
 from oso.sip.transaction import makeResponse
@@ -149,7 +157,10 @@ class _Session:
     @ivar media: the origin and version of the SDP we send the provider.
     @ivar offer: the model's L{oso.callmodel.calls.Offer} of a call to the
         provider, else C{None}.
+    @cvar legs: no forks: the one leg is C{leg} (L{oso.ports.sip_peers}).
     """
+
+    legs = ()
 
     def __init__(self, channel, connection, address):
         self.channel = channel
@@ -410,7 +421,13 @@ class TrunkChannel:
         session = self._session(connection)
         if session is None:
             return
-        passFarMedia(session.leg, media, session.media, self.port.answered)
+        passFarMedia(session.leg, media, session.media, self.port.answered,
+                     self.port.peers.offerMethod)
+
+    def earlyMedia(self, connection, media):
+        session = self._session(connection)
+        if session is not None:
+            passEarlyMedia(session.leg, media, session.media)
 
     # Internals.
 
@@ -489,6 +506,9 @@ class TrunkOutboundLeg(OutboundLeg):
         if authenticator is None or not authenticator.authorize(request, response):
             return False
         self.invite = request
+        # The provider's reliable provisional responses answer this one
+        # (RAck, and the early dialogs' CSeq after it).
+        self._reliable = ReliableReceiver(request, self._contact)
         self.ua.clock.callLater(0, self._resend, request)
         return True
 
@@ -514,7 +534,12 @@ class SIPTrunks:
     """
 
     log = Logger()
-    methods = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "INFO", "OPTIONS", "REFER"})
+    methods = frozenset(
+        {"INVITE", "ACK", "BYE", "CANCEL", "INFO", "OPTIONS", "REFER", "PRACK", "UPDATE"}
+    )
+    #: The option tags the port serves (Supported; an INVITE that
+    #: requires anything else gets 420).
+    supported = frozenset({"100rel"})
 
     def __init__(self, model, ua, trunks, locator, name="sip-trunk"):
         """
@@ -534,6 +559,8 @@ class SIPTrunks:
         self._pending = {}
         self._transactions = WeakKeyDictionary()
         self._ringback = set()
+        self.peers = peersOf(ua)
+        self.peers.join(self)
 
     # Starting and stopping.
 
@@ -621,6 +648,15 @@ class SIPTrunks:
             return None
         return self._channel(trunk, device.number)
 
+    def sessionOf(self, connection):
+        """
+        The session of a channel of ours that carries C{connection}, or
+        C{None} (L{oso.ports.sip_peers}).
+        """
+        channel = self._channels.get(connection.device)
+        session = channel.session if channel is not None else None
+        return session if session is not None and session.connection is connection else None
+
     def _channel(self, trunk, number):
         channel = self._channels.get(number)
         if channel is None:
@@ -654,7 +690,7 @@ class SIPTrunks:
         provider, a new request from a provider.
         """
         if request.toAddress.tag is not None:
-            return dialogIDOf(request) in self._dialogs
+            return self._legOf(dialogIDOf(request)) is not None
         if (request.callID, request.fromAddress.tag) in self._pending:
             return True
         return self._trunkFrom(source) is not None
@@ -681,8 +717,8 @@ class SIPTrunks:
             self.clock.callLater(0, self._answerCancel, request, transaction)
         elif method == "INVITE" and request.toAddress.tag is None:
             self._invite(request, transaction, source)
-        elif dialogIDOf(request) in self._dialogs:
-            self._dialogs[dialogIDOf(request)].receiveRequest(request, transaction)
+        elif self._legOf(dialogIDOf(request)) is not None:
+            self._legOf(dialogIDOf(request)).receiveRequest(request, transaction)
         elif transaction is not None:
             transaction.respond(makeResponse(request, 481))
 
@@ -706,6 +742,22 @@ class SIPTrunks:
         leg = self._transactions.pop(transaction, None)
         if leg is not None:
             leg.failed(transaction, reason)
+
+    def _legOf(self, dialogID):
+        """
+        The leg of a dialog of ours: a confirmed one, the provider's
+        INVITE's, or the early dialog a reliable provisional response of
+        the provider made with our INVITE (its PRACK and UPDATE).
+        """
+        leg = self._dialogs.get(dialogID)
+        if leg is not None:
+            return leg
+        for channel in self._channels.values():
+            leg = channel.session.leg if channel.session is not None else None
+            if leg is not None and leg.dialog is None and leg.early is not None \
+                    and leg.early.id == dialogID:
+                return leg
+        return None
 
     def _registering(self):
         return [trunk for trunk in self.trunks.values() if trunk.registration is not None]
@@ -761,6 +813,10 @@ class SIPTrunks:
         if trunk is None:
             # A CANCEL-matched Call-ID that sent a new INVITE: not ours.
             transaction.respond(makeResponse(request, 403))
+            return
+        refusal = badExtension(request, self.supported)
+        if refusal is not None:
+            transaction.respond(refusal)
             return
         problem = sdpProblem(sdpOf(request))
         if problem is not None:
@@ -887,15 +943,36 @@ class SIPTrunks:
 
     def legReoffered(self, leg, body):
         """
-        The provider sent a new offer (a re-INVITE): we answer it from what
-        we know of the far end, and the far end hears of the new media.
+        The provider sent a new offer (a re-INVITE or UPDATE): in an early
+        dialog, an UPDATE to the other party's early leg where it can take
+        one; in a confirmed one, passed through the model to a SIP peer
+        of the other party, whose answer comes back in ours (as an UPDATE
+        when the provider sent one); toward any other terminal we answer it
+        from what we know of the far end, and the far end hears of the new
+        media (L{oso.ports.sip_peers}).
         """
         session = leg.session
-        leg.answerPeerOffer(session.media.answer(body))
-        self.model.mediaOffered(session.connection, body)
+        if leg.dialog is None:
+            self.peers.earlyOffer(self.model, leg, body)
+        elif self.peers.relays(session):
+            with self.peers.passing(leg.peerOffer.request.method):
+                self.model.mediaOffered(session.connection, body)
+        else:
+            leg.answerPeerOffer(session.media.answer(body))
+            self.model.mediaOffered(session.connection, body)
 
     def legAnswered(self, leg, body):
-        pass
+        self.peers.passAnswer(self.model, leg, body)
+
+    def legEarlyMedia(self, leg, body):
+        """
+        The provider answered our offer in a provisional response (183
+        with SDP): the call model passes that early media to the calling
+        party (a calling phone gets it in a 183).
+        """
+        session = leg.session
+        if session.channel.session is session and not session.connection.ended:
+            self.model.earlyMedia(session.connection, body)
 
     def legReferred(self, leg, request, transaction):
         transaction.respond(makeResponse(request, 403, "Forbidden (No Transfer by the Network)",

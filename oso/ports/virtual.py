@@ -30,6 +30,8 @@ class VirtualPhone:
     @ivar tone: C{{connection: cause}} for calls it made that failed.
     @ivar sentDigits: the DTMF digits the model asked it to send.
     @ivar remoteMedia: what each connection's media was last pointed at.
+    @ivar earlyRemoteMedia: the early media each connection heard before
+        its far end answered.
     @ivar clearedWith: the causes its connections were cleared with.
     @ivar pluggedIn: whether it is in service.
     """
@@ -48,6 +50,7 @@ class VirtualPhone:
         self.tone = {}
         self.sentDigits = []
         self.remoteMedia = {}
+        self.earlyRemoteMedia = {}
         self.clearedWith = []
         self.pluggedIn = True
         self._timers = {}
@@ -161,6 +164,9 @@ class VirtualPhone:
 
     def mediaChanged(self, connection, media):
         self.remoteMedia[connection] = media
+
+    def earlyMedia(self, connection, media):
+        self.earlyRemoteMedia[connection] = media
 
     # Internals.
 

@@ -787,3 +787,16 @@ def passFarMedia(leg, media, legMedia, answered, offerMethod="INVITE"):
         body = legMedia.offer(media)
         if body is not None:
             leg.reinvite(body, offerMethod)
+
+
+def passEarlyMedia(leg, media, legMedia):
+    """
+    The call model passes the far end's early media (its answer before it
+    answers the call): a peer whose own INVITE to us waits for its final
+    response hears it in a 183 with the answer to its offer (L{InboundLeg.earlyMedia});
+    any other leg (C{None} too) has nothing to do with it.
+
+    @param legMedia: the leg's L{oso.sip.legmedia.LegMedia}.
+    """
+    if isinstance(leg, InboundLeg) and leg.dialog is None and media is not None:
+        leg.earlyMedia(legMedia.answer(leg.remoteSDP, media))

@@ -21,6 +21,7 @@ import secrets
 from twisted.logger import Logger
 
 from oso.sip.dialog import Dialog
+from oso.sip.transaction import makeResponse
 
 #: The option tag of RFC 3262.
 OPTION = "100rel"
@@ -42,6 +43,20 @@ def unsupported(request, supported):
     among C{supported}, sorted (empty when it can be served).
     """
     return sorted(optionTags(request, "require") - {tag.lower() for tag in supported})
+
+
+def badExtension(request, supported):
+    """
+    RFC 3261 8.2.2.3: the C{420 Bad Extension} (with C{Unsupported}) for a
+    request that requires option tags not among C{supported}, or C{None}
+    when it can be served.
+    """
+    missing = unsupported(request, supported)
+    if not missing:
+        return None
+    response = makeResponse(request, 420)
+    response.headers.add("unsupported", ", ".join(missing))
+    return response
 
 
 def wantsReliable(invite):
