@@ -125,6 +125,11 @@ class Device:
     @ivar huntMode: for a group, how it rings its members.
     @ivar trunkGroup: for a trunk, the trunk group it belongs to.
     @ivar publicNumber: the number shown to the public network.
+    @ivar withholdCallerID: a station's calls are presentation restricted
+        (CLIR) whatever its terminal asks, as the administrator set it.
+    @ivar presentableNumbers: further public numbers (E.164 digits) a
+        station may present to the network instead of its public number,
+        when its terminal prefers one (the company's main number, say).
     """
 
     number: str
@@ -137,5 +142,17 @@ class Device:
     huntMode: HuntMode = HuntMode.linear
     trunkGroup: str | None = None
     publicNumber: str | None = None
+    withholdCallerID: bool = False
+    presentableNumbers: tuple = ()
     features: Features = field(default_factory=Features)
     credentials: Credentials = field(default_factory=Credentials)
+
+    def mayPresent(self, number):
+        """
+        Whether the device may present C{number} as its identity (RFC 3325
+        9.2: the identities a user is allowed to use): its own number, its
+        public number or one of its presentable numbers, E.164 ones with or
+        without their C{+}.
+        """
+        allowed = {self.number, self.publicNumber, *self.presentableNumbers} - {None}
+        return bool(number) and number.removeprefix("+") in allowed
