@@ -151,8 +151,8 @@ class Device:
         """
         Whether the device may present C{number} as its identity (RFC 3325
         9.2: the identities a user is allowed to use): its own number, its
-        public number or one of its presentable numbers, E.164 ones with or
-        without their C{+}.
+        public number or one of its presentable numbers (E.164 numbers, with
+        or without their C{+}).
         """
-        allowed = {self.number, self.publicNumber, *self.presentableNumbers} - {None}
-        return bool(number) and number.removeprefix("+") in allowed
+        public = {self.publicNumber, *self.presentableNumbers} - {None}
+        return number == self.number or number.removeprefix("+") in public
