@@ -17,7 +17,13 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
-from oso.callmodel.devices import Device, DeviceType, Features, HuntMode
+from oso.callmodel.devices import (
+    MAX_PRESENTABLE_NUMBERS,
+    Device,
+    DeviceType,
+    Features,
+    HuntMode,
+)
 from oso.callmodel.dialplan import DialPlan
 
 
@@ -252,12 +258,14 @@ class _Table:
         """
         return self._typed(key, default, (bool,), "a boolean")
 
-    def numbers(self, key):
+    def numbers(self, key, most):
         """
-        @return: the array of distinct numbers (1 to 15 digits each) under
-            C{key}, as a L{tuple} (empty when absent).
+        @return: the array of up to C{most} distinct numbers (1 to 15
+            digits each) under C{key}, as a L{tuple} (empty when absent).
         """
         values = self.strings(key, [])
+        if len(values) > most:
+            raise ConfigError(self.where(key), f"at most {most} numbers, got {len(values)}")
         for index, value in enumerate(values):
             if not _NUMBER.fullmatch(value):
                 raise ConfigError(
@@ -454,7 +462,7 @@ class _Reader:
                     trunkGroup=table.string("trunk-group"),
                     publicNumber=table.number("public-number"),
                     withholdCallerID=table.boolean("withhold-caller-id", False),
-                    presentableNumbers=table.numbers("presentable-numbers"),
+                    presentableNumbers=table.numbers("presentable-numbers", MAX_PRESENTABLE_NUMBERS),
                     features=self._features(table),
                 )
             )

@@ -513,6 +513,11 @@ def test_wrongType(tmp_path, text, where, message):
             "'4930123456000' is listed twice",
         ),
         (
+            STATION + "presentable-numbers = [" + ", ".join(f'"{n}"' for n in range(21)) + "]",
+            "oso.toml: devices[0].presentable-numbers",
+            "at most 20 numbers, got 21",
+        ),
+        (
             STATION + '[[groups]]\nnumber = "200"\nmembers = ["100"]\nhunt = "random"',
             "oso.toml: groups[0].hunt",
             "expected one of 'linear', 'circular', 'parallel', got 'random'",

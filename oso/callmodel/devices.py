@@ -5,6 +5,9 @@ Devices and their feature state.
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 
+#: The most further numbers a station may present (L{Device.presentableNumbers}).
+MAX_PRESENTABLE_NUMBERS = 20
+
 
 class DeviceType(str, Enum):
     """
