@@ -4,6 +4,8 @@ Call records of a caller who restricted the presentation of its number
 the caller's own record still names whom it called.
 """
 
+from dataclasses import replace
+
 from twisted.trial.unittest import SynchronousTestCase
 
 from test_cdr_recorder import recordingExchange
@@ -46,6 +48,21 @@ class RestrictedCallerTests(SynchronousTestCase):
         does not name 100, 100's record names 101.
         """
         self.x.model.originate("100", "101", restricted=True)
+        self.x.phone("101").answer()
+        self.x.phone("101").hangUp()
+        self.assertEqual(
+            self.fields(),
+            [("100", "101", Direction.internal), ("101", "", Direction.internal)],
+        )
+
+    def test_withheldCallerID(self):
+        """
+        An extension whose administrator withholds its caller id is left
+        out of the called party's record even when its terminal does not
+        ask for privacy.
+        """
+        self.x.addDevice(replace(self.x.model.device("100"), withholdCallerID=True))
+        self.x.model.originate("100", "101", restricted=False)
         self.x.phone("101").answer()
         self.x.phone("101").hangUp()
         self.assertEqual(
