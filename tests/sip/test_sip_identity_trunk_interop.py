@@ -50,11 +50,21 @@ def configuration(port, trustedPort, untrustedPort):
             ("202", ""),
         )
     )
-    trunks = "".join(
-        f'[[devices]]\nnumber = "{number}"\ntype = "trunk"\nport = "sip-trunk"\n'
-        f'trunk-group = "{group}"\n\n'
-        for number, group in (("900", "carrier"), ("910", "plain"))
-    )
+    routes, trunks = [], []
+    for number, group, first, prepend, providerPort, trust in (
+        ("900", "carrier", "0", "+49", trustedPort, "trusted"),
+        ("910", "plain", "9", "+4989", untrustedPort, "untrusted"),
+    ):
+        devices += (f'[[devices]]\nnumber = "{number}"\ntype = "trunk"\nport = "sip-trunk"\n'
+                    f'trunk-group = "{group}"\n\n')
+        routes.append(f'[[dialplan.routes]]\npattern = "{first}Z."\ntrunk-group = "{group}"\n'
+                      f'strip = 1\nprepend = "{prepend}"\n')
+        trunks.append(
+            f'[[components.sip-trunk.trunks]]\ntrunk-group = "{group}"\n'
+            f'provider = "127.0.0.1:{providerPort}"\ntransport = "udp"\n'
+            f'username = "4930123456"\nnumber-format = "national"\ncountry-code = "49"\n'
+            f'trust = "{trust}"\n'
+        )
     return f"""
 [server]
 realm = "oso"
@@ -63,23 +73,11 @@ components = ["sip", "sip-lines", "sip-trunk", "call-log", "cdr"]
 [dialplan]
 trunk-access-code = "0"
 
-[[dialplan.routes]]
-pattern = "0Z."
-trunk-group = "carrier"
-strip = 1
-prepend = "+49"
-
-[[dialplan.routes]]
-pattern = "9Z."
-trunk-group = "plain"
-strip = 1
-prepend = "+4989"
-
+{chr(10).join(routes)}
 [[dialplan.dids]]
 prefix = "+4930123456"
 
 {devices}
-{trunks}
 [components.sip]
 listen = ["udp:{port}:interface=127.0.0.1"]
 
@@ -87,24 +85,7 @@ listen = ["udp:{port}:interface=127.0.0.1"]
 record-internal = true
 format = "jsonl"
 
-[[components.sip-trunk.trunks]]
-trunk-group = "carrier"
-provider = "127.0.0.1:{trustedPort}"
-transport = "udp"
-username = "4930123456"
-number-format = "national"
-country-code = "49"
-trust = "trusted"
-
-[[components.sip-trunk.trunks]]
-trunk-group = "plain"
-provider = "127.0.0.1:{untrustedPort}"
-transport = "udp"
-username = "4930123456"
-number-format = "national"
-country-code = "49"
-trust = "untrusted"
-"""
+{chr(10).join(trunks)}"""
 
 
 @pytest.fixture
