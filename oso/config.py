@@ -17,7 +17,13 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
-from oso.callmodel.devices import Device, DeviceType, Features, HuntMode
+from oso.callmodel.devices import (
+    MAX_PRESENTABLE_NUMBERS,
+    Device,
+    DeviceType,
+    Features,
+    HuntMode,
+)
 from oso.callmodel.dialplan import DialPlan
 
 
@@ -246,6 +252,27 @@ class _Table:
             )
         return value
 
+    def boolean(self, key, default):
+        """
+        @return: the boolean under C{key}, or C{default}.
+        """
+        return self._typed(key, default, (bool,), "a boolean")
+
+    def numbers(self, key, most):
+        """
+        @return: the array of up to C{most} distinct numbers (1 to 15
+            digits each) under C{key}, as a L{tuple} (empty when absent).
+        """
+        values = self.strings(key, [])
+        if len(values) > most:
+            raise ConfigError(self.where(key), f"at most {most} numbers, got {len(values)}")
+        for index, value in enumerate(values):
+            if not _NUMBER.fullmatch(value):
+                raise ConfigError(
+                    self.where(key, index), f"expected 1 to 15 digits, got {value!r}"
+                )
+        return values
+
     def count(self, key):
         """
         @return: the integer of at least 0 under C{key}, or L{None}.
@@ -326,7 +353,11 @@ _DEVICE = {
     "trunk-group",
     "password",
     "no-answer-seconds",
+    "withhold-caller-id",
+    "presentable-numbers",
 }
+#: The keys only a station may have.
+_STATION_ONLY = ("password", "withhold-caller-id", "presentable-numbers")
 _GROUP = {
     "number",
     "name",
@@ -411,10 +442,10 @@ class _Reader:
                 raise ConfigError(
                     table.where("trunk-group"), "only trunks have a trunk group"
                 )
-            if deviceType is DeviceType.trunk and "password" in table:
-                raise ConfigError(
-                    table.where("password"), "only stations have a password"
-                )
+            if deviceType is DeviceType.trunk:
+                for key in _STATION_ONLY:
+                    if key in table:
+                        raise ConfigError(table.where(key), "only stations have this key")
             password = table.string("password")
             if password is not None:
                 passwords[number] = password
@@ -430,6 +461,8 @@ class _Reader:
                     pickupGroup=table.count("pickup-group"),
                     trunkGroup=table.string("trunk-group"),
                     publicNumber=table.number("public-number"),
+                    withholdCallerID=table.boolean("withhold-caller-id", False),
+                    presentableNumbers=table.numbers("presentable-numbers", MAX_PRESENTABLE_NUMBERS),
                     features=self._features(table),
                 )
             )

@@ -117,6 +117,8 @@ pickup-group = 1
 public-number = "4930123456100"
 password = "secret"
 no-answer-seconds = 20
+withhold-caller-id = true
+presentable-numbers = ["4930123456000"]
 
 [[devices]]
 number = "101"
@@ -165,6 +167,8 @@ def test_everything(tmp_path):
             classOfService="national",
             pickupGroup=1,
             publicNumber="4930123456100",
+            withholdCallerID=True,
+            presentableNumbers=("4930123456000",),
             features=Features(noAnswerSeconds=20.0),
         ),
         Device(number="101", port="virtual-phones"),
@@ -481,7 +485,37 @@ def test_wrongType(tmp_path, text, where, message):
         (
             '[[devices]]\nnumber = "900"\ntype = "trunk"\nport = "p"\npassword = "x"',
             "oso.toml: devices[0].password",
-            "only stations have a password",
+            "only stations have this key",
+        ),
+        (
+            '[[devices]]\nnumber = "900"\ntype = "trunk"\nport = "p"\nwithhold-caller-id = true',
+            "oso.toml: devices[0].withhold-caller-id",
+            "only stations have this key",
+        ),
+        (
+            STATION + 'withhold-caller-id = "yes"',
+            "oso.toml: devices[0].withhold-caller-id",
+            "expected a boolean, got string",
+        ),
+        (
+            STATION + 'presentable-numbers = "4930123456000"',
+            "oso.toml: devices[0].presentable-numbers",
+            "expected an array, got string",
+        ),
+        (
+            STATION + 'presentable-numbers = ["4930123456000", "+4930123456999"]',
+            "oso.toml: devices[0].presentable-numbers[1]",
+            "expected 1 to 15 digits, got '+4930123456999'",
+        ),
+        (
+            STATION + 'presentable-numbers = ["4930123456000", "4930123456000"]',
+            "oso.toml: devices[0].presentable-numbers[1]",
+            "'4930123456000' is listed twice",
+        ),
+        (
+            STATION + "presentable-numbers = [" + ", ".join(f'"{n}"' for n in range(21)) + "]",
+            "oso.toml: devices[0].presentable-numbers",
+            "at most 20 numbers, got 21",
         ),
         (
             STATION + '[[groups]]\nnumber = "200"\nmembers = ["100"]\nhunt = "random"',

@@ -5,6 +5,7 @@ work off the reactor thread.
 
 import sqlite3
 import threading
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,6 +42,8 @@ STATION = Device(
     classOfService="national",
     pickupGroup=3,
     publicNumber="4930123456100",
+    withholdCallerID=True,
+    presentableNumbers=("4930123456000", "4930123456999"),
     features=Features(
         forwarding=(
             ForwardingSetting(ForwardingType.forwardImmediate, False, None),
@@ -98,6 +101,8 @@ devices = st.builds(
     huntMode=st.sampled_from(HuntMode),
     trunkGroup=optionalTexts,
     publicNumber=optionalTexts,
+    withholdCallerID=st.booleans(),
+    presentableNumbers=st.lists(texts, max_size=3).map(tuple),
     features=st.builds(
         Features,
         forwarding=st.lists(
@@ -453,6 +458,56 @@ class SQLiteStoreTests(TestCase):
         with self.assertRaises(StoreError) as info:
             await self.store.loadDevices()
         self.assertIn("device '200'", str(info.exception))
+
+
+class IdentityMigrationTests(TestCase):
+    """
+    Schema version 4 (a station's withheld caller id and presentable
+    numbers) on a database file that an oso of schema version 3 made.
+    """
+
+    async def test_version3DatabaseKeepsItsDevices(self):
+        """
+        A version 3 file holding a station, written with the columns that
+        version had, opens at the current version: the station keeps every
+        field, does not withhold its caller id and has no further
+        presentable numbers; the new fields can then be stored.
+        """
+        path = self.mktemp()
+        connection = sqlite3.connect(path, isolation_level=None)
+        migrate(connection, MIGRATIONS[:3])
+        old = {
+            "number": "100", "name": "Reception", "type": "station",
+            "port": "sip-lines", "class_of_service": "national", "pickup_group": 3,
+            "members": "[]", "hunt_mode": "linear", "trunk_group": None,
+            "public_number": "4930123456100",
+            "forwarding": '[{"type": "forwardBusy", "active": true, "destination": "101"}]',
+            "do_not_disturb": 1, "message_waiting": 0, "no_answer_seconds": 12.5,
+            "password_hash": "scrypt$x", "digest_ha1": '[["oso", "' + "0" * 32 + '"]]',
+        }
+        connection.execute(
+            f"INSERT INTO devices ({', '.join(old)}) VALUES ({', '.join('?' for _ in old)})",
+            list(old.values()),
+        )
+        connection.close()
+        store = SQLiteStore(path, reactor)
+        await store.open()
+        self.addCleanup(store.close)
+        [device] = await store.loadDevices()
+        self.assertEqual(device, Device(
+            number="100", name="Reception", port="sip-lines", classOfService="national",
+            pickupGroup=3, publicNumber="4930123456100",
+            features=Features(
+                forwarding=(ForwardingSetting(ForwardingType.forwardBusy, True, "101"),),
+                doNotDisturb=True, noAnswerSeconds=12.5,
+            ),
+            credentials=Credentials(passwordHash="scrypt$x", digestHA1=(("oso", "0" * 32),)),
+        ))
+        self.assertFalse(device.withholdCallerID)
+        self.assertEqual(device.presentableNumbers, ())
+        changed = replace(device, withholdCallerID=True, presentableNumbers=("4930123456000",))
+        await store.saveDevice(changed)
+        self.assertEqual(await store.loadDevices(), [changed])
 
 
 class OpeningTests(TestCase):

@@ -90,6 +90,10 @@ class Call:
         presented (CLIR, SIP privacy): the model still knows the calling
         device, its events about the other parties name it
         L{oso.callmodel.events.RESTRICTED}.
+    @ivar presentedNumber: the public number (E.164 digits) the calling
+        station chose to present to the network among those it may
+        (RFC 3325 preferred identity), or C{None} for its public number;
+        gone when another device becomes the calling device.
     """
 
     id: str
@@ -106,6 +110,7 @@ class Call:
     hunt: object = None
     redirections: list = field(default_factory=list)
     callingRestricted: bool = False
+    presentedNumber: str | None = None
 
     def live(self):
         """
@@ -135,6 +140,8 @@ class Offer:
     @ivar autoAnswer: the device should go off-hook by itself.
     @ivar media: the other leg's opaque media description, if any.
     @ivar callingRestricted: the calling device is not to be presented.
+    @ivar presentedNumber: the public number the calling station chose to
+        present (L{Call.presentedNumber}), or C{None}.
     """
 
     callingDevice: str
@@ -144,3 +151,4 @@ class Offer:
     lastRedirectionDevice: str | None = None
     media: object = None
     callingRestricted: bool = False
+    presentedNumber: str | None = None

@@ -5,6 +5,9 @@ Devices and their feature state.
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 
+#: The most further numbers a station may present (L{Device.presentableNumbers}).
+MAX_PRESENTABLE_NUMBERS = 20
+
 
 class DeviceType(str, Enum):
     """
@@ -125,6 +128,11 @@ class Device:
     @ivar huntMode: for a group, how it rings its members.
     @ivar trunkGroup: for a trunk, the trunk group it belongs to.
     @ivar publicNumber: the number shown to the public network.
+    @ivar withholdCallerID: a station's calls are presentation restricted
+        (CLIR) whatever its terminal asks, as the administrator set it.
+    @ivar presentableNumbers: further public numbers (E.164 digits) a
+        station may present to the network instead of its public number,
+        when its terminal prefers one (the company's main number, say).
     """
 
     number: str
@@ -137,5 +145,17 @@ class Device:
     huntMode: HuntMode = HuntMode.linear
     trunkGroup: str | None = None
     publicNumber: str | None = None
+    withholdCallerID: bool = False
+    presentableNumbers: tuple = ()
     features: Features = field(default_factory=Features)
     credentials: Credentials = field(default_factory=Credentials)
+
+    def mayPresent(self, number):
+        """
+        Whether the device may present C{number} as its identity (RFC 3325
+        9.2: the identities a user is allowed to use): its own number, its
+        public number or one of its presentable numbers (E.164 numbers, with
+        or without their C{+}).
+        """
+        public = {self.publicNumber, *self.presentableNumbers} - {None}
+        return number == self.number or number.removeprefix("+") in public

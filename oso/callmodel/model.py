@@ -298,6 +298,7 @@ class CallModel(Routing, FeatureServices):
             transferredConnections=((remaining.id, remaining.id),),
         )
         call.callingDevice = remaining.device
+        call.presentedNumber = None
         call.calledDevice = transferredTo
         call.redirections.append(transferringID.deviceID)
         call.lastRedirectionDevice = transferringID.deviceID
@@ -383,7 +384,14 @@ class CallModel(Routing, FeatureServices):
         if dev.type is DeviceType.trunk:
             return self._incoming(dev, digits, media, callingNumber, restricted)
         call = self._newCall(dev.number, "")
-        call.callingRestricted = restricted
+        call.callingRestricted = call.callingRestricted or restricted
+        if callingNumber is not None:
+            # Its own internal number means its public number to the network.
+            if not dev.mayPresent(callingNumber):
+                self.log.info("device {device} may not present {number}; ignored",
+                              device=dev.number, number=callingNumber)
+            elif callingNumber != dev.number:
+                call.presentedNumber = callingNumber.removeprefix("+")
         conn = self._addConnection(call, dev.number, S.initiated)
         conn.media = media
         self._emit(ev.ServiceInitiated, EventCause.newCall, conn, initiatingDevice=dev.number)
@@ -605,11 +613,17 @@ class CallModel(Routing, FeatureServices):
     # Internals: changing state.
 
     def _newCall(self, callingDevice, calledDevice):
+        """
+        A new call from C{callingDevice}; a station whose administrator
+        withholds its caller id makes it presentation restricted.
+        """
+        device = self._devices.get(callingDevice)
         call = Call(
             id=str(next(self._callIDs)),
             created=self.clock.seconds(),
             callingDevice=callingDevice,
             calledDevice=calledDevice,
+            callingRestricted=device is not None and device.withholdCallerID,
         )
         self._calls[call.id] = call
         return call
@@ -873,6 +887,7 @@ class CallModel(Routing, FeatureServices):
             lastRedirectionDevice=call.lastRedirectionDevice,
             media=self._callerMedia(call, None),
             callingRestricted=call.callingRestricted,
+            presentedNumber=call.presentedNumber,
         )
 
     def _exchangeMedia(self, call):

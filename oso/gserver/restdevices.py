@@ -13,7 +13,13 @@ from dataclasses import replace
 from twisted.internet.threads import deferToThreadPool
 
 from oso import secrets
-from oso.callmodel.devices import Device, DeviceType, ForwardingType, HuntMode
+from oso.callmodel.devices import (
+    MAX_PRESENTABLE_NUMBERS,
+    Device,
+    DeviceType,
+    ForwardingType,
+    HuntMode,
+)
 from oso.callmodel.dialplan import CLASSES_OF_SERVICE
 from oso.callmodel.errors import CSTAError
 from oso.gserver import restinput as i
@@ -33,6 +39,10 @@ _DEVICE_FIELDS = (
     Field("huntMode", i.member(HuntMode), False, "How a group rings its members"),
     Field("trunkGroup", i.text(64, 1).orNull(), False, "A trunk's trunk group"),
     Field("publicNumber", i.DEVICE_NUMBER.orNull(), False, "The number the public sees"),
+    Field("withholdCallerID", i.BOOLEAN, False,
+          "A station's calls never present its number (CLIR); its phone cannot lift it"),
+    Field("presentableNumbers", i.listOf(i.DEVICE_NUMBER, MAX_PRESENTABLE_NUMBERS), False,
+          "Further public numbers (E.164 digits) a station's phone may prefer to present"),
     Field("password", i.text(128, 8), False, "A station's new password (never shown)"),
 )
 
@@ -69,7 +79,8 @@ DEVICE_SCHEMA = {
     "type": "object",
     "required": [
         "number", "name", "type", "port", "classOfService", "pickupGroup", "members",
-        "huntMode", "trunkGroup", "publicNumber", "hasPassword", "features",
+        "huntMode", "trunkGroup", "publicNumber", "withholdCallerID", "presentableNumbers",
+        "hasPassword", "features",
     ],
     "properties": {
         "number": {"type": "string"},
@@ -82,6 +93,8 @@ DEVICE_SCHEMA = {
         "huntMode": i.member(HuntMode).schema,
         "trunkGroup": _NULLABLE_STRING,
         "publicNumber": _NULLABLE_STRING,
+        "withholdCallerID": {"type": "boolean"},
+        "presentableNumbers": {"type": "array", "items": {"type": "string"}},
         "hasPassword": {"type": "boolean"},
         "features": {
             "type": "object",
@@ -125,6 +138,8 @@ def deviceObject(device):
         "huntMode": device.huntMode.name,
         "trunkGroup": device.trunkGroup,
         "publicNumber": device.publicNumber,
+        "withholdCallerID": device.withholdCallerID,
+        "presentableNumbers": list(device.presentableNumbers),
         "hasPassword": device.credentials.passwordHash is not None,
         "features": {
             "doNotDisturb": features.doNotDisturb,
@@ -229,6 +244,15 @@ class DeviceResources:
             raise APIError(400, "badParameter", "members: only a group has members")
         if kind is not DeviceType.trunk and device.trunkGroup is not None:
             raise APIError(400, "badParameter", "trunkGroup: only a trunk has a trunk group")
+        if kind is not DeviceType.station:
+            if device.withholdCallerID:
+                raise APIError(400, "badParameter",
+                               "withholdCallerID: only a station withholds its caller id")
+            if device.presentableNumbers:
+                raise APIError(400, "badParameter",
+                               "presentableNumbers: only a station presents numbers")
+        if len(set(device.presentableNumbers)) != len(device.presentableNumbers):
+            raise APIError(400, "badParameter", "presentableNumbers: a number is listed twice")
         if kind is not DeviceType.station and (
             password is not None or device.credentials.passwordHash is not None
         ):

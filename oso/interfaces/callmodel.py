@@ -224,9 +224,14 @@ class IPortEvents(Interface):
         """
         The device went off-hook (and dialled C{digits}, possibly all of the
         number).  For a trunk, C{digits} is the called number (DID) and
-        C{callingNumber} the caller's number from the network.
+        C{callingNumber} the caller's number from the network; for a
+        station, C{callingNumber} is the identity its terminal prefers to
+        present (RFC 3325), one of those the device may present (its own
+        number, its public number, its presentable numbers; any other is
+        ignored), the call's C{presentedNumber}.
         C{restricted}: the caller asked not to be presented (CLIR, SIP
-        privacy); the call's C{callingRestricted}.
+        privacy); the call's C{callingRestricted}, which a station's
+        C{withholdCallerID} sets whatever the terminal asks.
 
         @return: the new L{oso.callmodel.calls.Connection}.
         """

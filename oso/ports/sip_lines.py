@@ -514,7 +514,7 @@ class SIPLines:
             return
         try:
             identity = phoneIdentity(request, result.username,
-                                     self.model.device(result.username).publicNumber)
+                                     self.model.device(result.username).mayPresent)
         except SIPParseError as e:
             self.log.info("INVITE from {source} refused: {error}", source=source, error=e)
             transaction.respond(makeResponse(request, 400, _reason(e.reason, e)))
@@ -529,6 +529,7 @@ class SIPLines:
         self._ringback.add(leg)
         phone._pending = session
         connection = self.model.originate(phone.number, digits, leg.remoteSDP,
+                                          callingNumber=identity.number,
                                           restricted=identity.restricted)
         phone._session(connection)
         if not connection.ended and connection.state is S.initiated:

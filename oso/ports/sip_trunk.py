@@ -19,7 +19,8 @@ sip-lines port:
     the trunk group) is an INVITE to the provider: the Request-URI and To
     carry the called number written the way the trunk expects
     (L{oso.ports.numberformat}), From (and P-Asserted-Identity toward a
-    trusted trunk) the calling extension's public number; 401 and 407
+    trusted trunk) the calling extension's public number, or the one its
+    phone preferred among those it may present; 401 and 407
     challenges are answered with the trunk's credentials
     (L{oso.sip.uacauth}).
 
@@ -363,7 +364,7 @@ class TrunkChannel:
         offer = session.offer
         numbers = trunk.settings.numbers
         called = numbers.present(offer.calledDevice)
-        caller, name = port.callingParty(offer.callingDevice)
+        caller, name = port.callingParty(offer.callingDevice, offer.presentedNumber)
         identity = CallerIdentity(numbers.present(caller) if caller else trunk.settings.username,
                                   name, offer.callingRestricted)
         leg = TrunkOutboundLeg(trunk.ua, port, (target.host, target.port), target.transport,
@@ -790,12 +791,14 @@ class SIPTrunks:
         """
         return self.ua.contact(transport).host.strip("[]")
 
-    def callingParty(self, number):
+    def callingParty(self, number, presented=None):
         """
         The public number and name a call from device C{number} shows the
-        network: its C{public-number} (E.164 digits) with a C{+}, else
-        none (the trunk's account then); an external caller (a call from
-        the network forwarded out again) keeps its number.
+        network: the number it chose to present (C{presented}, one of its
+        presentable numbers, RFC 3325 9.2), else its C{public-number}
+        (E.164 digits) with a C{+}, else none (the trunk's account then);
+        an external caller (a call from the network forwarded out again)
+        keeps its number.
 
         @return: C{(number or None, name or None)}.
         """
@@ -803,7 +806,7 @@ class SIPTrunks:
             device = self.model.device(number)
         except errors.CSTAError:
             return (number if number and number.lstrip("+").isdigit() else None), None
-        public = device.publicNumber
+        public = presented or device.publicNumber
         return ("+" + public if public else None), device.name or None
 
     # A call from the provider.

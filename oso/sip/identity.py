@@ -6,7 +6,7 @@ the privacy requests of RFC 3323 (C{Privacy}, the anonymous From).
 Reading: L{incomingIdentity} gives the L{CallerIdentity} a request carries
 (its C{P-Asserted-Identity} counts only from a trusted peer, RFC 3325 5);
 L{preferredIdentity} checks a phone's C{P-Preferred-Identity} against the
-identities its extension owns.  Writing: L{applyIdentity} puts an identity
+identities its extension may present.  Writing: L{applyIdentity} puts an identity
 into a request toward a peer by that peer's trust: the asserted identity
 and the privacy wish toward a trusted one, an anonymous From (and no
 C{P-Asserted-Identity}) toward an untrusted one when the identity is
@@ -148,21 +148,22 @@ def incomingIdentity(request, trusted):
     return CallerIdentity(numberOf(source.uri), display, restricted)
 
 
-def preferredIdentity(request, owned):
+def preferredIdentity(request, mayUse):
     """
     The identity a phone prefers (RFC 3325 9.2), if it may use it: the
-    first C{P-Preferred-Identity} whose number is one of C{owned}.
+    first C{P-Preferred-Identity} whose number C{mayUse}.
 
-    @param owned: the numbers the phone's extension may present (its
-        number, its public number).
+    @param mayUse: C{number -> bool}, whether the phone's extension may
+        present a number (its own, its public ones).
     @return: the L{NameAddress} chosen, C{None} when the phone sent none;
-    @raise ValueError: when the phone prefers only identities it does not
-        own (the caller logs it and asserts the extension's own identity).
+    @raise ValueError: when the phone prefers only identities it may not
+        use (the caller logs it and asserts the extension's own identity).
     @raise SIPParseError: when a C{P-Preferred-Identity} is malformed.
     """
     offered = request.headers.getAllParsed("p-preferred-identity")
     for address in offered:
-        if numberOf(address.uri) in owned:
+        number = numberOf(address.uri)
+        if number is not None and mayUse(number):
             return address
     if offered:
         raise ValueError(
@@ -213,15 +214,18 @@ def presentedIdentity(address, restricted, trusted):
     return anonymousAddress(), fields + [("privacy", "id")]
 
 
-def phoneIdentity(request, number, publicNumber=None):
+def phoneIdentity(request, number, mayPresent=None):
     """
     The identity an authenticated phone's request gives: the phone is not
     trusted, so what it asserts (C{P-Asserted-Identity}) counts for
     nothing and its extension C{number} is the caller; a
-    C{P-Preferred-Identity} naming the extension's number or its public
-    number chooses which of the two (RFC 3325 9.2), one naming anything
-    else is ignored and logged.  C{Privacy} (RFC 3323) restricts it.
+    C{P-Preferred-Identity} naming an identity the extension may present
+    chooses it (RFC 3325 9.2), one naming anything else is ignored and
+    logged.  C{Privacy} (RFC 3323) restricts it.
 
+    @param mayPresent: C{number -> bool}, whether the extension may
+        present a number (L{oso.callmodel.devices.Device.mayPresent});
+        without it only C{number} itself.
     @return: a L{CallerIdentity}.
     @raise SIPParseError: on a malformed C{Privacy} or
         C{P-Preferred-Identity}.
@@ -229,7 +233,7 @@ def phoneIdentity(request, number, publicNumber=None):
     restricted = hidesIdentity(privacyOf(request))
     display = request.fromAddress.displayName or None
     try:
-        preferred = preferredIdentity(request, {number, publicNumber} - {None})
+        preferred = preferredIdentity(request, mayPresent or number.__eq__)
     except ValueError as e:
         log.info("extension {number}: {problem}", number=number, problem=e)
         preferred = None

@@ -106,6 +106,14 @@ MIGRATIONS = (
         );
         """,
     ),
+    Migration(
+        "devices: withheld caller id (CLIR) and further presentable numbers",
+        """
+        ALTER TABLE devices ADD COLUMN withhold_caller_id INTEGER NOT NULL DEFAULT 0;
+        -- JSON array of E.164 digit strings
+        ALTER TABLE devices ADD COLUMN presentable_numbers TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
 )
 
 #: The schema version this code reads and writes.

@@ -5,6 +5,7 @@ the caller's own record still names whom it called.
 """
 
 import json
+from dataclasses import replace
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -45,16 +46,38 @@ class RestrictedCallerTests(SynchronousTestCase):
         self.x.phone("101").hangUp()
         self.assertEqual(self.fields(), [("101", "0301234", False, Direction.incoming)])
 
+    def internalCall(self, restricted):
+        """
+        100 calls 101 (asking for privacy when C{restricted}), 101 answers
+        and hangs up.
+
+        @return: the records' fields.
+        """
+        self.x.model.originate("100", "101", restricted=restricted)
+        self.x.phone("101").answer()
+        self.x.phone("101").hangUp()
+        return self.fields()
+
     def test_internalRestricted(self):
         """
         An internal call from 100 with its number withheld: 101's record
         does not name 100, 100's record names 101.
         """
-        self.x.model.originate("100", "101", restricted=True)
-        self.x.phone("101").answer()
-        self.x.phone("101").hangUp()
         self.assertEqual(
-            self.fields(),
+            self.internalCall(restricted=True),
+            [("100", "101", False, Direction.internal),
+             ("101", "", True, Direction.internal)],
+        )
+
+    def test_withheldCallerID(self):
+        """
+        An extension whose administrator withholds its caller id is left
+        out of the called party's record even when its terminal does not
+        ask for privacy.
+        """
+        self.x.addDevice(replace(self.x.model.device("100"), withholdCallerID=True))
+        self.assertEqual(
+            self.internalCall(restricted=False),
             [("100", "101", False, Direction.internal),
              ("101", "", True, Direction.internal)],
         )

@@ -6,6 +6,8 @@ by the ECMA-285 oracle) and in ECMA-323 XML; the caller's own events
 still name it.
 """
 
+from dataclasses import replace
+
 from lxml import etree
 from test_csta_oracle import oracle  # noqa: F401 (the session fixture)
 
@@ -25,6 +27,25 @@ def _restrictedCall(restricted=True):
     """
     x = Exchange()
     x.model.originate("100", "101", restricted=restricted)
+    x.phone("101").answer()
+    return x.recorder.take()
+
+
+def _withheldCall(how):
+    """
+    100, whose administrator withholds its caller id, calls 101 (by
+    dialling, or by C{MakeCall} for C{how="makeCall"}) without asking for
+    privacy; 101 answers.
+
+    @return: the model's events of the call.
+    """
+    x = Exchange()
+    x.addDevice(replace(x.model.device("100"), withholdCallerID=True))
+    x.recorder.take()
+    if how == "makeCall":
+        x.model.makeCall("100", "101", autoOriginate=True)
+    else:
+        x.model.originate("100", "101", restricted=False)
     x.phone("101").answer()
     return x.recorder.take()
 
@@ -60,6 +81,21 @@ def test_calledPartySeesRestricted():
     assert established.callingDevice is m.DeviceIDStatus.restricted
     assert originated.callingDevice == "100"
     assert delivered.calledDevice == "101"
+
+
+def test_withheldCallerID():
+    """
+    An extension whose caller id the administrator withholds is
+    C{restricted} to the called party exactly as a per-call request, for
+    a dialled call and a CSTA MakeCall alike; its own events name it.
+    """
+    for how in ("dial", "makeCall"):
+        events = _withheldCall(how)
+        delivered = cstaEvent(_event(events, ev.Delivered, "101"), "7")
+        established = cstaEvent(_event(events, ev.Established, "101"), "7")
+        assert delivered.callingDevice is m.DeviceIDStatus.restricted, how
+        assert established.callingDevice is m.DeviceIDStatus.restricted, how
+        assert _event(events, ev.Originated, "100").callingDevice == "100"
 
 
 def test_unrestrictedNamesCaller():

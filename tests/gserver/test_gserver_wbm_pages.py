@@ -36,7 +36,8 @@ PAGES = ("/", "/dashboard/calls", "/extensions", "/extensions/new", "/extensions
          "/dialplan", "/call-records", "/system")
 
 #: Every form's action.
-FORMS = ("/extensions/new", "/extensions/100/settings", "/extensions/100/password",
+FORMS = ("/extensions/new", "/extensions/100/settings", "/extensions/100/identity",
+         "/extensions/100/password",
          "/extensions/100/forwarding", "/extensions/100/dnd", "/extensions/100/delete",
          "/logout")
 
@@ -258,7 +259,8 @@ class WBMTests(TestCase):
             for path in FORMS:
                 form = {"number": "150", "name": "x", "on": "on", "password": "long-enough",
                         "classOfService": "internal", "port": "virtual-phones",
-                        "type": "forwardImmediate", "destination": "101"}
+                        "type": "forwardImmediate", "destination": "101",
+                        "withholdCallerID": "on", "presentableNumbers": "4930123456000"}
                 if token is not None:
                     form["csrf"] = token
                 answer = await self.post(path, form, self.admin, csrf=False)
@@ -268,6 +270,7 @@ class WBMTests(TestCase):
         self.assertFalse(device.features.doNotDisturb)
         self.assertIsNone(device.features.forwardingFor(0))
         self.assertEqual(device.name, "")
+        self.assertEqual((device.withholdCallerID, device.presentableNumbers), (False, ()))
         self.assertEqual((await self.get("/", self.admin)).code, 200)
 
     async def test_namesEscaped(self):
@@ -355,6 +358,50 @@ class WBMTests(TestCase):
             self.assertEqual(answer.code, 400, number)
             self.assertIn(reason, answer.text)
         self.assertNotIn("150", [d.number for d in self.model.devices()])
+
+    async def test_callerIdentity(self):
+        """
+        The caller identity form sets the public number, withholds the
+        caller id (CLIR) and lists the further presentable numbers, in the
+        model and the store; the page shows them; an empty form clears
+        them; malformed numbers are refused naming the field.
+        """
+        answer = await self.post("/extensions/101/identity", {
+            "publicNumber": "4930123456101", "withholdCallerID": "on",
+            "presentableNumbers": "4930123456000, 4930123456999",
+        }, self.admin)
+        self.assertEqual((answer.code, answer.header("Location")),
+                         (303, "/extensions/101?notice=saved"))
+        device = self.model.device("101")
+        self.assertEqual(
+            (device.publicNumber, device.withholdCallerID, device.presentableNumbers),
+            ("4930123456101", True, ("4930123456000", "4930123456999")),
+        )
+        stored = {d.number: d for d in await self.harness.exchange.store.loadDevices()}
+        self.assertEqual(stored["101"], device)
+        page = (await self.get("/extensions/101", self.admin)).text
+        self.assertIn('value="4930123456000 4930123456999"', page)
+        self.assertRegex(page, r'<input[^>]*name="withholdCallerID"[^>]*checked')
+        self.assertIn("withheld", page)
+        answer = await self.post("/extensions/101/identity", {}, self.admin)
+        self.assertEqual(answer.code, 303)
+        device = self.model.device("101")
+        self.assertEqual(
+            (device.publicNumber, device.withholdCallerID, device.presentableNumbers),
+            (None, False, ()),
+        )
+        for form, problem in [
+            ({"publicNumber": "+4930"}, "publicNumber: 1 to 15 digits"),
+            ({"presentableNumbers": "4930 +4931"}, "presentableNumbers: +4931 is not"),
+            ({"presentableNumbers": "4930 4930"}, "presentableNumbers: a number is listed twice"),
+            ({"presentableNumbers": " ".join(str(n) for n in range(21))},
+             "presentableNumbers: at most 20 numbers"),
+            ({"withholdCallerID": "yes"}, "withholdCallerID: on, or nothing"),
+        ]:
+            answer = await self.post("/extensions/101/identity", form, self.admin)
+            self.assertEqual(answer.code, 400, form)
+            self.assertIn(problem, answer.text)
+        self.assertFalse(self.model.device("101").withholdCallerID)
 
     async def test_setPassword(self):
         """

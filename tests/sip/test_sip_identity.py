@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oso.callmodel.devices import Device
 from oso.sip.identity import (
     CallerIdentity,
     applyIdentity,
@@ -110,13 +111,13 @@ def test_numberOf():
 def test_preferredOwned():
     """
     RFC 3325 9.2: a phone's preferred identity is taken when the
-    extension owns it (its number or its public number).
+    extension may use it (its number or one of its public numbers).
     """
     request = invite("P-Preferred-Identity: <sip:999@pbx.example>, <sip:+498955500200@pbx.example>")
-    assert str(preferredIdentity(request, {"200", "+498955500200"}).uri) == (
+    assert str(preferredIdentity(request, {"200", "+498955500200"}.__contains__).uri) == (
         "sip:+498955500200@pbx.example"
     )
-    assert preferredIdentity(invite(), {"200"}) is None
+    assert preferredIdentity(invite(), {"200"}.__contains__) is None
 
 
 def test_preferredNotOwned():
@@ -124,7 +125,7 @@ def test_preferredNotOwned():
     A preferred identity the extension does not own is refused.
     """
     with pytest.raises(ValueError):
-        preferredIdentity(invite("P-Preferred-Identity: <sip:999@pbx.example>"), {"200"})
+        preferredIdentity(invite("P-Preferred-Identity: <sip:999@pbx.example>"), "200".__eq__)
 
 
 def test_applyTrusted():
@@ -209,12 +210,23 @@ def test_phoneIdentity():
     does not own is ignored; what it asserts counts for nothing; Privacy
     restricts.
     """
+    device = Device("200", publicNumber="498955500200", presentableNumbers=("498955500000",))
     request = invite("P-Asserted-Identity: <sip:999@pbx.example>")
-    assert phoneIdentity(request, "200", "+498955500200") == CallerIdentity("200", "Bob", False)
+    assert phoneIdentity(request, "200", device.mayPresent) == CallerIdentity("200", "Bob", False)
     request = invite('P-Preferred-Identity: "Sales" <sip:+498955500200@pbx.example>', "Privacy: id")
-    assert phoneIdentity(request, "200", "+498955500200") == CallerIdentity(
+    assert phoneIdentity(request, "200", device.mayPresent) == CallerIdentity(
         "+498955500200", "Sales", True
     )
+    request = invite("P-Preferred-Identity: <tel:+498955500000>")
+    assert phoneIdentity(request, "200", device.mayPresent) == CallerIdentity(
+        "+498955500000", "Bob", False
+    )
+    request = invite("P-Preferred-Identity: <sip:498955500000@pbx.example>")
+    assert phoneIdentity(request, "200", device.mayPresent).number == "498955500000"
+    request = invite("P-Preferred-Identity: <sip:200@pbx.example>")
+    assert phoneIdentity(request, "200", device.mayPresent).number == "200"
+    request = invite("P-Preferred-Identity: <sip:498955500999@pbx.example>")
+    assert phoneIdentity(request, "200", device.mayPresent).number == "200"
     request = invite("P-Preferred-Identity: <sip:999@pbx.example>")
     assert phoneIdentity(request, "200") == CallerIdentity("200", "Bob", False)
 

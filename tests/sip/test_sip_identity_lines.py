@@ -6,6 +6,8 @@ authenticated extension, and a restricted caller reaches the called phone
 as the RFC 3323 anonymous From.
 """
 
+from dataclasses import replace
+
 from sip_lines_harness import OSO, Phone, SIPExchange
 
 from oso.callmodel import events as ev
@@ -92,6 +94,43 @@ def test_privacy_none_presents():
     call(x.sip("200"), "201", ("privacy", "none"))
     x.run()
     assert invites(x.sip("201"))[0].fromAddress.uri.user == "200"
+
+
+def test_withheld_caller_id_is_not_lifted_by_privacy_none():
+    """
+    The administrator's CLIR (C{withholdCallerID}) restricts the call
+    although the phone asks for none: the called phone sees the anonymous
+    From with Privacy: id.
+    """
+    x = SIPExchange()
+    x.model.loadDevices([replace(x.model.device("200"), withholdCallerID=True)])
+    x.register("200", "201")
+    call(x.sip("200"), "201", ("privacy", "none"))
+    x.run()
+    [invite] = invites(x.sip("201"))
+    assert str(invite.fromAddress.uri) == "sip:anonymous@anonymous.invalid"
+    assert invite.headers.get("privacy") == "id"
+    assert x.model.calls()[0].callingRestricted
+
+
+def test_preferred_presentable_number_reaches_the_model():
+    """
+    RFC 3325 9.2: a preferred identity the extension may present (its
+    main number) becomes the call's presented number; the called phone
+    still sees the extension; one it may not present is ignored.
+    """
+    x = SIPExchange()
+    x.model.loadDevices([replace(x.model.device("200"), presentableNumbers=("4930123456000",))])
+    x.register("200", "201")
+    call(x.sip("200"), "201", ("p-preferred-identity", "<tel:+4930123456000>"))
+    x.run()
+    assert x.model.calls()[0].presentedNumber == "4930123456000"
+    assert invites(x.sip("201"))[0].fromAddress.uri.user == "200"
+    x = SIPExchange()
+    x.register("200", "201")
+    call(x.sip("200"), "201", ("p-preferred-identity", "<tel:+4930123456000>"))
+    x.run()
+    assert x.model.calls()[0].presentedNumber is None
 
 
 def test_malformed_privacy_is_refused():

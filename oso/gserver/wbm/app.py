@@ -47,6 +47,7 @@ NOTICES = {
 #: -> the L{extensions.ExtensionActions} method that does it.
 CHANGES = {
     "settings": "update",
+    "identity": "setIdentity",
     "password": "setPassword",
     "forwarding": "setForwarding",
     "dnd": "setDoNotDisturb",

@@ -16,7 +16,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.web.template import tags
 
 from oso import secrets
-from oso.callmodel.devices import Device, DeviceType, ForwardingType
+from oso.callmodel.devices import MAX_PRESENTABLE_NUMBERS, Device, DeviceType, ForwardingType
 from oso.callmodel.dialplan import CLASSES_OF_SERVICE
 from oso.callmodel import errors
 from oso.gserver.wbm import forms
@@ -145,10 +145,23 @@ def detail(device, token):
             ("Port", device.port or "none"),
             ("Password", "set" if device.credentials.passwordHash else "not set"),
             ("Do not disturb", "on" if features.doNotDisturb else "off"),
+            ("Caller id", "withheld" if device.withholdCallerID else "presented"),
         ]),
         _section("Settings", f"{base}/settings", token, "Save", [
             _field("Name", _textInput("name", device.name, maxlength="64")),
             _field("Class of service", _classOfService(device.classOfService)),
+        ]),
+        _section("Caller identity", f"{base}/identity", token, "Save", [
+            _field("Public number (E.164 digits, empty: none)",
+                   _textInput("publicNumber", device.publicNumber or "",
+                              pattern="[0-9]{0,15}", inputmode="numeric")),
+            _field("Withhold caller id on every call (the phone cannot lift it)",
+                   tags.input(type="checkbox", name="withholdCallerID", value="on",
+                              **({"checked": "checked"} if device.withholdCallerID else {}))),
+            _field(f"Further numbers the phone may present (up to {MAX_PRESENTABLE_NUMBERS}, "
+                   "separated by blanks)",
+                   _textInput("presentableNumbers", " ".join(device.presentableNumbers),
+                              pattern="[0-9, ]*")),
         ]),
         _section("Password", f"{base}/password", token, "Set password", [
             _field("New password (at least 8 characters)",
@@ -263,6 +276,21 @@ class ExtensionActions:
         classOfService = forms.choice(request, "classOfService", CLASSES_OF_SERVICE)
         device = replace(self.station(number), name=name, classOfService=classOfService)
         await self.model.addDevice(device)
+
+    async def setIdentity(self, request, number):
+        """
+        Set what an extension presents: its public number, whether its
+        caller id is withheld on every call, the further numbers its phone
+        may present.
+        """
+        self.station(number)
+        publicNumber = forms.optionalNumber(request, "publicNumber")
+        withhold = forms.checkbox(request, "withholdCallerID")
+        presentable = forms.numbers(request, "presentableNumbers", MAX_PRESENTABLE_NUMBERS)
+        await self.model.addDevice(replace(
+            self.station(number), publicNumber=publicNumber, withholdCallerID=withhold,
+            presentableNumbers=presentable,
+        ))
 
     async def setPassword(self, request, number):
         """

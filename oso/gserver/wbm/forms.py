@@ -62,6 +62,53 @@ def deviceNumber(request, name="number"):
     return value
 
 
+def numbers(request, name, most):
+    """
+    A field holding up to C{most} distinct numbers of 1 to 15 digits,
+    separated by blanks or commas.
+
+    @return: the numbers, in order, as a tuple (empty for an empty field).
+    @raise FormError: when a number is malformed, listed twice, or there
+        are too many.
+    """
+    text = field(request, name, required=False)
+    values = tuple(value for value in re.split(r"[\s,]+", text) if value)
+    for value in values:
+        if not _NUMBER.match(value):
+            raise FormError(f"{name}: {value} is not 1 to 15 digits")
+    if len(set(values)) != len(values):
+        raise FormError(f"{name}: a number is listed twice")
+    if len(values) > most:
+        raise FormError(f"{name}: at most {most} numbers")
+    return values
+
+
+def checkbox(request, name):
+    """
+    A checkbox: C{on} when ticked, absent (or empty) when not.
+
+    @return: whether it is ticked.
+    @raise FormError: for any other value.
+    """
+    value = field(request, name, required=False)
+    if value not in ("", "on"):
+        raise FormError(f"{name}: on, or nothing")
+    return value == "on"
+
+
+def optionalNumber(request, name):
+    """
+    A field holding a number of 1 to 15 digits, or nothing.
+
+    @return: the number, or C{None} for an empty field.
+    @raise FormError: when it holds anything else.
+    """
+    value = field(request, name, required=False, maxLength=15)
+    if value and not _NUMBER.match(value):
+        raise FormError(f"{name}: 1 to 15 digits")
+    return value or None
+
+
 def dialString(request, name, required=True):
     """
     A field holding a number to dial (digits, C{*}, C{#}); C{""} when
