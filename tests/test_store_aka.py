@@ -4,16 +4,11 @@ trunk accepted, kept across restarts): one contract, run against
 L{SQLiteStore} (real file, real thread) and L{MemoryStore}.
 """
 
-import shutil
 import sqlite3
-import tempfile
-from pathlib import Path
 
-from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
-from oso.store import SQLiteStore
-from oso.store.memory import MemoryStore
+import test_store_registrations as registrations
 from oso.store.schema import MIGRATIONS, migrate
 
 
@@ -56,18 +51,8 @@ class SQLiteAKASequenceTests(AKASequenceContract, TestCase):
     The contract on L{SQLiteStore}.
     """
 
-    def setUp(self):
-        folder = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, folder)
-        self.path = str(Path(folder) / "oso.sqlite")
-        self.store = SQLiteStore(self.path, reactor)
-        self.addCleanup(lambda: self.store.close())
-        return self.store.open()
-
-    async def reopen(self):
-        await self.store.close()
-        self.store = SQLiteStore(self.path, reactor)
-        await self.store.open()
+    setUp = registrations.SQLiteRegistrationTests.setUp
+    reopen = registrations.SQLiteRegistrationTests.reopen
 
     def test_migrationKeepsData(self):
         """
@@ -96,10 +81,5 @@ class MemoryAKASequenceTests(AKASequenceContract, TestCase):
     The contract on L{MemoryStore}.
     """
 
-    def setUp(self):
-        self.store = MemoryStore()
-        return self.store.open()
-
-    async def reopen(self):
-        await self.store.close()
-        await self.store.open()
+    setUp = registrations.MemoryRegistrationTests.setUp
+    reopen = registrations.MemoryRegistrationTests.reopen
