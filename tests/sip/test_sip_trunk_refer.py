@@ -10,6 +10,7 @@ untrusted provider's REFER and an attended one are refused.
 from urllib.parse import quote
 
 from oso.callmodel.causes import EventCause
+from oso.callmodel.devices import Device, DeviceType
 
 from test_sip_trunk_calls import TrunkExchange, lastRequest
 
@@ -68,6 +69,21 @@ def test_blind_transfer_to_a_did():
     assert transferred.transferringDevice == "900"
     assert "Established" in exchange.recorder.names()
     assert exchange.port.channelsBusy() == 0
+
+
+def test_blind_transfer_to_a_group():
+    """
+    A DID that the dial plan maps to a group: the group hunts its member
+    (100), whose answer is the final NOTIFY.
+    """
+    exchange = TrunkExchange()
+    exchange.addDevice(Device("150", type=DeviceType.group, members=("100",)))
+    callID = answeredCall(exchange)
+    assert refer(exchange, callID, "<sip:030123456150@127.0.0.9>").status == 202
+    exchange.phone("100").answer()
+    exchange.run()
+    assert sipfrags(exchange)[-1] == (b"SIP/2.0 200 OK", "terminated;reason=noresource")
+    assert lastRequest(exchange.provider, "BYE").callID == callID
 
 
 def test_blind_transfer_out_through_a_route():
