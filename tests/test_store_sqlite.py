@@ -171,7 +171,8 @@ class MigrationTests(SynchronousTestCase):
         }
         self.assertEqual(
             tables,
-            {"devices", "settings", "registrations", "administrators", "api_tokens"},
+            {"devices", "settings", "registrations", "administrators", "api_tokens",
+             "aka_sequence"},
         )
 
     def test_current(self):

@@ -63,6 +63,21 @@ class IStore(Interface):
         @return: a L{Deferred}.
         """
 
+    def getAKASequence(trunkGroup, username):
+        """
+        @return: a L{Deferred} firing with the highest Digest AKA sequence
+            number (an C{int}) the trunk of C{trunkGroup} accepted for the
+            private identity C{username}, or L{None}.
+        """
+
+    def putAKASequence(trunkGroup, username, sqn):
+        """
+        Keep the highest AKA sequence number a trunk accepted (replacing
+        the one before).
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+
     def loadRegistrations():
         """
         @return: a L{Deferred} firing with every stored

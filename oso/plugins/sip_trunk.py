@@ -11,6 +11,8 @@ C{doc/sip.md} (Trunks) what the trunk does.
 import ipaddress
 
 from twisted.application.service import Service
+from twisted.internet.defer import ensureDeferred
+from twisted.logger import Logger
 from twisted.names import client
 from twisted.plugin import IPlugin
 from zope.interface import implementer
@@ -288,6 +290,8 @@ class SIPTrunkService(Service):
     @ivar port: the L{SIPTrunks} while running.
     """
 
+    log = Logger()
+
     def __init__(self, settings, context, resolver=None):
         self.settings = settings
         self._context = context
@@ -318,7 +322,43 @@ class SIPTrunkService(Service):
         for trunk in trunks:
             if trunk.stun is not None:
                 trunk.stun.startService()
-        self.port.start()
+        ensureDeferred(self._start(self.port))
+
+    async def _start(self, port):
+        """
+        Start the trunks once each Digest AKA client has the sequence
+        number its trunk accepted before (from the store: a challenge
+        replayed from before a restart stays refused), and keeps each new
+        one there.
+        """
+        store = self._context.store
+        for trunk in port.trunks.values():
+            aka = trunk.authenticator.credentials.aka if trunk.authenticator else None
+            if aka is None:
+                continue
+            group, username = trunk.settings.trunkGroup, trunk.settings.username
+            try:
+                sqn = await store.getAKASequence(group, username)
+            except Exception:
+                self.log.failure("trunk {group}: the AKA sequence number could not be read",
+                                 group=group)
+                sqn = None
+            if sqn is not None:
+                aka.sqn = max(aka.sqn, sqn)
+            aka.accepted = lambda sqn, group=group, username=username: self._keep(
+                group, username, sqn)
+        if self.port is port:
+            port.start()
+
+    def _keep(self, group, username, sqn):
+        """
+        Write an accepted AKA sequence number, on the store's thread.
+        """
+        self.log.debug("trunk {group}: AKA SQN {sqn:#x} accepted", group=group, sqn=sqn)
+        store = self._context.store
+        store.putAKASequence(group, username, sqn).addErrback(
+            lambda f: self.log.failure("trunk {group}: the AKA sequence number was not kept",
+                                       f, group=group))
 
     def stopService(self):
         port, self.port = self.port, None

@@ -183,11 +183,17 @@ class Transfers:
             if watched is subscription:
                 del self._watched[callID]
         leg.referring = False
-        session = leg.session
-        if session.phone.sessions.get(session.connection) is None:
+        if self.transferorGone(leg):
             # The transferor's connection is gone: its dialog too.
             self.lines._dialogs.pop(leg.dialog.id, None)
             leg.bye()
+
+    def transferorGone(self, leg):
+        """
+        Whether the model cleared the connection of the transferor's leg.
+        """
+        session = leg.session
+        return session.phone.sessions.get(session.connection) is None
 
     def eventReceived(self, event):
         """

@@ -48,6 +48,7 @@ from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication
 from oso.ports.numberformat import NumberFormat
 from oso.ports.sip_peers import peersOf
+from oso.ports.trunk_transfers import TrunkTransfers
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.headers import NameAddress
 from oso.sip.identity import CallerIdentity, applyIdentity, incomingIdentity, numberOf
@@ -401,6 +402,9 @@ class TrunkChannel:
         if isinstance(leg, InboundLeg) and leg.dialog is None:
             status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
             leg.refuse(status, reason)
+        elif leg.referring:
+            # The provider's REFER: its subscription outlives the connection.
+            self.port.transfersOf(leg).transferorCleared(leg)
         elif isinstance(leg, InboundLeg):
             leg.bye(reasonForCause(cause))
         else:
@@ -562,6 +566,10 @@ class SIPTrunks:
         self._ringback = set()
         self.peers = peersOf(ua)
         self.peers.join(self)
+        self._transfers = {
+            group: TrunkTransfers(self, trunk, STATUS_FOR_CAUSE)
+            for group, trunk in self.trunks.items()
+        }
 
     # Starting and stopping.
 
@@ -766,6 +774,8 @@ class SIPTrunks:
     # IEventObserver: the provider hears 180 when the called party alerts.
 
     def eventReceived(self, event):
+        for transfers in self._transfers.values():
+            transfers.eventReceived(event)
         if not isinstance(event, ev.Delivered) or not self._ringback:
             return
         callID = event.connection.callID
@@ -978,8 +988,20 @@ class SIPTrunks:
             self.model.earlyMedia(session.connection, body)
 
     def legReferred(self, leg, request, transaction):
-        transaction.respond(makeResponse(request, 403, "Forbidden (No Transfer by the Network)",
-                                         toTag=leg.dialog.localTag))
+        """
+        The provider asks to transfer the call with REFER: see
+        L{oso.ports.trunk_transfers}.
+        """
+        self.transfersOf(leg).referred(leg, request, transaction)
+
+    def legNotifyRefused(self, leg):
+        self.transfersOf(leg).notifyRefused(leg)
+
+    def transfersOf(self, leg):
+        """
+        The L{TrunkTransfers} of the trunk whose call C{leg} carries.
+        """
+        return self._transfers[leg.session.channel.trunk.settings.trunkGroup]
 
     def legMediaChanged(self, leg, body):
         self.model.mediaOffered(leg.session.connection, body)

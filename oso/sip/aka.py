@@ -17,7 +17,8 @@ network failed to authenticate.
 
 The request digest is L{oso.sip.digest.digestResponse}, shared with the
 server's side; only H(A1) differs, the password being RES's raw octets.
-Sans-I/O: the caller owns the SQN store (L{AKAClient.sqn}) and persists it.
+Sans-I/O: the caller owns the SQN store (L{AKAClient.sqn}) and persists it
+(C{accepted} tells it of each new SQN).
 """
 
 import base64
@@ -116,18 +117,22 @@ class AKAClient:
         caller stores it between runs.
     """
 
-    def __init__(self, username, milenage, sqn=0, delta=1 << 28):
+    def __init__(self, username, milenage, sqn=0, delta=1 << 28, accepted=None):
         """
         @param username: the private identity, the digest user name.
         @param milenage: a L{Milenage} for the subscriber's K and OPc.
         @param sqn: the highest SQN accepted before.
         @param delta: how far above C{sqn} a SQN may be and still be
             accepted (TS 33.102 C.2.1 limits it against wrap-around).
+        @param accepted: called with each SQN accepted, to persist it (a
+            replayed challenge must stay refused after a restart), or
+            C{None}.
         """
         self.username = username
         self._milenage = milenage
         self.sqn = sqn
         self._delta = delta
+        self.accepted = accepted
 
     @classmethod
     def fromKeys(cls, username, k, opc=None, op=None, **kwargs):
@@ -164,6 +169,8 @@ class AKAClient:
         if not self._fresh(sqn):
             return AKAOutcome.resync, b"", self._autsFor(rand)
         self.sqn = sqn
+        if self.accepted is not None:
+            self.accepted(sqn)
         return AKAOutcome.ok, res, None
 
     def answer(self, challenge, method, uri, cnonce, nc=1):

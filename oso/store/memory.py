@@ -25,6 +25,8 @@ class MemoryStore:
         self._administrators = {}
         # token hash -> APIToken, in the order first stored
         self._tokens = {}
+        # (trunk group, username) -> SQN
+        self._akaSequence = {}
         self.opened = False
 
     def open(self):
@@ -56,6 +58,13 @@ class MemoryStore:
 
     def putSetting(self, key, value):
         self._settings[key] = value
+        return succeed(None)
+
+    def getAKASequence(self, trunkGroup, username):
+        return succeed(self._akaSequence.get((trunkGroup, username)))
+
+    def putAKASequence(self, trunkGroup, username, sqn):
+        self._akaSequence[trunkGroup, username] = sqn
         return succeed(None)
 
     def loadRegistrations(self):

@@ -114,6 +114,19 @@ MIGRATIONS = (
         ALTER TABLE devices ADD COLUMN presentable_numbers TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    Migration(
+        "the Digest AKA sequence numbers of the SIP trunks",
+        """
+        CREATE TABLE aka_sequence (
+            -- the trunk's trunk group and its AKA private identity
+            trunk_group TEXT NOT NULL,
+            username TEXT NOT NULL,
+            -- the highest SQN the trunk accepted (SQNms, 48 bits)
+            sqn INTEGER NOT NULL,
+            PRIMARY KEY (trunk_group, username)
+        );
+        """,
+    ),
 )
 
 #: The schema version this code reads and writes.

@@ -361,6 +361,27 @@ class SQLiteDatabase:
             (key, value),
         )
 
+    def getAKASequence(self, trunkGroup, username):
+        """
+        @return: the AKA sequence number kept for the trunk and identity,
+            or L{None}.
+        """
+        row = self.connection.execute(
+            "SELECT sqn FROM aka_sequence WHERE trunk_group = ? AND username = ?",
+            (trunkGroup, username),
+        ).fetchone()
+        return None if row is None else row["sqn"]
+
+    def putAKASequence(self, trunkGroup, username, sqn):
+        """
+        Keep the AKA sequence number of the trunk and identity.
+        """
+        self.connection.execute(
+            "INSERT INTO aka_sequence (trunk_group, username, sqn) VALUES (?, ?, ?) "
+            "ON CONFLICT (trunk_group, username) DO UPDATE SET sqn = excluded.sqn",
+            (trunkGroup, username, sqn),
+        )
+
     def loadAdministrators(self):
         """
         @return: every G-Server administrator, ordered by name.
@@ -631,6 +652,21 @@ class SQLiteStore:
         @return: a L{Deferred} that fires once it is on disk.
         """
         return self._call(SQLiteDatabase.putSetting, key, value)
+
+    def getAKASequence(self, trunkGroup, username):
+        """
+        @return: a L{Deferred} firing with the AKA sequence number kept
+            for the trunk and identity, or L{None}.
+        """
+        return self._call(SQLiteDatabase.getAKASequence, trunkGroup, username)
+
+    def putAKASequence(self, trunkGroup, username, sqn):
+        """
+        Keep the highest AKA sequence number a trunk accepted.
+
+        @return: a L{Deferred} that fires once it is on disk.
+        """
+        return self._call(SQLiteDatabase.putAKASequence, trunkGroup, username, sqn)
 
     def loadRegistrations(self):
         """

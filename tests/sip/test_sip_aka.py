@@ -146,6 +146,22 @@ def test_replayedChallengeResynchronises():
     assert (answer.outcome, answer.res) == (AKAOutcome.ok, xres)
 
 
+def test_acceptedReported():
+    """
+    Each SQN the client accepts is reported to C{accepted} (to be
+    persisted); a resynchronisation or a MAC failure reports nothing.
+    """
+    network = Network()
+    kept = []
+    client = AKAClient.fromKeys(USER, K, opc=OPC, sqn=network.sqn, accepted=kept.append)
+    challenge, _ = network.challenge()
+    client.answer(challenge, "REGISTER", URI, "c1")
+    client.answer(challenge, "REGISTER", URI, "c2", nc=2)
+    other = Network(k=bytes(16), sqn=network.sqn)
+    client.answer(other.challenge()[0], "REGISTER", URI, "c3")
+    assert kept == [network.sqn]
+
+
 def test_networkBehindClient():
     """
     A network whose SQN is below the client's (a restored HLR) gets AUTS
