@@ -118,6 +118,8 @@ class TrunkSettings:
         requests from.
     @ivar stun: C{(ip, port)} of a STUN server, or C{None}.
     @ivar stunInterval: seconds between STUN binding requests.
+    @ivar mediaRelay: whether calls' media goes through oso's relay
+        (L{oso.media.anchor}).
     """
 
     trunkGroup: str
@@ -137,6 +139,7 @@ class TrunkSettings:
     acceptFrom: tuple = ()
     stun: tuple | None = None
     stunInterval: int = 300
+    mediaRelay: bool = False
 
 
 class _Session:
@@ -149,6 +152,8 @@ class _Session:
     @ivar media: the origin and version of the SDP we send the provider.
     @ivar offer: the model's L{oso.callmodel.calls.Offer} of a call to the
         provider, else C{None}.
+    @ivar anchor: the L{oso.media.anchor.MediaAnchor} relaying its media,
+        or C{None} (the parties send to each other).
     """
 
     def __init__(self, channel, connection, address):
@@ -157,6 +162,29 @@ class _Session:
         self.leg = None
         self.media = LegMedia(address)
         self.offer = None
+        self.anchor = None
+
+    def inward(self, body):
+        """
+        The provider's description as the call model gets it.
+        """
+        return body if self.anchor is None else self.anchor.toPhone(body)
+
+    def outward(self, media):
+        """
+        The model's media as the provider's description names it.
+        """
+        return media if self.anchor is None else self.anchor.toProvider(media)
+
+    def whenReady(self, media, action):
+        """
+        Call C{action()} once the relay knows the public addresses
+        C{media} needs: at once without a relay.
+        """
+        if self.anchor is None:
+            action()
+        else:
+            self.anchor.whenReady(media, action)
 
 
 class Trunk:
@@ -174,14 +202,17 @@ class Trunk:
     @ivar ua: the L{TrunkUA} its legs send through (set by the port).
     """
 
-    def __init__(self, settings, authenticator, stun=None):
+    def __init__(self, settings, authenticator, stun=None, media=None):
         """
         @param stun: the L{oso.sip.trunkstun.TrunkStun} that keeps the
             public address of the SIP UDP socket, or C{None}.
+        @param media: the L{oso.media.anchor.MediaRelays} of its calls, or
+            C{None} (no relay).
         """
         self.settings = settings
         self.authenticator = authenticator
         self.stun = stun
+        self.media = media
         self.ua = None
         self.registration = None
         self.targets = []
@@ -335,9 +366,17 @@ class TrunkChannel:
             return
         session = self.session = _Session(self, connection, port.mediaAddress(target.transport))
         session.offer = offer
+        port.anchor(session, target.transport)
+        session.whenReady(offer.media, lambda: self._dialReady(session, target))
+
+    def _dialReady(self, session, target):
+        if self.session is not session:
+            # Cleared while the relay waited for STUN.
+            return
         if not self.dial(target):
             self.session = None
-            port.model.rejected(connection, EventCause.trunksBusy)
+            self.port.forget(session)
+            self.port.model.rejected(session.connection, EventCause.trunksBusy)
 
     def dial(self, target):
         """
@@ -360,12 +399,12 @@ class TrunkChannel:
         leg.session = session
         session.leg = leg
         leg.start(trunk.uri(called), NameAddress(trunk.uri(identity.number), name),
-                  NameAddress(trunk.uri(called)), session.media.offer(offer.media))
+                  NameAddress(trunk.uri(called)), session.media.offer(session.outward(offer.media)))
         return not leg.ended
 
     def failed(self, connection, cause):
         session = self._session(connection)
-        if session is None:
+        if session is None or session.leg is None:
             return
         leg = session.leg
         if isinstance(leg, InboundLeg) and leg.dialog is None:
@@ -386,6 +425,8 @@ class TrunkChannel:
         self.session = None
         self.port.forget(session)
         leg = session.leg
+        if leg is None:
+            return
         if isinstance(leg, InboundLeg) and leg.dialog is None:
             status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
             leg.refuse(status, reason)
@@ -403,14 +444,18 @@ class TrunkChannel:
 
     def generateDigits(self, connection, digits):
         session = self._session(connection)
-        if session is not None:
+        if session is not None and session.leg is not None:
             session.leg.sendDigits(digits)
 
     def mediaChanged(self, connection, media):
         session = self._session(connection)
         if session is None:
             return
-        passFarMedia(session.leg, media, session.media, self.port.answered)
+        session.whenReady(media, lambda: self._passFar(session, media))
+
+    def _passFar(self, session, media):
+        if self.session is session and session.leg is not None:
+            passFarMedia(session.leg, session.outward(media), session.media, self.port.answered)
 
     # Internals.
 
@@ -572,6 +617,9 @@ class SIPTrunks:
 
         @return: a L{Deferred} that fires once they are over.
         """
+        for trunk in self.trunks.values():
+            if trunk.media is not None:
+                trunk.media.stop()
         return gatherResults([trunk.registration.stop() for trunk in self._registering()])
 
     async def _locate(self, trunk):
@@ -738,6 +786,22 @@ class SIPTrunks:
         """
         return self.ua.contact(transport).host.strip("[]")
 
+    def anchor(self, session, transport):
+        """
+        Give a session a media anchor on its trunk's relay (if it has
+        one), its sockets on our address over C{transport}; a public
+        address STUN finds later is offered to the provider.
+        """
+        relays = session.channel.trunk.media
+        if relays is not None:
+            address = self.mediaAddress(transport)
+            session.anchor = relays.anchor(address, address, lambda: self._mediaMoved(session))
+
+    def _mediaMoved(self, session):
+        leg = session.leg
+        if session.channel.session is session and leg is not None and leg.dialog is not None:
+            passFarMedia(leg, session.outward(session.anchor.far), session.media, self.answered)
+
     def callingParty(self, number):
         """
         The public number and name a call from device C{number} shows the
@@ -792,13 +856,14 @@ class SIPTrunks:
         session = channel.session = _Session(channel, None, self.mediaAddress(source[0]))
         session.leg = leg
         leg.session = session
+        self.anchor(session, source[0])
         key = (request.callID, request.fromAddress.tag)
         self._pending[key] = leg
         self._dialogs[DialogID(request.callID, leg.localTag, request.fromAddress.tag)] = leg
         self._ringback.add(leg)
         # A caller who asked not to be shown (RFC 3323) is known, not
         # presented.
-        connection = self.model.originate(channel.number, called, leg.remoteSDP,
+        connection = self.model.originate(channel.number, called, session.inward(leg.remoteSDP),
                                           callingNumber=caller or None,
                                           restricted=identity.restricted)
         channel._session(connection)
@@ -844,7 +909,7 @@ class SIPTrunks:
             return
         if body is not None:
             leg.remoteSDP = body
-        self.model.answered(session.connection, body)
+        self.model.answered(session.connection, session.inward(body))
 
     def legRefused(self, leg, response):
         session = leg.session
@@ -892,7 +957,7 @@ class SIPTrunks:
         """
         session = leg.session
         leg.answerPeerOffer(session.media.answer(body))
-        self.model.mediaOffered(session.connection, body)
+        self.model.mediaOffered(session.connection, session.inward(body))
 
     def legAnswered(self, leg, body):
         pass
@@ -902,7 +967,7 @@ class SIPTrunks:
                                          toTag=leg.dialog.localTag))
 
     def legMediaChanged(self, leg, body):
-        self.model.mediaOffered(leg.session.connection, body)
+        self.model.mediaOffered(leg.session.connection, leg.session.inward(body))
 
     def currentOffer(self, leg):
         return leg.session.media.offer()
@@ -924,9 +989,13 @@ class SIPTrunks:
 
     def forget(self, session):
         """
-        Drop the port's indexes of a session's leg.
+        Drop the port's indexes of a session's leg, and close its relay.
         """
+        if session.anchor is not None:
+            session.anchor.close()
         leg = session.leg
+        if leg is None:
+            return
         self._ringback.discard(leg)
         if leg.dialog is not None:
             self._dialogs.pop(leg.dialog.id, None)

@@ -65,7 +65,7 @@ def test_defaults():
     assert trunk.transport is None and trunk.register is False
     assert trunk.numbers == NumberFormat() and not trunk.trusted
     assert makeTrunk(trunk, None, None, None).authenticator is None
-    assert sipTrunk.validateConfig({}, WHERE) == {"trunks": ()}
+    assert sipTrunk.validateConfig({}, WHERE)["trunks"] == ()
 
 
 @pytest.mark.parametrize("changes, key, message", [
