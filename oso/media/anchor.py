@@ -87,9 +87,10 @@ class MediaRelays:
     def stop(self):
         """
         Close every anchor (the trunk stops).
+
+        @return: a L{Deferred} that fires once their sockets are closed.
         """
-        for anchor in list(self.anchors):
-            anchor.close()
+        return gatherResults([anchor.close() for anchor in list(self.anchors)])
 
 
 class _Mapping:
@@ -267,14 +268,16 @@ class MediaAnchor:
     def close(self):
         """
         Stop STUN and close every socket (the call ended or failed).
+
+        @return: a L{Deferred} that fires once the sockets are closed.
         """
         if self.closed:
-            return
+            return succeed(None)
         self.closed = True
         self._relays.anchors.discard(self)
         for mapping in self._mappings.values():
             mapping.close()
-        for sockets in self._streams.values():
-            sockets.close()
+        closing = [sockets.close() for sockets in self._streams.values()]
         self._mappings.clear()
         self._streams.clear()
+        return gatherResults(closing).addCallback(lambda _: None)

@@ -13,6 +13,7 @@ sees a packet.
 
 import random
 
+from twisted.internet.defer import gatherResults, maybeDeferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import DatagramProtocol
 
@@ -149,7 +150,8 @@ class StreamSockets:
     def close(self):
         """
         Stop listening on every socket.
+
+        @return: a L{Deferred} that fires once they are closed.
         """
         ports, self.ports = self.ports, []
-        for port in ports:
-            port.stopListening()
+        return gatherResults([maybeDeferred(port.stopListening) for port in ports])

@@ -613,14 +613,12 @@ class SIPTrunks:
 
     def stop(self):
         """
-        End the registrations.
+        End the registrations and close the media relays.
 
         @return: a L{Deferred} that fires once they are over.
         """
-        for trunk in self.trunks.values():
-            if trunk.media is not None:
-                trunk.media.stop()
-        return gatherResults([trunk.registration.stop() for trunk in self._registering()])
+        relays = [trunk.media.stop() for trunk in self.trunks.values() if trunk.media is not None]
+        return gatherResults(relays + [trunk.registration.stop() for trunk in self._registering()])
 
     async def _locate(self, trunk):
         s = trunk.settings
