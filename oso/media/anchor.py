@@ -151,6 +151,7 @@ class MediaAnchor:
         self.far = None
         self.closed = False
         self._queue = None
+        self._origins = {}
 
     def _sockets(self, index):
         """
@@ -206,7 +207,12 @@ class MediaAnchor:
                 continue
             sockets.stream.point(side, *target)
             addresses.append(local(index, sockets))
-        return anchored(description, addresses).serialise()
+        out = anchored(description, addresses)
+        # A party's new offer that only moves its media (a new address,
+        # so a new version) is the same description through the relay:
+        # the other side hears of nothing.  Each leg stamps its own origin.
+        out.origin = self._origins.setdefault(side, description.origin)
+        return out.serialise()
 
     def toPhone(self, body):
         """

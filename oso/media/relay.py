@@ -16,7 +16,9 @@ port: a NAT or a media server may pick another) fixes where it is sent to
 and who else is refused.  Packets from another host are never latched
 onto, so a stranger spraying a relay's ports ("RTP bleed") gets nowhere.
 A new SDP address (a re-INVITE) re-points the peer and latching starts
-again; the RFC 2543 hold address (C{0.0.0.0}) only stops sending to it.
+again (a packet from exactly the SDP's address always wins over one from
+the party's old port that came first); the RFC 2543 hold address
+(C{0.0.0.0}) only stops sending to it.
 """
 
 from twisted.logger import Logger
@@ -62,12 +64,16 @@ class Peer:
     def accepts(self, source):
         """
         Whether a packet from C{source} is the party's: from the address
-        latched onto, or, before any, the first from the SDP's host.
+        latched onto; from the SDP's own address (latched onto then: a
+        straggler from the party's old port may have latched first); or,
+        before any, the first from the SDP's host.
         """
         if source == self.latched:
             return True
         expected = self.expected
-        if self.latched is None and expected is not None and source[0] == expected[0]:
+        if expected is None:
+            return False
+        if source == expected or (self.latched is None and source[0] == expected[0]):
             self.latched = source
             return True
         return False

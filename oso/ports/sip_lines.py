@@ -627,8 +627,9 @@ class SIPLines:
         else:
             self.model.retrievedByTerminal(connection)
         if not self._relays(session):
+            # No phone of ours to answer it: answered here, and the other
+            # parties (a trunk's relay, its provider) hear of the new media.
             leg.answerPeerOffer(session.media.answer(body))
-            return
         self.model.mediaOffered(connection, body)
 
     def legEarlyMedia(self, leg, body):

@@ -142,7 +142,10 @@ class AnchorTests(TestCase):
             anchor.toProvider(description("127.0.0.1", phonePort))))
         provider.transport.write(b"\x80first", providerFacing)
         yield self.until(lambda: phone.received)
-        anchor.toProvider(description("127.0.0.1", movedPort))
+        before = anchor.toProvider(description("127.0.0.1", phonePort))
+        moved_ = description("127.0.0.1", movedPort).replace(b" 7 7 ", b" 7 8 ")
+        # The provider's description does not change: nothing to offer it.
+        assert anchor.toProvider(moved_) == before
         provider.transport.write(b"\x80second", providerFacing)
         yield self.until(lambda: moved.received)
         assert [d for d, _ in phone.received] == [b"\x80first"]

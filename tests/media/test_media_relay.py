@@ -22,7 +22,7 @@ def test_first_packet_from_the_sdp_host_latches_any_port():
     assert peer.accepts(("192.0.2.1", 4100))
     assert peer.destination == ("192.0.2.1", 4100)
     assert peer.accepts(("192.0.2.1", 4100))
-    assert not peer.accepts(("192.0.2.1", 4000))
+    assert not peer.accepts(("192.0.2.1", 4200))
 
 
 def test_other_hosts_are_never_latched():
@@ -55,6 +55,22 @@ def test_new_address_repoints_and_latches_again():
     assert peer.destination == ("192.0.2.2", 5000)
     assert not peer.accepts(("192.0.2.1", 4000))
     assert peer.accepts(("192.0.2.2", 5002))
+
+
+def test_sdp_address_wins_over_a_straggler_from_the_old_port():
+    """
+    After a re-INVITE moved the party from port 4000 to 4002, a last
+    packet from 4000 may latch first; the first from 4002 (the SDP's
+    address) takes over, and 4000 is refused from then on.
+    """
+    peer = Peer()
+    peer.point(("192.0.2.1", 4000))
+    peer.accepts(("192.0.2.1", 4000))
+    peer.point(("192.0.2.1", 4002))
+    assert peer.accepts(("192.0.2.1", 4000))
+    assert peer.accepts(("192.0.2.1", 4002))
+    assert peer.destination == ("192.0.2.1", 4002)
+    assert not peer.accepts(("192.0.2.1", 4000))
 
 
 def test_same_address_keeps_the_latch():
