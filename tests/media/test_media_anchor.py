@@ -53,11 +53,12 @@ class FakeNATStun(DatagramProtocol):
 
     def __init__(self):
         self.asked = []
+        self.host = "192.0.2.7"
 
     def datagramReceived(self, data, address):
         request = decode(data)
         self.asked.append(address)
-        mapped = Address("192.0.2.7", 45555 if address[1] % 2 else 40000)
+        mapped = Address(self.host, 45555 if address[1] % 2 else 40000)
         response = Message(BINDING_RESPONSE, request.transactionID,
                            (Attribute(XOR_MAPPED_ADDRESS, mapped),))
         self.transport.write(encode(response), address)
@@ -170,6 +171,27 @@ class AnchorTests(TestCase):
         toPhone = parseSDP(anchor.toPhone(description("127.0.0.1", 7000)))
         assert streamTargets(toPhone)[0][0][0] == "127.0.0.1"
         assert len(stun.asked) == 2
+
+    @inlineCallbacks
+    def test_new_mapping_during_the_call_is_reported(self):
+        """
+        The NAT's mapping changes between two refreshes: the anchor says
+        so (the trunk then offers it), and the provider's description
+        names the new address.
+        """
+        stun = FakeNATStun()
+        stunPort = self.listen(stun)
+        relays = MediaRelays(reactor, RelaySettings(RANGE, ("127.0.0.1", stunPort),
+                                                    stunInterval=0.2, stunWait=5))
+        self.addCleanup(relays.stop)
+        moved = []
+        anchor = relays.anchor("127.0.0.1", "127.0.0.1", lambda: moved.append(True))
+        yield anchor.ready(description("127.0.0.1", 6000))
+        assert not moved
+        stun.host = "192.0.2.8"
+        yield self.until(lambda: moved)
+        yield self.until(lambda: b"c=IN IP4 192.0.2.8" in anchor.toProvider(
+            description("127.0.0.1", 6000)))
 
     @inlineCallbacks
     def test_silent_stun_server_falls_back_to_the_local_address(self):
