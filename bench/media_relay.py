@@ -25,6 +25,7 @@ from twisted.internet import task  # noqa: E402
 from twisted.internet.defer import Deferred, ensureDeferred  # noqa: E402
 
 from oso.media.anchor import MediaRelays, RelaySettings  # noqa: E402
+from oso.media.relay import PHONE, PROVIDER  # noqa: E402
 from oso.media.udp import PortRange  # noqa: E402
 
 #: The load: one socket per party, each sending a packet every 20 ms to
@@ -99,8 +100,7 @@ async def run(reactor, calls, seconds):
         anchor = relays.anchor("127.0.0.1", "127.0.0.1")
         anchor.toPhone(description(provider))
         anchor.toProvider(description(phone))
-        stream = anchor._streams[0]
-        (providerFacing, _), (phoneFacing, _) = stream.local("provider"), stream.local("phone")
+        (providerFacing, _), (phoneFacing, _) = anchor.local(0, PROVIDER), anchor.local(0, PHONE)
         plan += [(provider, providerFacing[1]), (phone, phoneFacing[1])]
     # One load process per 25 calls, so that the load keeps its pace.
     loads = [

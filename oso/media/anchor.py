@@ -261,6 +261,13 @@ class MediaAnchor:
         waiting.addCallback(lambda _: None if self.closed else action())
         waiting.addErrback(lambda failure: log.failure("media relay: action failed", failure))
 
+    def local(self, index, side):
+        """
+        @return: the C{(rtp, rtcp)} addresses stream C{index}'s sockets on
+            C{side} (L{PROVIDER} or L{PHONE}) listen on.
+        """
+        return self._streams[index].local(side)
+
     def relayed(self):
         """
         @return: packets relayed per stream index, by C{(side they came

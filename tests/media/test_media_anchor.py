@@ -222,8 +222,8 @@ class AnchorTests(TestCase):
             anchor.toPhone(description("127.0.0.1", 4000))
             anchor.toProvider(description("127.0.0.1", 6000))
             assert relays.openSockets() == 4
-            for key, address in ((k, s.address) for k, s in anchor._streams[0].sockets.items()):
-                used.add(address[1])
+            for side in (PROVIDER, PHONE):
+                used.update(port for _, port in anchor.local(0, side))
             yield anchor.close()
         assert relays.openSockets() == 0 and not relays.anchors
         assert openFiles() == before
