@@ -35,6 +35,9 @@ from oso.sip.stunclient import StunClient, StunRefresher
 
 log = Logger()
 
+#: Seconds from a changed STUN mapping to the report of it.
+MOVE_DELAY = 0.5
+
 
 @dataclass(frozen=True)
 class RelaySettings:
@@ -152,6 +155,7 @@ class MediaAnchor:
         self.closed = False
         self._queue = None
         self._origins = {}
+        self._moved = None
 
     def _sockets(self, index):
         """
@@ -179,7 +183,16 @@ class MediaAnchor:
         return sockets
 
     def _addressChanged(self):
-        log.info("media relay: a provider-facing socket's public address changed")
+        """
+        A provider-facing socket's mapping changed: reported once the
+        others asked at the same time had time to answer, so that one new
+        offer carries them all.
+        """
+        if self._moved is None or not self._moved.active():
+            self._moved = self._relays.reactor.callLater(MOVE_DELAY, self._reportMove)
+
+    def _reportMove(self):
+        log.info("media relay: the provider-facing sockets' public addresses changed")
         if self._changed is not None and not self.closed:
             self._changed()
 
@@ -288,6 +301,8 @@ class MediaAnchor:
             return succeed(None)
         self.closed = True
         self._relays.anchors.discard(self)
+        if self._moved is not None and self._moved.active():
+            self._moved.cancel()
         for mapping in self._mappings.values():
             mapping.close()
         closing = [sockets.close() for sockets in self._streams.values()]
