@@ -21,6 +21,8 @@ from oso.callmodel.devices import DeviceType
 from oso.config import ConfigError
 from oso.interfaces import IComponent
 from oso.interfaces.sip import IUserAgent
+from oso.media.anchor import MediaRelays, RelaySettings
+from oso.media.udp import PortRange
 from oso.ports.numberformat import STYLES, NumberFormat
 from oso.ports.sip_trunk import SIPTrunks, Trunk, TrunkSettings
 from oso.sip.aka import AKAClient
@@ -34,8 +36,12 @@ _KEYS = {
     "trunk-group", "provider", "outbound-proxy", "transport", "username", "password",
     "aka-k", "aka-op", "aka-opc", "register", "register-interval", "channels", "dids",
     "number-format", "country-code", "national-prefix", "international-prefix", "trust",
-    "accept-from", "stun-server", "stun-interval",
+    "accept-from", "stun-server", "stun-interval", "media-relay",
 }
+#: The component's own keys beside C{trunks}.
+_SECTION_KEYS = {"trunks", "media-ports"}
+#: Where the media relay listens unless C{media-ports} says otherwise.
+DEFAULT_MEDIA_PORTS = PortRange(16384, 32767)
 
 
 def hostPort(text, where):
@@ -203,6 +209,9 @@ def trunkSettings(entry, where):
         except ValueError:
             raise ConfigError(f"{where}.stun-server", "expected an IP address, optionally with :port") from None
         stun = (host, port or 3478)
+    mediaRelay = entry.get("media-relay", stun is not None)
+    if not isinstance(mediaRelay, bool):
+        raise ConfigError(f"{where}.media-relay", "expected true or false")
     return TrunkSettings(
         trunkGroup=group,
         provider=provider,
@@ -221,7 +230,26 @@ def trunkSettings(entry, where):
         acceptFrom=_acceptFrom(entry, where),
         stun=stun,
         stunInterval=_whole(entry, "stun-interval", where, 10, 300),
+        mediaRelay=mediaRelay,
     )
+
+
+def mediaPorts(section, where):
+    """
+    The C{media-ports} setting (C{"FIRST-LAST"}) as a L{PortRange}.
+
+    @raise ConfigError: naming the key.
+    """
+    if "media-ports" not in section:
+        return DEFAULT_MEDIA_PORTS
+    text = section["media-ports"]
+    first, dash, last = text.partition("-") if isinstance(text, str) else ("", "", "")
+    try:
+        if not (dash and first.strip().isdigit() and last.strip().isdigit()):
+            raise ValueError("expected FIRST-LAST, such as \"16384-32767\"")
+        return PortRange(int(first), int(last))
+    except ValueError as e:
+        raise ConfigError(f"{where}.media-ports", f"{text!r}: {e}") from None
 
 
 def checkChannels(trunks, devices, where):
@@ -257,13 +285,15 @@ def checkChannels(trunks, devices, where):
                               f"{settings.trunkGroup!r} has {len(channels)} devices")
 
 
-def makeTrunk(settings, sipService, clock, addressChanged):
+def makeTrunk(settings, sipService, clock, addressChanged, mediaPorts=DEFAULT_MEDIA_PORTS):
     """
-    The run-time L{Trunk} of one account: its digest client, and its STUN
-    client on the C{sip} component's UDP socket when it has a STUN server.
+    The run-time L{Trunk} of one account: its digest client, its STUN
+    client on the C{sip} component's UDP socket when it has a STUN server,
+    and the media relay of its calls when it wants one.
 
     @param addressChanged: C{addressChanged(trunk)}, called when STUN finds
         a new public address.
+    @param mediaPorts: the L{PortRange} of the media relay.
     """
     aka = None
     if settings.aka is not None:
@@ -275,6 +305,9 @@ def makeTrunk(settings, sipService, clock, addressChanged):
             ClientCredentials(settings.username, settings.password, aka)
         )
     trunk = Trunk(settings, authenticator)
+    if settings.mediaRelay:
+        trunk.media = MediaRelays(clock, RelaySettings(
+            mediaPorts, settings.stun, settings.stunInterval))
     if settings.stun is not None:
         trunk.stun = stunFor(sipService, settings.stun, clock, settings.stunInterval,
                              lambda address: addressChanged(trunk))
@@ -311,7 +344,8 @@ class SIPTrunkService(Service):
         clock = self._context.reactor
         resolver = self._resolver or client.createResolver()
         trunks = [
-            makeTrunk(s, ua, clock, lambda trunk: self.port.addressChanged(trunk))
+            makeTrunk(s, ua, clock, lambda trunk: self.port.addressChanged(trunk),
+                      self.settings["media-ports"])
             for s in self.settings["trunks"]
         ]
         self.port = SIPTrunks(model, ua, trunks, Locator(resolver, clock))
@@ -386,9 +420,10 @@ class SIPTrunkComponent:
     description = "SIP trunks to VoIP providers: calls in by DID, out by the dial plan's routes."
 
     def validateConfig(self, section, where):
-        unknown = sorted(set(section) - {"trunks"})
+        unknown = sorted(set(section) - _SECTION_KEYS)
         if unknown:
-            raise ConfigError(f"{where}.{unknown[0]}", "unknown key; known: trunks")
+            raise ConfigError(f"{where}.{unknown[0]}",
+                              "unknown key; known: " + ", ".join(sorted(_SECTION_KEYS)))
         entries = section.get("trunks", [])
         if not isinstance(entries, list):
             raise ConfigError(f"{where}.trunks", "expected [[components.sip-trunk.trunks]] tables")
@@ -400,7 +435,7 @@ class SIPTrunkComponent:
                     raise ConfigError(f"{where}.trunks[{i}].trunk-group",
                                       f"{settings.trunkGroup!r} has a trunk already (trunks[{j}])")
             trunks.append(settings)
-        return {"trunks": tuple(trunks)}
+        return {"trunks": tuple(trunks), "media-ports": mediaPorts(section, where)}
 
     def makeService(self, settings, context):
         return SIPTrunkService(settings, context)

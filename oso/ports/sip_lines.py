@@ -81,7 +81,11 @@ class _Session:
         inbound leg of a call the phone made.
     @ivar leg: the leg that carries the call once answered (or inbound).
     @ivar media: the per-leg origin and version of the SDP we send.
+    @cvar anchor: no media relay: a phone's media goes to the far end
+        itself (L{oso.ports.sip_peers}).
     """
+
+    anchor = None
 
     def __init__(self, phone, connection):
         self.phone = phone
@@ -636,8 +640,9 @@ class SIPLines:
         else:
             self.model.retrievedByTerminal(connection)
         if not self.peers.relays(session):
+            # No SIP peer takes the offer on: answered here, and the other
+            # parties (a trunk's relay, its provider) hear of the new media.
             leg.answerPeerOffer(session.media.answer(body))
-            return
         self.model.mediaOffered(connection, body)
 
     def legEarlyMedia(self, leg, body):

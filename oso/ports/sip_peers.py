@@ -15,7 +15,12 @@ leg.
 L{SIPPeers} is what the ports of one user agent share for that: each port
 joins it and tells which of its sessions carries a connection (C{session
 = port.sessionOf(connection)}, an object with C{connection}, C{leg}, the
-forks C{legs} and the leg's L{oso.sip.legmedia.LegMedia} C{media}).
+forks C{legs}, the leg's L{oso.sip.legmedia.LegMedia} C{media} and
+C{anchor}, the media relay between it and the call, or C{None}).  A
+session whose media a relay anchors (a trunk's, L{oso.media.anchor})
+takes no part in passing offers: its port answers its peer's offers
+itself and re-points the relay, and the other parties' offers reach its
+peer only where they change what the relay's far side must say.
 """
 
 from contextlib import contextmanager
@@ -69,7 +74,8 @@ class SIPPeers:
 
     def otherSessions(self, session):
         """
-        The SIP sessions of the other parties in the call of C{session}.
+        The SIP sessions of the other parties in the call of C{session}
+        that pass offers (no relay anchors their media).
         """
         connection = session.connection
         if connection is None:
@@ -80,7 +86,8 @@ class SIPPeers:
             for port in self._ports:
                 found = port.sessionOf(other)
                 if found is not None:
-                    yield found
+                    if found.anchor is None:
+                        yield found
                     break
 
     def relays(self, session, waiting=False):

@@ -47,7 +47,7 @@ from oso.callmodel.devices import DeviceType
 from oso.interfaces import IEventObserver, IPortDriver, ITerminal
 from oso.interfaces.sip import ISIPApplication
 from oso.ports.numberformat import NumberFormat
-from oso.ports.sip_peers import peersOf
+from oso.ports.sip_peers import callerMedia, peersOf
 from oso.ports.trunk_transfers import TrunkTransfers
 from oso.sip.dialog import DialogID, dialogIDOf
 from oso.sip.headers import NameAddress
@@ -128,6 +128,8 @@ class TrunkSettings:
         requests from.
     @ivar stun: C{(ip, port)} of a STUN server, or C{None}.
     @ivar stunInterval: seconds between STUN binding requests.
+    @ivar mediaRelay: whether calls' media goes through oso's relay
+        (L{oso.media.anchor}).
     """
 
     trunkGroup: str
@@ -147,6 +149,7 @@ class TrunkSettings:
     acceptFrom: tuple = ()
     stun: tuple | None = None
     stunInterval: int = 300
+    mediaRelay: bool = False
 
 
 class _Session:
@@ -160,6 +163,8 @@ class _Session:
     @ivar offer: the model's L{oso.callmodel.calls.Offer} of a call to the
         provider, else C{None}.
     @cvar legs: no forks: the one leg is C{leg} (L{oso.ports.sip_peers}).
+    @ivar anchor: the L{oso.media.anchor.MediaAnchor} relaying its media,
+        or C{None} (the parties send to each other).
     """
 
     legs = ()
@@ -170,6 +175,29 @@ class _Session:
         self.leg = None
         self.media = LegMedia(address)
         self.offer = None
+        self.anchor = None
+
+    def inward(self, body):
+        """
+        The provider's description as the call model gets it.
+        """
+        return body if self.anchor is None else self.anchor.toPhone(body)
+
+    def outward(self, media):
+        """
+        The model's media as the provider's description names it.
+        """
+        return media if self.anchor is None else self.anchor.toProvider(media)
+
+    def whenReady(self, media, action):
+        """
+        Call C{action()} once the relay knows the public addresses
+        C{media} needs: at once without a relay.
+        """
+        if self.anchor is None:
+            action()
+        else:
+            self.anchor.whenReady(media, action)
 
 
 class Trunk:
@@ -187,14 +215,17 @@ class Trunk:
     @ivar ua: the L{TrunkUA} its legs send through (set by the port).
     """
 
-    def __init__(self, settings, authenticator, stun=None):
+    def __init__(self, settings, authenticator, stun=None, media=None):
         """
         @param stun: the L{oso.sip.trunkstun.TrunkStun} that keeps the
             public address of the SIP UDP socket, or C{None}.
+        @param media: the L{oso.media.anchor.MediaRelays} of its calls, or
+            C{None} (no relay).
         """
         self.settings = settings
         self.authenticator = authenticator
         self.stun = stun
+        self.media = media
         self.ua = None
         self.registration = None
         self.targets = []
@@ -348,9 +379,17 @@ class TrunkChannel:
             return
         session = self.session = _Session(self, connection, port.mediaAddress(target.transport))
         session.offer = offer
+        port.anchor(session, target.transport)
+        session.whenReady(offer.media, lambda: self._dialReady(session, target))
+
+    def _dialReady(self, session, target):
+        if self.session is not session:
+            # Cleared while the relay waited for STUN.
+            return
         if not self.dial(target):
             self.session = None
-            port.model.rejected(connection, EventCause.trunksBusy)
+            self.port.forget(session)
+            self.port.model.rejected(session.connection, EventCause.trunksBusy)
 
     def dial(self, target):
         """
@@ -373,12 +412,12 @@ class TrunkChannel:
         leg.session = session
         session.leg = leg
         leg.start(trunk.uri(called), NameAddress(trunk.uri(identity.number), name),
-                  NameAddress(trunk.uri(called)), session.media.offer(offer.media))
+                  NameAddress(trunk.uri(called)), session.media.offer(session.outward(offer.media)))
         return not leg.ended
 
     def failed(self, connection, cause):
         session = self._session(connection)
-        if session is None:
+        if session is None or session.leg is None:
             return
         leg = session.leg
         if isinstance(leg, InboundLeg) and leg.dialog is None:
@@ -399,6 +438,8 @@ class TrunkChannel:
         self.session = None
         self.port.forget(session)
         leg = session.leg
+        if leg is None:
+            return
         if isinstance(leg, InboundLeg) and leg.dialog is None:
             status, reason = STATUS_FOR_CAUSE.get(cause, (480, None))
             leg.refuse(status, reason)
@@ -419,20 +460,28 @@ class TrunkChannel:
 
     def generateDigits(self, connection, digits):
         session = self._session(connection)
-        if session is not None:
+        if session is not None and session.leg is not None:
             session.leg.sendDigits(digits)
 
     def mediaChanged(self, connection, media):
         session = self._session(connection)
         if session is None:
             return
-        passFarMedia(session.leg, media, session.media, self.port.answered,
-                     self.port.peers.offerMethod)
+        session.whenReady(media, lambda: self._passFar(session, media))
+
+    def _passFar(self, session, media):
+        if self.session is session and session.leg is not None:
+            passFarMedia(session.leg, session.outward(media), session.media,
+                         self.port.answered, self.port.peers.offerMethod)
 
     def earlyMedia(self, connection, media):
         session = self._session(connection)
         if session is not None:
-            passEarlyMedia(session.leg, media, session.media)
+            session.whenReady(media, lambda: self._passEarly(session, media))
+
+    def _passEarly(self, session, media):
+        if self.session is session:
+            passEarlyMedia(session.leg, session.outward(media), session.media)
 
     # Internals.
 
@@ -604,11 +653,12 @@ class SIPTrunks:
 
     def stop(self):
         """
-        End the registrations.
+        End the registrations and close the media relays.
 
         @return: a L{Deferred} that fires once they are over.
         """
-        return gatherResults([trunk.registration.stop() for trunk in self._registering()])
+        relays = [trunk.media.stop() for trunk in self.trunks.values() if trunk.media is not None]
+        return gatherResults(relays + [trunk.registration.stop() for trunk in self._registering()])
 
     async def _locate(self, trunk):
         s = trunk.settings
@@ -801,6 +851,22 @@ class SIPTrunks:
         """
         return self.ua.contact(transport).host.strip("[]")
 
+    def anchor(self, session, transport):
+        """
+        Give a session a media anchor on its trunk's relay (if it has
+        one), its sockets on our address over C{transport}; a public
+        address STUN finds later is offered to the provider.
+        """
+        relays = session.channel.trunk.media
+        if relays is not None:
+            address = self.mediaAddress(transport)
+            session.anchor = relays.anchor(address, address, lambda: self._mediaMoved(session))
+
+    def _mediaMoved(self, session):
+        leg = session.leg
+        if session.channel.session is session and leg is not None and leg.dialog is not None:
+            passFarMedia(leg, session.outward(session.anchor.far), session.media, self.answered)
+
     def callingParty(self, number, presented=None):
         """
         The public number and name a call from device C{number} shows the
@@ -861,13 +927,14 @@ class SIPTrunks:
         session = channel.session = _Session(channel, None, self.mediaAddress(source[0]))
         session.leg = leg
         leg.session = session
+        self.anchor(session, source[0])
         key = (request.callID, request.fromAddress.tag)
         self._pending[key] = leg
         self._dialogs[DialogID(request.callID, leg.localTag, request.fromAddress.tag)] = leg
         self._ringback.add(leg)
         # A caller who asked not to be shown (RFC 3323) is known, not
         # presented.
-        connection = self.model.originate(channel.number, called, leg.remoteSDP,
+        connection = self.model.originate(channel.number, called, session.inward(leg.remoteSDP),
                                           callingNumber=caller or None,
                                           restricted=identity.restricted)
         channel._session(connection)
@@ -913,7 +980,7 @@ class SIPTrunks:
             return
         if body is not None:
             leg.remoteSDP = body
-        self.model.answered(session.connection, body)
+        self.model.answered(session.connection, session.inward(body))
 
     def legRefused(self, leg, response):
         session = leg.session
@@ -965,7 +1032,9 @@ class SIPTrunks:
         media (L{oso.ports.sip_peers}).
         """
         session = leg.session
-        if leg.dialog is None:
+        if session.anchor is not None:
+            self._reofferedAnchored(leg, body)
+        elif leg.dialog is None:
             self.peers.earlyOffer(self.model, leg, body)
         elif self.peers.relays(session):
             with self.peers.passing(leg.peerOffer.request.method):
@@ -974,8 +1043,28 @@ class SIPTrunks:
             leg.answerPeerOffer(session.media.answer(body))
             self.model.mediaOffered(session.connection, body)
 
+    def _reofferedAnchored(self, leg, body):
+        """
+        A new offer of the provider on a call whose media the relay
+        anchors: answered here (the relay's sockets stay what the provider
+        has), the relay re-points, and the other party hears of what
+        changes in its view (before the answer, only a calling party's
+        media is the model's, as in L{oso.ports.sip_peers.callerMedia}).
+        """
+        session = leg.session
+        leg.answerPeerOffer(session.media.answer(body))
+        media = session.inward(body)
+        if leg.dialog is None:
+            callerMedia(self.model, leg, media)
+        else:
+            self.model.mediaOffered(session.connection, media)
+
     def legAnswered(self, leg, body):
-        self.peers.passAnswer(self.model, leg, body)
+        session = leg.session
+        if session.anchor is not None:
+            session.inward(body)
+        else:
+            self.peers.passAnswer(self.model, leg, body)
 
     def legEarlyMedia(self, leg, body):
         """
@@ -985,7 +1074,7 @@ class SIPTrunks:
         """
         session = leg.session
         if session.channel.session is session and not session.connection.ended:
-            self.model.earlyMedia(session.connection, body)
+            self.model.earlyMedia(session.connection, session.inward(body))
 
     def legReferred(self, leg, request, transaction):
         """
@@ -1004,7 +1093,7 @@ class SIPTrunks:
         return self._transfers[leg.session.channel.trunk.settings.trunkGroup]
 
     def legMediaChanged(self, leg, body):
-        self.model.mediaOffered(leg.session.connection, body)
+        self.model.mediaOffered(leg.session.connection, leg.session.inward(body))
 
     def currentOffer(self, leg):
         return leg.session.media.offer()
@@ -1026,9 +1115,13 @@ class SIPTrunks:
 
     def forget(self, session):
         """
-        Drop the port's indexes of a session's leg.
+        Drop the port's indexes of a session's leg, and close its relay.
         """
+        if session.anchor is not None:
+            session.anchor.close()
         leg = session.leg
+        if leg is None:
+            return
         self._ringback.discard(leg)
         if leg.dialog is not None:
             self._dialogs.pop(leg.dialog.id, None)

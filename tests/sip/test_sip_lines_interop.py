@@ -65,9 +65,12 @@ class Capture:
     tshark capturing SIP on the loopback interface into a file.
     """
 
-    def __init__(self, path, ports):
+    def __init__(self, path, ports, more=None):
+        """
+        @param more: another capture filter to take, or C{None}.
+        """
         self.path = path
-        ports = " or ".join(f"udp port {port}" for port in ports)
+        ports = " or ".join([f"udp port {port}" for port in ports] + ([more] if more else []))
         self.process = subprocess.Popen(
             ["tshark", "-q", "-i", "lo", "-f", ports, "-w", str(path)],
             stdout=subprocess.DEVNULL,

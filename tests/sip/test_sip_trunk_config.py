@@ -65,7 +65,7 @@ def test_defaults():
     assert trunk.transport is None and trunk.register is False
     assert trunk.numbers == NumberFormat() and not trunk.trusted
     assert makeTrunk(trunk, None, None, None).authenticator is None
-    assert sipTrunk.validateConfig({}, WHERE) == {"trunks": ()}
+    assert sipTrunk.validateConfig({}, WHERE)["trunks"] == ()
 
 
 @pytest.mark.parametrize("changes, key, message", [
@@ -94,6 +94,7 @@ def test_defaults():
     ({"username": "u", "aka-k": "00"}, "trunks[0].aka-k", "32 hexadecimal"),
     ({"username": "u", "aka-k": "0" * 32}, "trunks[0].aka-k", "exactly one"),
     ({"username": "u", "aka-opc": "0" * 32}, "trunks[0].aka-opc", "needs aka-k"),
+    ({"media-relay": "yes"}, "trunks[0].media-relay", "true or false"),
 ])
 def test_bad_values_name_their_key(changes, key, message):
     entry = {**BASE, **changes}
@@ -102,6 +103,34 @@ def test_bad_values_name_their_key(changes, key, message):
         sipTrunk.validateConfig({"trunks": [entry]}, WHERE)
     assert info.value.where == f"{WHERE}.{key}"
     assert message in info.value.message
+
+
+def test_media_relay_default_follows_the_stun_server():
+    """
+    The relay is on for a trunk with a STUN server (its SDP then names
+    the public address), off without one, as configured otherwise.
+    """
+    plain, stun, off = sipTrunk.validateConfig({"trunks": [
+        BASE,
+        {**BASE, "trunk-group": "b", "stun-server": "192.0.2.30"},
+        {**BASE, "trunk-group": "c", "stun-server": "192.0.2.30", "media-relay": False},
+    ]}, WHERE)["trunks"]
+    assert (plain.mediaRelay, stun.mediaRelay, off.mediaRelay) == (False, True, False)
+    assert makeTrunk(plain, None, None, None).media is None
+    relayed = makeTrunk(dataclasses.replace(plain, mediaRelay=True), None, None, None)
+    assert relayed.media.settings.stun is None
+
+
+@pytest.mark.parametrize("value", ["20000", "20001-20001", "a-b", 5, "0-100", "30000-70000"])
+def test_bad_media_ports_name_the_key(value):
+    with pytest.raises(ConfigError) as info:
+        sipTrunk.validateConfig({"trunks": [], "media-ports": value}, WHERE)
+    assert info.value.where == f"{WHERE}.media-ports"
+
+
+def test_media_ports():
+    ports = sipTrunk.validateConfig({"media-ports": "10001-10100"}, WHERE)["media-ports"]
+    assert (ports.first, ports.last, len(ports)) == (10002, 10100, 49)
 
 
 def test_one_trunk_per_group():
