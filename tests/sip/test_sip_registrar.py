@@ -245,6 +245,33 @@ class RegistrarTests(SynchronousTestCase):
         self.assertEqual(self.registrar.contacts("201"), [])
         self.assertEqual(self.changed, ["201", "201"])
 
+    def test_refreshKeepsItsTimer(self):
+        """
+        A refresh to a later expiry leaves the binding's timer alone (it
+        waits again when it runs at the old expiry: no timer churn per
+        REGISTER); a refresh to an earlier expiry moves it earlier. The
+        binding ends at its latest expiry either way, stored and announced.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=600))
+        [first] = self.clock.getDelayedCalls()
+        self.clock.advance(100)
+        self.handle(register("<sip:a@192.0.2.1>", expires=600, cseq=2))
+        self.assertEqual(self.clock.getDelayedCalls(), [first])
+        self.clock.advance(500)
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        [second] = self.clock.getDelayedCalls()
+        self.assertEqual(second.getTime(), START + 700)
+        self.handle(register("<sip:a@192.0.2.1>", expires=60, cseq=3))
+        [third] = self.clock.getDelayedCalls()
+        self.assertEqual(third.getTime(), START + 660)
+        self.clock.advance(59)
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        self.clock.advance(1)
+        self.assertEqual(self.registrar.contacts("201"), [])
+        self.assertEqual(self.stored(), {})
+        self.assertEqual(self.changed, ["201", "201"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_sameURIWrittenOtherwise(self):
         """
         RFC 3261 10.3 step 7, 19.1.4: a contact equal to a bound one by
