@@ -176,6 +176,8 @@ class Registrar:
         self._unwritten = set()
         self._waiting = []
         self._writing = False
+        # The last Date written: (second, text).
+        self._written = (None, None)
 
     def start(self):
         """
@@ -437,8 +439,17 @@ class Registrar:
             if binding.q is not None:
                 value += f";q={_writeQ(binding.q)}"
             headers.append(("Contact", value))
-        headers.append(("Date", formatdate(now, usegmt=True)))
+        headers.append(("Date", self._date(now)))
         return tuple(headers)
+
+    def _date(self, now):
+        """
+        The Date of a 200 (RFC 3261 20.17), written once per second.
+        """
+        second = int(now)
+        if self._written[0] != second:
+            self._written = (second, formatdate(second, usegmt=True))
+        return self._written[1]
 
     def _arm(self, aor, key, binding, now):
         """

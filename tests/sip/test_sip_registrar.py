@@ -6,6 +6,7 @@ expiry on a clock, and bindings kept in the store across a restart.
 import shutil
 import sqlite3
 import tempfile
+from email.utils import formatdate
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -96,6 +97,21 @@ class RegistrarTests(SynchronousTestCase):
         self.assertEqual((binding.callID, binding.cseq), ("call-1", 1))
         self.assertEqual(self.stored(), {binding.contact: binding})
         self.assertEqual(self.changed, ["201"])
+
+    def test_dateFollowsTheClock(self):
+        """
+        RFC 3261 10.3 step 8: the 200's Date is the registrar's time,
+        whole seconds (written once per second).
+        """
+        self.clock.advance(0.25)
+        first = dict(self.handle(register("<sip:a@192.0.2.1>")).headers)["Date"]
+        self.assertEqual(first, formatdate(START, usegmt=True))
+        self.clock.advance(0.5)
+        again = dict(self.handle(register("<sip:a@192.0.2.1>", cseq=2)).headers)["Date"]
+        self.assertEqual(again, first)
+        self.clock.advance(61)
+        later = dict(self.handle(register("<sip:a@192.0.2.1>", cseq=3)).headers)["Date"]
+        self.assertEqual(later, formatdate(START + 61, usegmt=True))
 
     def test_expiresSources(self):
         """
