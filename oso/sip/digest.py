@@ -173,6 +173,13 @@ class DigestAuthenticator:
             opaque = hmac.new(secret, b"opaque", hashlib.sha256).hexdigest()[:32]
         self._opaque = opaque
         self._mint = NonceMint(secret, clock) if mint is None else mint
+        # A challenge as written, around its nonce (all else is the same
+        # every time).
+        rest = Challenge("Digest", {"opaque": self._opaque, "algorithm": "MD5", "qop": "auth"})
+        self._written = (
+            f'{Challenge("Digest", {"realm": self.realm})}, nonce=',
+            ", " + str(rest).partition(" ")[2],
+        )
         # nonce -> (issued, highest nonce count seen), oldest first use first.
         self._counts = OrderedDict()
 
@@ -185,16 +192,9 @@ class DigestAuthenticator:
             nonce was stale, not its password).
         @return: the field value, text.
         """
-        params = {
-            "realm": self.realm,
-            "nonce": self._mint.make(),
-            "opaque": self._opaque,
-            "algorithm": "MD5",
-            "qop": "auth",
-        }
-        if stale:
-            params["stale"] = "true"
-        return str(Challenge("Digest", params))
+        before, after = self._written
+        text = f'{before}"{self._mint.make()}"{after}'
+        return f"{text}, stale=true" if stale else text
 
     def verify(self, request, lookupHA1, headerName="Authorization"):
         """

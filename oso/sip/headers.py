@@ -17,7 +17,10 @@ from datetime import datetime, timezone
 from oso.sip.uri import SIPParseError, parseURI
 
 _TOKEN = r"A-Za-z0-9\-.!%*_+`'~"
-_QUOTED = r'"(?:[^"\\]|\\.)*"'
+# A quoted-string, the loop unrolled (runs of plain characters matched at
+# once, not one alternation per character): the same strings, far fewer
+# steps of the regular expression engine.
+_QUOTED = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _TOKEN_RE = re.compile(rf"[{_TOKEN}]+")
 _GENERIC_PARAM_RE = re.compile(
     rf"[ \t]*;[ \t]*([{_TOKEN}]+)(?:[ \t]*=[ \t]*({_QUOTED}|[{_TOKEN}:\[\]]+))?[ \t]*"

@@ -25,6 +25,8 @@ from oso.sip.uri import SIPParseError, parseURI
 
 _QVALUE_RE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 _MAX_DELTA = 2**32 - 1
+# A timer may run a rounding error before the expiry it was set for.
+_SLACK = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,8 @@ class Registrar:
         self._unwritten = set()
         self._waiting = []
         self._writing = False
+        # The last Date written: (second, text).
+        self._written = (None, None)
 
     def start(self):
         """
@@ -435,16 +439,33 @@ class Registrar:
             if binding.q is not None:
                 value += f";q={_writeQ(binding.q)}"
             headers.append(("Contact", value))
-        headers.append(("Date", formatdate(now, usegmt=True)))
+        headers.append(("Date", self._date(now)))
         return tuple(headers)
+
+    def _date(self, now):
+        """
+        The Date of a 200 (RFC 3261 20.17), written once per second.
+        """
+        second = int(now)
+        if self._written[0] != second:
+            self._written = (second, formatdate(second, usegmt=True))
+        return self._written[1]
 
     def _arm(self, aor, key, binding, now):
         """
-        (Re)start the timer that ends C{binding}.
+        Have the timer that ends the binding C{key} of C{aor} run by
+        C{binding}'s expiry. A refresh that moves the expiry later leaves
+        the running timer alone (it finds the later expiry when it fires
+        and waits again): under load a phone's REGISTER costs no timer
+        cancelled and no timer made.
         """
-        self._disarm(aor, key)
+        timer = self._timers.get((aor, key))
+        if timer is not None and timer.active():
+            if timer.getTime() <= binding.expires:
+                return
+            timer.cancel()
         self._timers[aor, key] = self._clock.callLater(
-            max(0, binding.expires - now), self._expire, aor, key, binding
+            max(0, binding.expires - now), self._expire, aor, key
         )
 
     def _disarm(self, aor, key):
@@ -452,13 +473,19 @@ class Registrar:
         if timer is not None and timer.active():
             timer.cancel()
 
-    def _expire(self, aor, key, binding):
+    def _expire(self, aor, key):
         """
-        A binding's time is over: it vanishes, from the store too.
+        A binding's timer ran: the binding vanishes, from the store too,
+        unless a refresh moved its expiry later (the timer waits again).
         """
         self._timers.pop((aor, key), None)
         bindings = self._aors.get(aor, {})
-        if bindings.get(key) is not binding:
+        binding = bindings.get(key)
+        if binding is None:
+            return
+        now = self._clock.seconds()
+        if binding.expires - now > _SLACK:
+            self._arm(aor, key, binding, now)
             return
         del bindings[key]
         if not bindings:

@@ -11,8 +11,9 @@ A network input the table lacks is absorbed (a late response, a stray
 retransmission); a transaction user input the table lacks is a misuse and
 raises L{TransactionError} (Terminated has no transitions at all).
 
-Timers run on an injected L{twisted.internet.interfaces.IReactorTime}.
-A timer whose value is zero (Timers D, I, J and K on a reliable
+Timers run on an injected L{twisted.internet.interfaces.IReactorTime},
+through the layer's L{oso.sip.timerlanes.TimerLanes} (one clock call per
+timer duration, not one per timer). A timer whose value is zero (Timers D, I, J and K on a reliable
 transport) fires at once, after the transition that started it.
 """
 
@@ -228,7 +229,7 @@ class Transaction:
         if interval == 0:
             self._pending.append(("timer" + name, None))
             return
-        self._timers[name] = self._layer.clock.callLater(interval, self._fire, name)
+        self._timers[name] = self._layer.lanes.callLater(interval, self._fire, name)
 
     def _fire(self, name):
         del self._timers[name]

@@ -24,6 +24,7 @@ from oso.sip.client import (
 )
 from oso.sip.message import Request
 from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
+from oso.sip.timerlanes import TimerLanes
 from oso.sip.transaction import MAGIC_COOKIE, TimerConfig, makeResponse
 
 
@@ -118,6 +119,8 @@ class TransactionLayer:
     The live client and server transactions of one UA, matched by key.
 
     @ivar clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @ivar lanes: the L{TimerLanes} on C{clock} the transactions' timers
+        run on.
     @ivar config: the L{TimerConfig}.
     @ivar send: C{send(message, destination, transport)}.
     @ivar deliverRequest: C{deliverRequest(request, serverTransaction)}.
@@ -130,6 +133,7 @@ class TransactionLayer:
 
     def __init__(self, clock, send, deliverRequest, deliverResponse, failed, config=None):
         self.clock = clock
+        self.lanes = TimerLanes(clock)
         self.send = send
         self.deliverRequest = deliverRequest
         self.deliverResponse = deliverResponse

@@ -6,6 +6,7 @@ expiry on a clock, and bindings kept in the store across a restart.
 import shutil
 import sqlite3
 import tempfile
+from email.utils import formatdate
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -96,6 +97,21 @@ class RegistrarTests(SynchronousTestCase):
         self.assertEqual((binding.callID, binding.cseq), ("call-1", 1))
         self.assertEqual(self.stored(), {binding.contact: binding})
         self.assertEqual(self.changed, ["201"])
+
+    def test_dateFollowsTheClock(self):
+        """
+        RFC 3261 10.3 step 8: the 200's Date is the registrar's time,
+        whole seconds (written once per second).
+        """
+        self.clock.advance(0.25)
+        first = dict(self.handle(register("<sip:a@192.0.2.1>")).headers)["Date"]
+        self.assertEqual(first, formatdate(START, usegmt=True))
+        self.clock.advance(0.5)
+        again = dict(self.handle(register("<sip:a@192.0.2.1>", cseq=2)).headers)["Date"]
+        self.assertEqual(again, first)
+        self.clock.advance(61)
+        later = dict(self.handle(register("<sip:a@192.0.2.1>", cseq=3)).headers)["Date"]
+        self.assertEqual(later, formatdate(START + 61, usegmt=True))
 
     def test_expiresSources(self):
         """
@@ -244,6 +260,33 @@ class RegistrarTests(SynchronousTestCase):
         self.clock.advance(50)
         self.assertEqual(self.registrar.contacts("201"), [])
         self.assertEqual(self.changed, ["201", "201"])
+
+    def test_refreshKeepsItsTimer(self):
+        """
+        A refresh to a later expiry leaves the binding's timer alone (it
+        waits again when it runs at the old expiry: no timer churn per
+        REGISTER); a refresh to an earlier expiry moves it earlier. The
+        binding ends at its latest expiry either way, stored and announced.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=600))
+        [first] = self.clock.getDelayedCalls()
+        self.clock.advance(100)
+        self.handle(register("<sip:a@192.0.2.1>", expires=600, cseq=2))
+        self.assertEqual(self.clock.getDelayedCalls(), [first])
+        self.clock.advance(500)
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        [second] = self.clock.getDelayedCalls()
+        self.assertEqual(second.getTime(), START + 700)
+        self.handle(register("<sip:a@192.0.2.1>", expires=60, cseq=3))
+        [third] = self.clock.getDelayedCalls()
+        self.assertEqual(third.getTime(), START + 660)
+        self.clock.advance(59)
+        self.assertEqual(len(self.registrar.contacts("201")), 1)
+        self.clock.advance(1)
+        self.assertEqual(self.registrar.contacts("201"), [])
+        self.assertEqual(self.stored(), {})
+        self.assertEqual(self.changed, ["201", "201"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
 
     def test_sameURIWrittenOtherwise(self):
         """

@@ -1,0 +1,143 @@
+"""
+Tests for oso.sip.timerlanes: timers of recurring durations on one clock
+call per duration, firing at their exact times.
+"""
+
+from twisted.internet.task import Clock
+
+from oso.sip.timerlanes import TimerLanes
+
+
+def lanes():
+    clock = Clock()
+    clock.advance(1000)
+    return clock, TimerLanes(clock)
+
+
+def test_timersFireAtTheirTimesInOrder():
+    """
+    Timers of one duration started at different times each fire at their
+    own time, with their arguments; only one clock call is pending for the
+    lane at a time.
+    """
+    clock, timers = lanes()
+    fired = []
+    timers.callLater(32, fired.append, "a")
+    clock.advance(0.25)
+    timers.callLater(32, fired.append, "b")
+    clock.advance(0.25)
+    timers.callLater(32, fired.append, "c")
+    assert len(clock.getDelayedCalls()) == 1
+    clock.advance(31.5 - 0.001)
+    assert fired == []
+    clock.advance(0.001)
+    assert fired == ["a"]
+    clock.advance(0.25)
+    assert fired == ["a", "b"]
+    clock.advance(0.25)
+    assert fired == ["a", "b", "c"]
+    assert clock.getDelayedCalls() == []
+
+
+def test_durationsAreIndependentLanes():
+    """
+    Timers of different durations interleave by their deadlines.
+    """
+    clock, timers = lanes()
+    fired = []
+    timers.callLater(5, fired.append, 5)
+    timers.callLater(0.5, fired.append, 0.5)
+    timers.callLater(32, fired.append, 32)
+    timers.callLater(0.5, fired.append, "0.5 again")
+    assert len(clock.getDelayedCalls()) == 3
+    clock.advance(0.5)
+    assert fired == [0.5, "0.5 again"]
+    clock.advance(4.5)
+    assert fired == [0.5, "0.5 again", 5]
+    clock.advance(27)
+    assert fired == [0.5, "0.5 again", 5, 32]
+    assert clock.getDelayedCalls() == []
+
+
+def test_sameDeadlineFiresTogetherInStartOrder():
+    clock, timers = lanes()
+    fired = []
+    for name in "xyz":
+        timers.callLater(2, fired.append, name)
+    clock.advance(2)
+    assert fired == ["x", "y", "z"]
+
+
+def test_cancel():
+    """
+    A cancelled timer does not fire and is no longer active; cancelling
+    the head of a lane leaves the next one to fire at its own time; once
+    every timer of a lane is cancelled no clock call is left.
+    """
+    clock, timers = lanes()
+    fired = []
+    first = timers.callLater(1, fired.append, 1)
+    clock.advance(0.5)
+    second = timers.callLater(1, fired.append, 2)
+    assert first.active() and second.active()
+    assert first.getTime() == 1001
+    first.cancel()
+    first.cancel()
+    assert not first.active()
+    clock.advance(0.5)
+    assert fired == []
+    clock.advance(0.5)
+    assert fired == [2]
+    assert not second.active()
+    second.cancel()
+    assert clock.getDelayedCalls() == []
+    third = timers.callLater(1, fired.append, 3)
+    third.cancel()
+    assert clock.getDelayedCalls() == []
+    clock.advance(5)
+    assert fired == [2]
+
+
+def test_callbackStartsAndCancelsTimers():
+    """
+    A timer's function may start a timer of the same duration (a
+    retransmission timer capped at T2 restarts with the same interval) or
+    cancel one due at the same time; the lane goes on.
+    """
+    clock, timers = lanes()
+    fired = []
+
+    def again(n):
+        fired.append(n)
+        if n < 3:
+            timers.callLater(4, again, n + 1)
+
+    timers.callLater(4, again, 1)
+    timers.callLater(4, lambda: doomed.cancel())
+    doomed = timers.callLater(4, fired.append, "doomed")
+    clock.advance(4)
+    assert fired == [1]
+    assert len(clock.getDelayedCalls()) == 1
+    clock.advance(4)
+    assert fired == [1, 2]
+    clock.advance(4)
+    assert fired == [1, 2, 3]
+    assert clock.getDelayedCalls() == []
+
+
+def test_failingFunctionLeavesTheLaneWorking():
+    clock, timers = lanes()
+    fired = []
+
+    def boom():
+        raise ZeroDivisionError()
+
+    timers.callLater(1, boom)
+    timers.callLater(1, fired.append, "next")
+    try:
+        clock.advance(1)
+    except ZeroDivisionError:
+        pass
+    clock.advance(0)
+    assert fired == ["next"]
+    assert clock.getDelayedCalls() == []
