@@ -624,7 +624,7 @@ class CallModel(Routing, FeatureServices):
             if call is not None and call.callingRestricted and connection.deviceID != fields["callingDevice"]:
                 # CLIR: the caller is named only in its own connection's events.
                 fields["callingDevice"] = ev.RESTRICTED
-        return self._bus.publish(eventType(cause=cause, **fields))
+        return self._bus.publish(eventType, cause=cause, **fields)
 
     def _originateFor(self, call, number, cause, autoAnswer):
         conn = self._addConnection(call, number, S.initiated)
