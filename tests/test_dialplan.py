@@ -15,6 +15,7 @@ from oso.callmodel.dialplan import (
     Analysis,
     DialPlan,
     DIDRange,
+    InternalNumbers,
     Outcome,
     Route,
 )
@@ -71,6 +72,49 @@ def test_internalPrefixIncomplete():
     """
     analysis = DialPlan().analyse("20", INTERNAL)
     assert analysis == Analysis(Outcome.incomplete)
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), st.text(alphabet="0123", min_size=1, max_size=4)),
+             max_size=30),
+    st.text(alphabet="0123", max_size=5),
+)
+def test_internalNumbersIndexAnswersAsAScan(changes, digits):
+    """
+    An L{InternalNumbers} (the call model's devices by number), kept up to
+    date through additions, replacements and removals, gives the analysis
+    the scan of a plain set gives.
+    """
+    numbers, plain = InternalNumbers(), set()
+    for add, number in changes:
+        if add:
+            numbers[number] = object()
+            plain.add(number)
+        elif number in plain:
+            if len(number) % 2:
+                del numbers[number]
+            else:
+                numbers.pop(number)
+            plain.discard(number)
+        else:
+            assert numbers.pop(number, None) is None
+    dialPlan = DialPlan()
+    assert set(numbers) == plain
+    assert dialPlan.analyse(digits, numbers) == dialPlan.analyse(digits, plain)
+
+
+def test_internalNumbersRefuseChangesPastTheIndex():
+    """
+    The dict methods that would change an L{InternalNumbers} without its
+    index are refused.
+    """
+    numbers = InternalNumbers()
+    numbers["100"] = None
+    for change in (lambda: numbers.update({"101": None}), lambda: numbers.setdefault("101"),
+                   numbers.popitem, numbers.clear):
+        with pytest.raises(TypeError):
+            change()
+    assert dict(numbers) == {"100": None} and numbers.extends("10")
 
 
 def test_emptyIsIncomplete():

@@ -22,6 +22,7 @@ doc/dialplan.md describes the pattern syntax and the configuration.
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -44,6 +45,53 @@ class Outcome(str, Enum):
     complete = "complete"
     incomplete = "incomplete"
     invalid = "invalid"
+
+
+class InternalNumbers(dict):
+    """
+    A dict keyed by internal number (the call model's devices by number)
+    that also counts the proper prefixes of its numbers, so that
+    L{DialPlan.analyse} learns whether more digits could still reach one
+    with a look-up instead of a scan of every number.
+
+    It changes through item assignment, C{del} and C{pop} only (the other
+    changing methods of C{dict} would pass the index by and are refused).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._prefixes = Counter()
+
+    def __setitem__(self, number, value):
+        if number not in self:
+            self._prefixes.update(number[:end] for end in range(len(number)))
+        super().__setitem__(number, value)
+
+    def __delitem__(self, number):
+        super().__delitem__(number)
+        for end in range(len(number)):
+            prefix = number[:end]
+            self._prefixes[prefix] -= 1
+            if not self._prefixes[prefix]:
+                del self._prefixes[prefix]
+
+    def pop(self, number, *default):
+        if number not in self:
+            return super().pop(number, *default)
+        value = self[number]
+        del self[number]
+        return value
+
+    def _refused(self, *args, **kw):
+        raise TypeError("InternalNumbers changes by item assignment, del and pop only")
+
+    update = setdefault = popitem = clear = __ior__ = _refused
+
+    def extends(self, digits):
+        """
+        Whether a number longer than C{digits} starts with them.
+        """
+        return digits in self._prefixes
 
 
 class _Pattern:
@@ -430,7 +478,9 @@ class DialPlan:
 
         @param digits: what the device has dialled so far.
         @param internalNumbers: the internal numbers (a collection of
-            strings; numbers of different lengths may coexist).
+            strings; numbers of different lengths may coexist); an
+            L{InternalNumbers} answers whether more digits could reach one
+            from its index.
         @param classOfService: the caller's class of service, one of
             L{CLASSES_OF_SERVICE}.
         @return: an L{Analysis}.
@@ -449,9 +499,13 @@ class DialPlan:
                 destination=emergency,
                 trunkGroup=self._emergencyTrunkGroups[emergency],
             )
-        more = digits in self._emergencyPrefixes or any(
-            len(number) > len(digits) and number.startswith(digits)
-            for number in internalNumbers
+        more = digits in self._emergencyPrefixes or (
+            internalNumbers.extends(digits)
+            if isinstance(internalNumbers, InternalNumbers)
+            else any(
+                len(number) > len(digits) and number.startswith(digits)
+                for number in internalNumbers
+            )
         )
         tac = self.trunkAccessCode
         route = None

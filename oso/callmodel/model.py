@@ -20,7 +20,7 @@ from oso.callmodel.bus import EventBus
 from oso.callmodel.calls import Call, Connection, Offer
 from oso.callmodel.causes import EventCause
 from oso.callmodel.devices import DeviceType, ForwardingType
-from oso.callmodel.dialplan import DialPlan, Outcome
+from oso.callmodel.dialplan import DialPlan, InternalNumbers, Outcome
 from oso.callmodel.features import FeatureServices
 from oso.callmodel.ids import ConnectionID
 from oso.callmodel.routing import Routing
@@ -53,7 +53,7 @@ class CallModel(Routing, FeatureServices):
         self.store = store
         self.dialPlan = dialPlan if dialPlan is not None else DialPlan()
         self._bus = EventBus(clock)
-        self._devices = {}
+        self._devices = InternalNumbers()
         self._ports = {}
         self._calls = {}
         self._byDevice = {}
@@ -650,7 +650,7 @@ class CallModel(Routing, FeatureServices):
             if call is not None and call.callingRestricted and connection.deviceID != fields["callingDevice"]:
                 # CLIR: the caller is named only in its own connection's events.
                 fields["callingDevice"] = ev.RESTRICTED
-        return self._bus.publish(eventType(cause=cause, **fields))
+        return self._bus.publish(eventType, cause=cause, **fields)
 
     def _originateFor(self, call, number, cause, autoAnswer):
         conn = self._addConnection(call, number, S.initiated)

@@ -33,6 +33,24 @@ _read = {}
 _READ_LIMIT = 256
 
 
+def sharedDescription(body):
+    """
+    The description of an SDP body, read once while it stays in the
+    cache, as the cache holds it: for reading only (the offer/answer steps
+    that change a description work on a copy of their own).
+
+    @return: a L{oso.sip.sdp.SessionDescription}, not to be changed.
+    @raise oso.sip.sdp.SDPParseError: when the body is no description.
+    """
+    description = _read.get(body)
+    if description is None:
+        description = parseSDP(body)
+        if len(_read) >= _READ_LIMIT:
+            del _read[next(iter(_read))]
+        _read[body] = description
+    return description
+
+
 def readDescription(body):
     """
     The description of an SDP body, read once while it stays in the
@@ -42,27 +60,30 @@ def readDescription(body):
         may change it).
     @raise oso.sip.sdp.SDPParseError: when the body is no description.
     """
-    description = _read.get(body)
-    if description is None:
-        description = parseSDP(body)
-        if len(_read) >= _READ_LIMIT:
-            del _read[next(iter(_read))]
-        _read[body] = description
-    return description.copy()
+    return sharedDescription(body).copy()
 
 
-def parsed(body):
+def _shared(body):
     """
-    @return: the L{oso.sip.sdp.SessionDescription} of a body, or C{None}
-        when it is none (or not one: logged).
+    L{sharedDescription} of a body, or C{None} when it is none (or not
+    one: logged).
     """
     if not isinstance(body, (bytes, str)) or not body:
         return None
     try:
-        return readDescription(body)
+        return sharedDescription(body)
     except SDPParseError as e:
         _log.info("unusable SDP ignored: {error}", error=e)
         return None
+
+
+def parsed(body):
+    """
+    @return: the L{oso.sip.sdp.SessionDescription} of a body, of its own,
+        or C{None} when it is none (or not one: logged).
+    """
+    description = _shared(body)
+    return description.copy() if description is not None else None
 
 
 def isHeld(body):
@@ -70,7 +91,7 @@ def isHeld(body):
     Whether a phone's offer puts its far end on hold (sendonly, inactive or
     c=0.0.0.0 on every active stream).
     """
-    description = parsed(body)
+    description = _shared(body)
     return description is not None and isHold(description)
 
 
@@ -89,7 +110,7 @@ class LegMedia:
         self.held = False
 
     def _send(self, description):
-        return self._origin.stamp(description).serialise()
+        return self._origin.serialised(description)
 
     def offer(self, far=None):
         """
@@ -98,7 +119,7 @@ class LegMedia:
         """
         if far is not None:
             self.far = far
-        description = parsed(self.far)
+        description = _shared(self.far)
         if description is None:
             return None
         if self.held:
@@ -113,10 +134,10 @@ class LegMedia:
         """
         if far is not None:
             self.far = far
-        offered = parsed(offer)
+        offered = _shared(offer)
         if offered is None:
             return self.offer()
-        description = parsed(self.far)
+        description = _shared(self.far)
         if description is None:
             description = offered.copy()
             for index, media in enumerate(description.media):

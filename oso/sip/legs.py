@@ -20,7 +20,7 @@ from oso.sip.headers import NameAddress
 from oso.sip import update
 from oso.sip.message import Request
 from oso.sip.reliable import ReliableReceiver, ReliableSender, isReliable, wantsReliable
-from oso.sip.legmedia import readDescription
+from oso.sip.legmedia import sharedDescription
 from oso.sip.sdp import SDPParseError
 from oso.sip.transaction import TransactionError, makeResponse
 
@@ -54,7 +54,7 @@ def sdpProblem(body):
     if body is None:
         return None
     try:
-        readDescription(body)
+        sharedDescription(body)
     except SDPParseError as e:
         return str(e)
     return None

@@ -274,14 +274,30 @@ class LegOrigin:
         """
         A copy of C{description} carrying this leg's origin, ready to send.
         """
+        self.serialised(description)
         out = description.copy()
         out.origin = self.origin
-        body = out.serialise()
+        return out
+
+    def serialised(self, description):
+        """
+        The bytes of L{stamp}C{(description)}: what is sent, written
+        without a copy of the description.
+        """
+        body = self._write(description)
         if self._last is not None and body != self._last:
             self.origin = dataclasses.replace(
                 self.origin, sessionVersion=self.origin.sessionVersion + 1
             )
-            out.origin = self.origin
-            body = out.serialise()
+            body = self._write(description)
         self._last = body
-        return out
+        return body
+
+    def _write(self, description):
+        if description.origin is None:
+            # No o= line to write ours in place of: it goes where RFC 4566
+            # puts it.
+            out = description.copy()
+            out.origin = self.origin
+            return out.serialise()
+        return description.serialise(origin=self.origin)

@@ -594,12 +594,25 @@ class SessionDescription(_Section):
         """
         return self.media[index].connection or self.connection
 
-    def serialise(self):
+    def serialise(self, origin=None):
         """
         The description as bytes, with CRLF line ends.
+
+        @param origin: an L{Origin} written in place of the C{o=} line's
+            (the description is not changed), or C{None}.
         """
         out = []
-        self._serialiseInto(out)
+        if origin is None:
+            self._serialiseInto(out)
+        else:
+            # As the origin setter would leave it: one o= line, where the
+            # first was.
+            for letter, value in self.lines:
+                if letter != "o":
+                    out.append(f"{letter}={value}\r\n")
+                elif origin is not None:
+                    out.append(f"o={origin}\r\n")
+                    origin = None
         for media in self.media:
             media._serialiseInto(out)
         return "".join(out).encode("utf-8", "surrogateescape")

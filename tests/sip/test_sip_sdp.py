@@ -730,6 +730,26 @@ def test_legOriginVersions():
     assert parseSDP(stamped.serialise()) == stamped
 
 
+def test_legOriginSerialisedAsStamped():
+    """
+    What a leg sends is the stamped copy's bytes, written without a copy:
+    the same bytes and versions, the description given left as it was,
+    and an o= line put in where RFC 4566 puts it when there is none.
+    """
+    stamping, writing = LegOrigin("192.0.2.5", 1000), LegOrigin("192.0.2.5", 1000)
+    bodies = [BARESIP, BARESIP, SIPP, BARESIP]
+    for body in bodies:
+        description = parseSDP(body)
+        sent = writing.serialised(description)
+        assert sent == stamping.stamp(parseSDP(body)).serialise()
+        assert description == parseSDP(body)
+    assert writing.origin == stamping.origin
+    assert writing.origin.sessionVersion == 1002
+    bare = SessionDescription([["v", 0], ["s", "-"], ["t", Timing(0, 0)]])
+    assert writing.serialised(bare).startswith(b"v=0\r\no=- 1000 1003 IN IP4 192.0.2.5\r\ns=-\r\n")
+    assert bare.origin is None
+
+
 def test_legOriginFresh():
     """
     A fresh leg origin takes its session id from the random source given.
