@@ -233,14 +233,25 @@ def test_incoming_call_media_relayed_with_stun(tmp_path, oso):
         assert phone.wait(30) == 0, "SIPp phone failed"
     finally:
         capture.stop()
-    names = events(oso)
-    assert "Established" in names and names[-1] == "CallCleared"
-    assert sockets(oso.process.pid) == before
-    providerFacing, phoneFacing, flows = call.read(capture.path)
+    providerFacing, phoneFacing, flows = finishedCall(oso, capture, before)
     # The pcap holds 7 s of 20 ms packets one way: well over 100 each.
     for hop in ((call.providerMedia, providerFacing), (phoneFacing, call.phoneMedia),
                 (call.phoneMedia, phoneFacing), (providerFacing, call.providerMedia)):
         assert flows[hop] > 100, (hop, flows)
+
+
+def finishedCall(oso, capture, before):
+    """
+    Check that the call was answered and cleared and that oso holds the
+    sockets it held before it.
+
+    @return: the relay's provider-facing and phone-facing ports and the
+        RTP packets counted per hop in C{capture}.
+    """
+    names = events(oso)
+    assert "Established" in names and names[-1] == "CallCleared"
+    assert sockets(oso.process.pid) == before
+    return oso.call.read(capture.path)
 
 
 def test_outgoing_call_relay_follows_the_phones_new_address(tmp_path, oso):
@@ -268,10 +279,7 @@ def test_outgoing_call_relay_follows_the_phones_new_address(tmp_path, oso):
         assert provider.wait(30) == 0, "SIPp provider failed"
     finally:
         capture.stop()
-    names = events(oso)
-    assert "Established" in names and names[-1] == "CallCleared"
-    assert sockets(oso.process.pid) == before
-    providerFacing, phoneFacing, flows = call.read(capture.path)
+    providerFacing, phoneFacing, flows = finishedCall(oso, capture, before)
     for hop in ((call.providerMedia, providerFacing), (phoneFacing, call.phoneMedia),
                 (phoneFacing, call.phoneMedia + 2), (call.phoneMedia, phoneFacing),
                 (providerFacing, call.providerMedia)):
