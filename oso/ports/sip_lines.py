@@ -668,6 +668,9 @@ class SIPLines:
     def legAnswered(self, leg, body):
         self.peers.passAnswer(self.model, leg, body)
 
+    def legOfferRefused(self, leg, response):
+        self.peers.passRefusal(leg, response)
+
     def legReferred(self, leg, request, transaction):
         """
         The phone asks to transfer its call with REFER (RFC 3515, 3891):

@@ -137,6 +137,18 @@ class SIPPeers:
         elif self.relays(leg.session, waiting=True):
             model.mediaOffered(leg.session.connection, body)
 
+    def passRefusal(self, leg, response):
+        """
+        A peer refused an offer we made it (an error to our re-INVITE or
+        UPDATE): a peer whose offer it passed, early or confirmed, gets
+        the same refusal, so its session stays as it was too.  The
+        session of C{leg} is the one its offer was passed from or to.
+        """
+        for other in self.otherSessions(leg.session):
+            for near in [other.leg] + list(other.legs):
+                if near is not None and near.peerOffer is not None:
+                    near.refusePeerOffer(response.status, response.reason)
+
     def earlyAnswer(self, model, leg, body):
         """
         The answer to an UPDATE sent in an early dialog: back to the peer

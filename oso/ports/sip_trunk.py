@@ -1066,6 +1066,9 @@ class SIPTrunks:
         else:
             self.peers.passAnswer(self.model, leg, body)
 
+    def legOfferRefused(self, leg, response):
+        self.peers.passRefusal(leg, response)
+
     def legEarlyMedia(self, leg, body):
         """
         The provider answered our offer in a provisional response (183

@@ -205,6 +205,20 @@ class Leg:
         transaction.respond(withBody(response, body))
         return True
 
+    def refusePeerOffer(self, status, phrase=None):
+        """
+        Refuse the phone's pending re-INVITE or UPDATE with C{status}: the
+        session stays as it was (RFC 3261 14.2, RFC 3311 5.2).
+
+        @return: C{True} when there was one to refuse.
+        """
+        transaction, self.peerOffer = self.peerOffer, None
+        if transaction is None:
+            return False
+        dialog = self.dialog or self.early
+        transaction.respond(makeResponse(transaction.request, status, phrase, toTag=dialog.localTag))
+        return True
+
     # What the phone sends inside the dialog.
 
     def receiveRequest(self, request, transaction):
@@ -350,6 +364,8 @@ class Leg:
                     2.1 + random.random() * 1.9, self._retry
                 )
                 return
+            else:
+                self.owner.legOfferRefused(self, response)
             queued, self._queuedOffer = self._queuedOffer, None
             if queued is not None:
                 self.reinvite(queued, self._offerMethod)

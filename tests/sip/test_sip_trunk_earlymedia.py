@@ -10,6 +10,7 @@ from oso.ports.sip_lines import SIPLines
 from oso import secrets
 from oso.sip.offeranswer import direction as streamDirection
 from oso.sip.sdp import parseSDP
+from oso.sip.transaction import makeResponse
 
 from reliable_phones import RelPhone
 from sip_lines_harness import REALM
@@ -250,3 +251,28 @@ def test_update_glare_on_the_trunk_leg():
     answer = [m for m in x.sip.received
               if getattr(m, "status", 0) == 200 and m.cseq.method == "UPDATE"][-1]
     assert direction(answer) == "recvonly"
+
+
+def test_refused_update_is_refused_to_the_phone_too():
+    """
+    The provider refuses the phone's UPDATE that oso passed it (488, a
+    codec it cannot take): the phone's UPDATE gets the same refusal at
+    once instead of waiting for its transaction to time out, and a later
+    UPDATE still passes.
+    """
+    x = answered()
+    x.provider.answerUpdates = False
+    x.sip.update(dir="sendonly")
+    x.run()
+    [(request, transaction)] = x.provider.heldUpdates
+    transaction.respond(makeResponse(request, 488, toTag=request.toAddress.tag))
+    x.run()
+    refusal = [m for m in x.sip.received
+               if getattr(m, "status", 0) >= 200 and m.cseq.method == "UPDATE"]
+    assert [m.status for m in refusal] == [488]
+    x.provider.answerUpdates = True
+    x.sip.update(dir="sendonly")
+    x.run()
+    answers = [m for m in x.sip.received
+               if getattr(m, "status", 0) >= 200 and m.cseq.method == "UPDATE"]
+    assert [m.status for m in answers] == [488, 200]
