@@ -136,3 +136,17 @@ class TimerLanes:
         timer = LaneTimer(self._clock.seconds() + delay, function, args, lane)
         lane.add(timer)
         return timer
+
+    def stop(self):
+        """
+        Cancel every timer and leave no clock call behind (the server is
+        stopping).
+        """
+        for lane in self._lanes.values():
+            for timer in lane.timers:
+                timer._function = timer._args = None
+            lane.timers.clear()
+            lane.live = 0
+            if lane.call is not None:
+                lane.call.cancel()
+                lane.call = None

@@ -173,14 +173,11 @@ class UserAgent:
 
     def stop(self):
         """
-        End every live transaction's timers (the server is stopping; no
-        more retransmissions or timeouts).
+        End every transaction timer, of live transactions and of completed
+        ones waiting to absorb retransmissions (Timers J and K) alike: the
+        server is stopping, so no more retransmissions or timeouts.
         """
-        for transaction in self.layer.transactions:
-            for call in transaction._timers.values():
-                if call.active():
-                    call.cancel()
-            transaction._timers.clear()
+        self.layer.lanes.stop()
 
     # The registrar's hook.
 

@@ -141,3 +141,21 @@ def test_failingFunctionLeavesTheLaneWorking():
     clock.advance(0)
     assert fired == ["next"]
     assert clock.getDelayedCalls() == []
+
+
+def test_stopCancelsEverything():
+    """
+    Stopping cancels the timers of every lane and leaves the clock with no
+    call; a timer started afterwards still works.
+    """
+    clock, timers = lanes()
+    fired = []
+    started = [timers.callLater(d, fired.append, d) for d in (0.5, 0.5, 32, 5)]
+    timers.stop()
+    assert clock.getDelayedCalls() == []
+    assert not any(t.active() for t in started)
+    clock.advance(64)
+    assert fired == []
+    timers.callLater(0.5, fired.append, "after")
+    clock.advance(0.5)
+    assert fired == ["after"]

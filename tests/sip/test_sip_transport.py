@@ -262,6 +262,25 @@ class UserAgentTests(SynchronousTestCase):
         self.assertEqual([t for _, _, t in self.sent], ["UDP", "UDP"])
         self.assertEqual(self.sent[0][0].via.transport, "UDP")
 
+    def test_stopLeavesNoTimer(self):
+        """
+        Stopping ends the timers of live transactions and of completed
+        ones that wait to absorb retransmissions (Timer K of our answered
+        MESSAGE, Timer J of an answered OPTIONS): the clock has no call
+        left and nothing more is sent.
+        """
+        self.ua.request(self.outgoing(10), ("192.0.2.9", 5060), "UDP")
+        ((message, _, _),) = self.sent
+        answer = makeResponse(message, 200, toTag="t")
+        self.ua.receive(parseMessage(answer.serialise()), ("192.0.2.9", 5060), "UDP")
+        self.ua.receive(parseMessage(request()), ("192.0.2.10", 5070), "UDP")
+        sent = len(self.sent)
+        self.assertTrue(self.clock.getDelayedCalls())
+        self.ua.stop()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.clock.advance(64)
+        self.assertEqual(len(self.sent), sent)
+
     def test_malformedLowerVia(self):
         """
         A response whose lower Via is malformed is dropped, nothing sent,
