@@ -6,6 +6,10 @@ three targets measured in one run on this machine:
 
 - the minimal Twisted UDP responder of bench/sip_responder.py, which
   answers 200 to everything (no digest, no UAS): the Python ceiling;
+- the same responder with C{--digest} ("digest-floor"), which challenges
+  and checks each REGISTER with the least work RFC 2617 allows and keeps
+  no transactions, store or syntax checks: the floor under any Python
+  registrar with digest;
 - Kamailio, if installed, as an in-memory registrar (usrloc db_mode 0,
   digest with a plain password) and stateful record-routing proxy, one
   worker process and the TLSF allocator (../shared/doc/PEERS.md);
@@ -20,7 +24,8 @@ call.
 
     python bench/sip_load.py [--registers 20000] [--calls 5000]
                              [--concurrency 100] [--call-concurrency 50]
-                             [--targets responder kamailio oso] [--keep]
+                             [--targets responder digest-floor kamailio oso]
+                             [--keep]
                              [--profile FILE]
 """
 
@@ -450,10 +455,10 @@ def measure(work, remote, pid, args, uasPort=None, registerCallee=False, callers
     return registers, calls
 
 
-def responder(work, args):
+def responder(work, args, *options):
     port = freePort()
     process = subprocess.Popen(
-        [sys.executable, str(BENCH / "sip_responder.py"), str(port), HOST],
+        [sys.executable, str(BENCH / "sip_responder.py"), str(port), HOST, *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -461,6 +466,10 @@ def responder(work, args):
         return measure(work, f"{HOST}:{port}", process.pid, args)
     finally:
         stop(process)
+
+
+def digestFloor(work, args):
+    return responder(work, args, "--digest", PASSWORD)
 
 
 def kamailio(work, args):
@@ -560,8 +569,8 @@ def main():
     )
     parser.add_argument("--kamailio-children", dest="kamailioChildren", type=int, default=1)
     parser.add_argument(
-        "--targets", nargs="+", default=["responder", "kamailio", "oso"],
-        choices=["responder", "kamailio", "oso"],
+        "--targets", nargs="+", default=["responder", "digest-floor", "kamailio", "oso"],
+        choices=["responder", "digest-floor", "kamailio", "oso"],
     )  # fmt: skip
     parser.add_argument(
         "--profile", metavar="FILE", help="run oso under cProfile and save its statistics to FILE"
@@ -576,7 +585,9 @@ def main():
     try:
         for name, text in (("register.xml", REGISTER), ("uac.xml", UAC), ("uas.xml", UAS)):
             (work / name).write_text(text)
-        runners = {"responder": responder, "kamailio": kamailio, "oso": oso}
+        runners = {
+            "responder": responder, "digest-floor": digestFloor, "kamailio": kamailio, "oso": oso,
+        }  # fmt: skip
         results = {}
         for name in args.targets:
             measured = runners[name](work, args)
@@ -589,7 +600,7 @@ def main():
             print("  " + calls.line("calls"))
         print("ratios (REGISTER/s, calls/s):")
         for name in (n for n in results if n != "responder"):
-            for anchor in ("responder", "kamailio"):
+            for anchor in ("responder", "digest-floor", "kamailio"):
                 if anchor != name and anchor in results:
                     (r, c), (ar, ac) = results[name], results[anchor]
                     print(f"  {name} / {anchor}: {ratio(r, ar)}, {ratio(c, ac)}")
