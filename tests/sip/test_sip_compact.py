@@ -21,40 +21,10 @@ from oso.sip.transaction import makeResponse
 from oso.sip.transactions import TransactionLayer, userFor
 
 from sip_lines_harness import OSO, SIPExchange
+from test_sip_transactions import request
 
 CLIENT = ("192.0.2.1", 5060)
 SERVER = ("192.0.2.2", 5060)
-
-
-def request(method="INVITE", branch="z9hG4bKc1", toTag=None, extra=()):
-    to = "<sip:bob@b.example>" + (f";tag={toTag}" if toTag else "")
-    return parseMessage(
-        "\r\n".join(
-            [
-                f"{method} sip:bob@b.example SIP/2.0",
-                f"Via: SIP/2.0/UDP a.example:5060;branch={branch};received=192.0.2.7;rport=5099",
-                "Via: SIP/2.0/UDP proxy.example;branch=z9hG4bKp",
-                "Max-Forwards: 70",
-                "From: <sip:alice@a.example>;tag=a1",
-                f"To: {to}",
-                "Call-ID: call1@a.example",
-                f"CSeq: 7 {method}",
-                *extra,
-                "Content-Length: 0",
-                "",
-                "",
-            ]
-        ).encode()
-    )
-
-
-def ours(method):
-    """
-    A request as a client transaction of ours sends it: one Via.
-    """
-    message = request(method)
-    message.headers.set("via", message.headers.getAll("via")[0])
-    return message
 
 
 class Leg:
@@ -91,6 +61,16 @@ class CompactEnd:
     def data(self):
         return [message.serialise() for message in self.sent]
 
+    def send(self, request):
+        """
+        Send C{request} for a leg only the port's table holds.
+
+        @return: the client transaction and a weak reference to the leg.
+        """
+        transaction = self.layer.request(request, SERVER, "UDP")
+        leg = self.legs[transaction] = Leg()
+        return transaction, weakref.ref(leg)
+
 
 def reachable(root, *stops):
     """
@@ -119,12 +99,15 @@ def test_sentFormIsTheMessageAsSent():
     Via (with the received and rport the response goes to) and fields; of
     a request the same bytes, method and URI; a sent form is its own.
     """
-    response = makeResponse(request(), 486, toTag="b1")
+    invite = request(extra=("Via: SIP/2.0/UDP proxy.example;branch=z9hG4bKp",))
+    invite.via.received = "192.0.2.7"
+    invite.via.params["rport"] = "5099"
+    response = makeResponse(invite, 486, toTag="b1")
     sent = sentForm(response)
     assert isinstance(sent, Response) and isinstance(sent, SentResponse)
     assert sent.serialise() == response.serialise()
     assert (sent.status, sent.reason) == (486, "Busy Here")
-    assert (sent.via.received, sent.via.rport, sent.via.branch) == ("192.0.2.7", 5099, "z9hG4bKc1")
+    assert (sent.via.received, sent.via.rport, sent.via.branch) == ("192.0.2.7", 5099, "z9hG4bKinv1")
     assert sent.headers == response.headers
     assert sent.toAddress.tag == "b1"
     assert sent.body == b""
@@ -195,12 +178,8 @@ def test_clientNonInviteLetsItsLegGo():
     for Timer K, still absorbs the retransmitted response.
     """
     end = CompactEnd()
-    bye = ours("BYE")
-    transaction = end.layer.request(bye, SERVER, "UDP")
-    leg = Leg()
-    end.legs[transaction] = leg
-    gone = weakref.ref(leg)
-    del leg
+    bye = request("BYE")
+    transaction, gone = end.send(bye)
     end.layer.receive(makeResponse(bye, 100), SERVER, "UDP")
     assert end.responses[-1][1] is gone()
     ok = makeResponse(bye, 200)
@@ -223,12 +202,8 @@ def test_clientInviteResendsTheSameAckWithoutItsLeg():
     until Timer D, after the leg (told of the response) is gone.
     """
     end = CompactEnd()
-    invite = ours("INVITE")
-    transaction = end.layer.request(invite, SERVER, "UDP")
-    leg = Leg()
-    end.legs[transaction] = leg
-    gone = weakref.ref(leg)
-    del leg
+    invite = request()
+    transaction, gone = end.send(invite)
     busy = makeResponse(invite, 486, toTag="b1")
     end.layer.receive(busy, SERVER, "UDP")
     end.responses.clear()
@@ -253,7 +228,7 @@ def test_clientInviteAcceptedKeepsItsRequestAndLeg():
     transaction's request: both stay (no response is kept).
     """
     end = CompactEnd()
-    invite = ours("INVITE")
+    invite = request()
     transaction = end.layer.request(invite, SERVER, "UDP")
     leg = end.legs[transaction] = Leg()
     for _ in range(2):
