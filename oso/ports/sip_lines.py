@@ -41,7 +41,7 @@ from oso.sip.legmedia import LegMedia, isHeld
 from oso.sip.reason import ANSWERED_ELSEWHERE, causeOf, reasonForCause
 from oso.sip.reliable import badExtension
 from oso.sip.transaction import makeResponse
-from oso.sip.transactions import answerCancel
+from oso.sip.transactions import answerCancel, userFor
 from oso.sip.uri import SIPParseError, SIPURI, TelURI, parseURI
 
 #: What a phone's own INVITE hears when its call fails, by the model's
@@ -424,7 +424,7 @@ class SIPLines:
         """
         A response to a request one of the legs sent.
         """
-        leg = self._transactions.get(transaction) if transaction is not None else None
+        leg = userFor(self._transactions, transaction, response)
         if leg is None:
             leg = self._dialogs.get(dialogIDOf(response))
         if leg is None:
@@ -554,9 +554,9 @@ class SIPLines:
         # Answered once this delivery is over: a response made while the
         # CANCEL is being passed up goes out after the INVITE's 487, and
         # the 200 should come first (RFC 3261 9.2).
-        self.ua.clock.callLater(0, self._answerCancel, transaction)
+        self.ua.clock.callLater(0, self._answerCancel, request, transaction)
 
-    def _answerCancel(self, transaction):
+    def _answerCancel(self, request, transaction):
         invite = transaction.cancels
         leg = None
         if invite is not None:
@@ -566,7 +566,7 @@ class SIPLines:
         if not answerCancel(transaction, leg.localTag if leg else None) or leg is None:
             return
         leg.ended = True
-        self._hungUp(leg, causeOf(transaction.request))
+        self._hungUp(leg, causeOf(request))
 
     # What the legs report.
 

@@ -59,7 +59,7 @@ from oso.sip.reliable import ReliableReceiver, badExtension
 from oso.sip.locator import LocatorError
 from oso.sip.reason import causeOf, reasonForCause
 from oso.sip.transaction import makeResponse
-from oso.sip.transactions import answerCancel
+from oso.sip.transactions import answerCancel, userFor
 from oso.sip.transport import hostReference
 from oso.sip.trunkregistration import TrunkRegistration
 from oso.sip.uri import SIPParseError, SIPURI
@@ -786,8 +786,8 @@ class SIPTrunks:
                for trunk in self._registering()):
             return
         # No transaction: a retransmitted 2xx, for the dialog it made.
-        leg = (self._transactions.get(transaction) if transaction is not None else None
-               ) or self._dialogs.get(dialogIDOf(response))
+        leg = userFor(self._transactions, transaction, response) or self._dialogs.get(
+            dialogIDOf(response))
         problem = _fieldProblem(response)
         if problem is not None:
             self.log.info("{response} dropped: {error}", response=response, error=problem)

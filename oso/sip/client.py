@@ -92,7 +92,11 @@ class ClientTransaction(Transaction):
         self._transmit(self.request)
 
     def _passUp(self, response):
-        self.lastResponse = response
+        if not self._layer.compact:
+            # A compact layer's client transactions keep no response: they
+            # never send one again, and a 2xx kept for Timer M (RFC 6026
+            # 7.2) would only hold its parsed fields.
+            self.lastResponse = response
         self._layer.deliverResponse(response, self)
 
 
@@ -114,6 +118,7 @@ class ClientInviteTransaction(ClientTransaction):
     TABLE = _INVITE_TABLE
     TIMERS = {"Calling": {"A", "B"}, "Accepted": {"M"}, "Completed": {"D"}}
     INITIAL = "Calling"
+    FINISHED = frozenset({"Completed"})
     ack = None
     cancelRequested = False
     cancelTransaction = None
@@ -125,7 +130,7 @@ class ClientInviteTransaction(ClientTransaction):
         return "2xx" if status < 300 else "final"
 
     def _sendAck(self, response):
-        self.ack = makeAck(self.request, response)
+        self.ack = self._layer.kept(makeAck(self.request, response))
         self._transmit(self.ack)
 
     def _sendRequestedCancel(self, response):
@@ -151,6 +156,7 @@ class ClientNonInviteTransaction(ClientTransaction):
     TABLE = _NON_INVITE_TABLE
     TIMERS = {"Trying": {"E", "F"}, "Proceeding": {"E", "F"}, "Completed": {"K"}}
     INITIAL = "Trying"
+    FINISHED = frozenset({"Completed"})
 
     def _classify(self, status):
         return "1xx" if status < 200 else "final"

@@ -99,6 +99,8 @@ class ServerTransaction(Transaction):
         self._layer.deliverRequest(request, self)
 
     def _sendResponse(self, response):
+        if response.status >= 200:
+            response = self._layer.kept(response)
         self.lastResponse = response
         self._transmit(response)
 
@@ -124,6 +126,7 @@ class ServerInviteTransaction(ServerTransaction):
         "Confirmed": {"I"},
     }
     INITIAL = "Proceeding"
+    FINISHED = frozenset({"Accepted", "Completed", "Confirmed"})
     cancelledBy = None
 
     def _classify(self, status):
@@ -178,6 +181,7 @@ class ServerNonInviteTransaction(ServerTransaction):
     TABLE = _NON_INVITE_TABLE
     TIMERS = {"Completed": {"J"}}
     INITIAL = "Trying"
+    FINISHED = frozenset({"Completed"})
 
     def _classify(self, status):
         return "tu1xx" if status < 200 else "tuFinal"

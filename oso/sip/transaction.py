@@ -122,6 +122,10 @@ def makeResponse(request, status, reason=None, toTag=None):
     return response
 
 
+#: The timers restarted with a longer interval (L{Transaction._backoff}).
+_BACKOFF = frozenset({"A", "E", "G"})
+
+
 class Transaction:
     """
     The engine of the four transaction state machines: a subclass gives
@@ -131,20 +135,34 @@ class Transaction:
     Actions C{startX} start timer X; C{backoffX} restarts it with the
     next interval.
 
-    @ivar request: the request that began the transaction.
+    Once in a state of C{FINISHED} the transaction can no longer reach
+    its transaction user with anything the user acts on: in a compact
+    layer (L{oso.sip.transactions.TransactionLayer}'s C{compact}) it then
+    forgets its request and the responses it received, and keeps what it
+    may send again in its sent form (L{oso.sip.sent}), so that what waits
+    for Timers D, I, J, K and L is small.
+
+    @ivar request: the request that began the transaction; in a compact
+        layer C{None} once C{FINISHED}.
+    @ivar method: the request's method.
     @ivar state: the current state's name.
     @ivar reliable: C{True} when the transport does not lose messages.
     @ivar destination: where messages of the transaction go, as the
         transport adapter understands it.
     @ivar transport: the transport name, C{"UDP"}, C{"TCP"}, C{"TLS"}.
-    @ivar lastResponse: the last response sent or received.
+    @ivar lastResponse: the last response sent or received; in a compact
+        layer a server transaction keeps its final responses in their sent
+        form, and a client transaction keeps none.
     """
 
     TABLE = {}
     TIMERS = {}
     TU_INPUTS = frozenset()
     INITIAL = None
+    FINISHED = frozenset()
     _key = None
+    _intervals = None
+    _pending = None
     _log = Logger()
 
     def __init__(self, layer, request, destination, transport, reliable=None):
@@ -156,18 +174,17 @@ class Transaction:
         """
         self._layer = layer
         self.request = request
+        self.method = request.method
         self.destination = destination
         self.transport = transport
         self.reliable = isReliable(transport) if reliable is None else reliable
         self.state = self.INITIAL
         self.lastResponse = None
         self._timers = {}
-        self._intervals = {}
-        self._pending = deque()
         self._running = False
 
     def __repr__(self):
-        return f"<{type(self).__name__} {self.request.method} {self.state}>"
+        return f"<{type(self).__name__} {self.method} {self.state}>"
 
     def _feed(self, event, message=None):
         """
@@ -181,15 +198,30 @@ class Transaction:
         """
         if event in self.TU_INPUTS and (self.state, event) not in self.TABLE:
             raise TransactionError(f"{self!r} cannot take {event}")
-        self._pending.append((event, message))
         if self._running:
+            self._queue(event, message)
             return
         self._running = True
         try:
+            if self._pending:
+                # Left by an input whose step raised: this one waits.
+                self._queue(event, message)
+            else:
+                self._step(event, message)
             while self._pending:
                 self._step(*self._pending.popleft())
+            self._pending = None
         finally:
             self._running = False
+
+    def _queue(self, event, message=None):
+        """
+        Apply an input after the current one (the queue is made only when
+        needed: most inputs cause none).
+        """
+        if self._pending is None:
+            self._pending = deque()
+        self._pending.append((event, message))
 
     def _step(self, event, message):
         transition = self.TABLE.get((self.state, event))
@@ -216,19 +248,32 @@ class Transaction:
                 call = self._timers.pop(name)
                 if call.active():
                     call.cancel()
+        if state in self.FINISHED and self._layer.compact:
+            self._finish()
         if state == "Terminated":
-            self._pending.clear()
+            if self._pending is not None:
+                self._pending.clear()
             self._layer._ended(self)
+
+    def _finish(self):
+        """
+        Forget what the transaction user is done with (see the class
+        docstring).
+        """
+        self.request = None
 
     def _startTimer(self, name, interval=None):
         if interval is None:
             interval = self._layer.config.duration(name, self.reliable)
             if interval is None:
                 return
-        self._intervals[name] = interval
         if interval == 0:
-            self._pending.append(("timer" + name, None))
+            self._queue("timer" + name)
             return
+        if name in _BACKOFF:
+            if self._intervals is None:
+                self._intervals = {}
+            self._intervals[name] = interval
         self._timers[name] = self._layer.lanes.callLater(interval, self._fire, name)
 
     def _fire(self, name):
@@ -261,7 +306,7 @@ class Transaction:
             self._log.info(
                 "{transaction}: transport error: {error}", transaction=self, error=error
             )
-            self._pending.append(("transportError", None))
+            self._queue("transportError")
 
     def _reportTimeout(self, message):
         self._layer.failed(self, "timeout")

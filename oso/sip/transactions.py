@@ -23,6 +23,7 @@ from oso.sip.client import (
     ClientTransaction,
 )
 from oso.sip.message import Request
+from oso.sip.sent import sentForm
 from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
 from oso.sip.timerlanes import TimerLanes
 from oso.sip.transaction import MAGIC_COOKIE, TimerConfig, makeResponse
@@ -69,6 +70,28 @@ def serverKey(request, method=None):
         str(via),
         method,
     )
+
+
+def userFor(table, transaction, response):
+    """
+    What a transaction user keeps with a client transaction of its own in
+    C{table} (a L{weakref.WeakKeyDictionary}: the leg a port sent the
+    request for), for a response the transaction passed up. The entry is
+    taken out with the last response the transaction passes up, a final
+    one other than a 2xx to an INVITE (whose retransmissions RFC 6026 7.2
+    passes up too), so that what it names does not live on with the
+    finished transaction for Timers D and K.
+
+    @param transaction: the client transaction, or C{None} (a response
+        that matched none).
+    @return: the value, or C{None}.
+    """
+    if transaction is None:
+        return None
+    status = response.status
+    if status >= 200 and (status >= 300 or transaction.method != "INVITE"):
+        return table.pop(transaction, None)
+    return table.get(transaction)
 
 
 def makeCancel(request):
@@ -127,12 +150,19 @@ class TransactionLayer:
     @ivar deliverResponse: C{deliverResponse(response, clientTransaction)}.
     @ivar failed: C{failed(transaction, reason)}, C{reason} being
         C{"timeout"} or C{"transport"}.
+    @ivar compact: whether a transaction that can no longer reach its
+        transaction user forgets its request and keeps the final response
+        or ACK it may send again as sent (L{oso.sip.sent}): what waits for
+        Timers D to L is then a few objects instead of the parsed messages.
+        Without it the very message objects stay (and are sent again).
     """
 
     _log = Logger()
 
-    def __init__(self, clock, send, deliverRequest, deliverResponse, failed, config=None):
+    def __init__(self, clock, send, deliverRequest, deliverResponse, failed, config=None,
+                 compact=False):
         self.clock = clock
+        self.compact = compact
         self.lanes = TimerLanes(clock)
         self.send = send
         self.deliverRequest = deliverRequest
@@ -204,6 +234,14 @@ class TransactionLayer:
                 transaction.transport,
                 transaction.reliable,
             )
+
+    def kept(self, message):
+        """
+        @return: what a transaction keeps of a final response or ACK it
+            sends and may send again: its sent form in a C{compact} layer,
+            else the message itself.
+        """
+        return sentForm(message) if self.compact else message
 
     def receive(self, message, source, transport):
         """
