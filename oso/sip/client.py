@@ -92,11 +92,9 @@ class ClientTransaction(Transaction):
         self._transmit(self.request)
 
     def _passUp(self, response):
-        if not self._layer.compact:
-            # A compact layer's client transactions keep no response: they
-            # never send one again, and a 2xx kept for Timer M (RFC 6026
-            # 7.2) would only hold its parsed fields.
-            self.lastResponse = response
+        # A client transaction keeps no response: it never sends one
+        # again, and a 2xx kept for Timer M (RFC 6026 7.2) would only hold
+        # its parsed fields.
         self._layer.deliverResponse(response, self)
 
 

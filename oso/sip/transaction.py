@@ -136,23 +136,21 @@ class Transaction:
     next interval.
 
     Once in a state of C{FINISHED} the transaction can no longer reach
-    its transaction user with anything the user acts on: in a compact
-    layer (L{oso.sip.transactions.TransactionLayer}'s C{compact}) it then
+    its transaction user with anything the user acts on: it then
     forgets its request and the responses it received, and keeps what it
     may send again in its sent form (L{oso.sip.sent}), so that what waits
     for Timers D, I, J, K and L is small.
 
-    @ivar request: the request that began the transaction; in a compact
-        layer C{None} once C{FINISHED}.
+    @ivar request: the request that began the transaction; C{None} once
+        C{FINISHED}.
     @ivar method: the request's method.
     @ivar state: the current state's name.
     @ivar reliable: C{True} when the transport does not lose messages.
     @ivar destination: where messages of the transaction go, as the
         transport adapter understands it.
     @ivar transport: the transport name, C{"UDP"}, C{"TCP"}, C{"TLS"}.
-    @ivar lastResponse: the last response sent or received; in a compact
-        layer a server transaction keeps its final responses in their sent
-        form, and a client transaction keeps none.
+    @ivar lastResponse: a server transaction's last response (its final
+        ones in their sent form); a client transaction keeps none.
     """
 
     TABLE = {}
@@ -248,7 +246,7 @@ class Transaction:
                 call = self._timers.pop(name)
                 if call.active():
                     call.cancel()
-        if state in self.FINISHED and self._layer.compact:
+        if state in self.FINISHED:
             self._finish()
         if state == "Terminated":
             if self._pending is not None:

@@ -150,19 +150,12 @@ class TransactionLayer:
     @ivar deliverResponse: C{deliverResponse(response, clientTransaction)}.
     @ivar failed: C{failed(transaction, reason)}, C{reason} being
         C{"timeout"} or C{"transport"}.
-    @ivar compact: whether a transaction that can no longer reach its
-        transaction user forgets its request and keeps the final response
-        or ACK it may send again as sent (L{oso.sip.sent}): what waits for
-        Timers D to L is then a few objects instead of the parsed messages.
-        Without it the very message objects stay (and are sent again).
     """
 
     _log = Logger()
 
-    def __init__(self, clock, send, deliverRequest, deliverResponse, failed, config=None,
-                 compact=False):
+    def __init__(self, clock, send, deliverRequest, deliverResponse, failed, config=None):
         self.clock = clock
-        self.compact = compact
         self.lanes = TimerLanes(clock)
         self.send = send
         self.deliverRequest = deliverRequest
@@ -238,10 +231,11 @@ class TransactionLayer:
     def kept(self, message):
         """
         @return: what a transaction keeps of a final response or ACK it
-            sends and may send again: its sent form in a C{compact} layer,
-            else the message itself.
+            sends and may send again: its sent form (L{oso.sip.sent}), so
+            that what waits for Timers D to L is a few objects instead of
+            the parsed message.
         """
-        return sentForm(message) if self.compact else message
+        return sentForm(message)
 
     def receive(self, message, source, transport):
         """

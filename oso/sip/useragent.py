@@ -68,10 +68,8 @@ class UserAgent:
         self.registrar = registrar
         self.authenticator = authenticator
         self._lookupHA1 = lookupHA1
-        # Compact: finished transactions keep only what they send again.
         self.layer = TransactionLayer(
-            clock, send, self._requestArrived, self._responseArrived, self._failed, timers,
-            compact=True,
+            clock, send, self._requestArrived, self._responseArrived, self._failed, timers
         )
         self.timers = self.layer.config
         #: The attached applications, in the order they are asked.

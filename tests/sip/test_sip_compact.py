@@ -35,7 +35,7 @@ class Leg:
 
 class CompactEnd:
     """
-    A compact transaction layer on a L{Clock}, recording the bytes it
+    A transaction layer on a L{Clock}, recording the bytes it
     sends; its transaction user finds the leg of a client transaction as
     the ports do (L{userFor}).
     """
@@ -52,7 +52,6 @@ class CompactEnd:
             lambda message, transaction: self.requests.append((message, transaction)),
             self._response,
             lambda transaction, reason: None,
-            compact=True,
         )
 
     def _response(self, response, transaction):
@@ -241,14 +240,13 @@ def test_clientInviteAcceptedKeepsItsRequestAndLeg():
 
 def test_busyMemberLegDiesWhileItsInviteWaitsForTimerD():
     """
-    Through the sip-lines port on a compact layer: the called phone
+    Through the sip-lines port: the called phone
     refuses oso's INVITE with 486; the outbound leg, the dialog and the
     call are freed at once, while the INVITE's client transaction, in
     Completed for Timer D, answers a retransmitted 486 with the very ACK
     bytes it sent first.
     """
     x = SIPExchange()
-    x.ua.layer.compact = True
     x.register("200", "201")
     a, b = x.sip("200"), x.sip("201")
     a.call("201")

@@ -595,10 +595,10 @@ def heldByTheModel():
     def acks():
         return len([d for s, to, d in x.network.log if to == b.address and d.startswith(b"ACK")])
 
-    (tx,) = [
-        t for t in b.layer.transactions
-        if t.request.method == "INVITE" and t.request.toAddress.tag
-    ]
+    # The re-INVITE's transaction: the last INVITE one, its 200 a later CSeq
+    # than the first INVITE's.
+    tx = [t for t in b.layer.transactions if t.method == "INVITE"][-1]
+    assert tx.lastResponse.status == 200 and tx.lastResponse.cseq.number > 1
     return x, acks, tx
 
 
