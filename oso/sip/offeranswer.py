@@ -19,9 +19,9 @@ model requires.
 """
 
 import dataclasses
-import secrets
 
-from oso.sip.sdp import Attribute, MediaDescription, Origin
+from oso.randompool import pool
+from oso.sip.sdp import Attribute, MediaDescription, Origin, SessionDescription
 
 SENDRECV = "sendrecv"
 SENDONLY = "sendonly"
@@ -200,24 +200,34 @@ def conformAnswer(offer, answer):
     (port 0); extra answer streams are dropped; a direction the offer does
     not allow is narrowed to what it allows (RFC 3264 6.1). Everything else
     is the answer's own.
+
+    @return: C{answer} itself when it conforms already, else a new
+        description that shares the streams it leaves as they were with
+        C{answer}: to be read (written, compared) only; a caller that
+        changes it copies it first.
     """
-    out = answer.copy()
     media = []
     for index, offered in enumerate(offer.media):
-        given = out.media[index] if index < len(out.media) else None
+        given = answer.media[index] if index < len(answer.media) else None
         if given is None or given.media != offered.media:
             media.append(rejectedStream(offered))
             continue
         if offered.isRejected:
-            given.port = 0
+            if not given.isRejected:
+                given = given.copy()
+                given.port = 0
         elif not given.isRejected:
-            own = direction(out, index)
+            own = direction(answer, index)
             allowed = answerDirection(offeredDirection(offer, index), own)
             if allowed != own:
+                given = given.copy()
                 setDirection(given, allowed)
         media.append(given)
-    out.media = media
-    return out
+    if len(media) == len(answer.media) and all(
+        mine is theirs for mine, theirs in zip(media, answer.media)
+    ):
+        return answer
+    return SessionDescription(answer.lines, media)
 
 
 def conformOffer(previous, offer):
@@ -263,7 +273,7 @@ class LegOrigin:
         self._last = None
 
     @classmethod
-    def fresh(cls, address, randbelow=secrets.randbelow):
+    def fresh(cls, address, randbelow=pool.below):
         """
         A leg origin with a random session id, small enough (below 2**62)
         that its versions stay within the 64 bits other UAs assume.
