@@ -8,9 +8,9 @@ UA core's business (it adds the Via and hands the request to the
 transaction layer).
 """
 
-import secrets
 from typing import NamedTuple
 
+from oso.randompool import pool
 from oso.sip.headers import NameAddress
 from oso.sip.message import Request
 from oso.sip.transaction import makeResponse
@@ -55,7 +55,7 @@ def newTag():
     @return: a new random tag (RFC 3261 19.3: at least 32 bits of
         randomness).
     """
-    return secrets.token_hex(6)
+    return pool.hex(6)
 
 
 def makeDialogResponse(request, status, localTag, contact, reason=None):
@@ -210,7 +210,7 @@ class Dialog:
         """
         if cseq is None:
             if self.localSeq is None:
-                self.localSeq = secrets.randbelow(2**31 - 1) + 1
+                self.localSeq = pool.below(2**31 - 1) + 1
             else:
                 self.localSeq += 1
             cseq = self.localSeq
