@@ -289,21 +289,26 @@ class LegOrigin:
         out.origin = self.origin
         return out
 
-    def serialised(self, description):
+    def serialised(self, description, template=None):
         """
         The bytes of L{stamp}C{(description)}: what is sent, written
         without a copy of the description.
+
+        @param template: the L{oso.sip.sdp.Template} of C{description},
+            or C{None}: when given, the bytes are written from it.
         """
-        body = self._write(description)
+        body = self._write(description, template)
         if self._last is not None and body != self._last:
             self.origin = dataclasses.replace(
                 self.origin, sessionVersion=self.origin.sessionVersion + 1
             )
-            body = self._write(description)
+            body = self._write(description, template)
         self._last = body
         return body
 
-    def _write(self, description):
+    def _write(self, description, template):
+        if template is not None:
+            return template.fill(self.origin)
         if description.origin is None:
             # No o= line to write ours in place of: it goes where RFC 4566
             # puts it.
