@@ -128,6 +128,7 @@ class Dialog:
         self.localContact = localContact
         self.secure = secure
         self.early = early
+        self._written = {}
 
     @property
     def id(self):
@@ -226,8 +227,8 @@ class Dialog:
         request = Request(method, uri)
         headers = request.headers
         headers.add("max-forwards", "70")
-        headers.add("from", NameAddress(self.localURI.copy(), params={"tag": self.localTag}))
-        headers.add("to", NameAddress(self.remoteURI.copy(), params={"tag": self.remoteTag}))
+        headers.add("from", self._address("from", self.localURI, self.localTag))
+        headers.add("to", self._address("to", self.remoteURI, self.remoteTag))
         headers.add("call-id", self.callID)
         headers.add("cseq", f"{cseq} {method}")
         for route in routes:
@@ -236,6 +237,19 @@ class Dialog:
             headers.add("contact", NameAddress(self.localContact.copy()))
         request.body = body
         return request
+
+    def _address(self, field, uri, tag):
+        """
+        The text of the From or To of our requests: the same in every
+        request of the dialog, so written once (again only if the URI or
+        tag attribute is replaced), and text, which costs no objects that
+        the request keeps alive while its transaction lives.
+        """
+        written = self._written.get(field)
+        if written is None or written[0] is not uri or written[1] != tag:
+            text = str(NameAddress(uri, params={"tag": tag}))
+            written = self._written[field] = (uri, tag, text)
+        return written[2]
 
     def createAck(self, invite, body=b""):
         """
