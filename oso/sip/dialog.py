@@ -70,7 +70,9 @@ def makeDialogResponse(request, status, localTag, contact, reason=None):
     response = makeResponse(request, status, reason, toTag=localTag)
     for value in request.headers.getAll("record-route"):
         response.headers.add("record-route", value)
-    response.headers.add("contact", NameAddress(contact.copy()))
+    # As text: no copy of the URI for the response to keep while its
+    # transaction lives.
+    response.headers.add("contact", f"<{contact}>")
     return response
 
 
