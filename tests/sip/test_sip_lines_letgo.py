@@ -1,0 +1,79 @@
+"""
+The sip-lines port lets go of a phone's inbound leg once its call is over,
+so that the leg and its session are no reference cycle for the collector.
+"""
+
+from oso.sip.legs import InboundLeg
+
+from sip_lines_harness import SIPExchange
+
+
+def callerSession(x, number="200"):
+    (session,) = x.lines.phone(number).sessions.values()
+    assert isinstance(session.leg, InboundLeg)
+    return session
+
+
+def answeredCall(x):
+    x.register("200", "201")
+    a, b = x.sip("200"), x.sip("201")
+    a.call("201")
+    x.run()
+    b.answer()
+    x.run()
+    return a, b
+
+
+def test_callerHangsUp():
+    """
+    The caller's BYE ends its session: the session no longer holds the
+    leg, the leg still knows its session (for what it hears late).
+    """
+    x = SIPExchange()
+    a, b = answeredCall(x)
+    session = callerSession(x)
+    leg = session.leg
+    a.hangUp()
+    x.run()
+    assert a.statuses()[-1] == 200
+    assert session.leg is None and leg.session is session
+    assert x.lines.phone("200").sessions == {}
+
+
+def test_calledHangsUp():
+    """
+    The called phone's BYE: the model clears the caller, whose leg says
+    BYE and is let go of too.
+    """
+    x = SIPExchange()
+    a, b = answeredCall(x)
+    session = callerSession(x)
+    leg = session.leg
+    b.hangUp()
+    x.run()
+    assert any(getattr(m, "method", None) == "BYE" for m in a.received)
+    assert session.leg is None and leg.session is session and leg.ended
+
+
+def test_refusedCall():
+    """
+    A call that fails (the called number does not exist) ends the caller's
+    session after its refusal: let go of as well.
+    """
+    x = SIPExchange()
+    x.register("200")
+    phone = x.lines.phone("200")
+    pending = []
+    originate = x.model.originate
+
+    def watched(*args, **kw):
+        pending.append(phone._pending)
+        return originate(*args, **kw)
+
+    x.model.originate = watched
+    a = x.sip("200")
+    a.call("299")
+    x.run()
+    assert a.statuses()[-1] >= 400
+    (session,) = pending
+    assert session.leg is None and phone.sessions == {}
