@@ -27,6 +27,9 @@ class EventBus:
 
     def __init__(self, clock):
         self._clock = clock
+        #: Replaced, never changed in place: an observer added or removed
+        #: while an event is being delivered does not change who receives
+        #: it, and no copy is made per event.
         self._observers = []
         self._queue = deque()
         self._delivering = False
@@ -34,11 +37,13 @@ class EventBus:
 
     def addObserver(self, observer):
         verifyObject(IEventObserver, observer)
-        self._observers.append(observer)
+        self._observers = self._observers + [observer]
 
     def removeObserver(self, observer):
         if observer in self._observers:
-            self._observers.remove(observer)
+            observers = list(self._observers)
+            observers.remove(observer)
+            self._observers = observers
 
     def publish(self, eventType, **fields):
         """
@@ -48,19 +53,24 @@ class EventBus:
 
         @return: the stamped event.
         """
-        event = eventType(seq=self.seq + 1, time=self._clock.seconds(), **fields)
-        self.seq = event.seq
-        self._queue.append(event)
-        if not self._delivering:
-            self._drain()
+        seq = self.seq + 1
+        event = eventType(seq=seq, time=self._clock.seconds(), **fields)
+        self.seq = seq
+        if self._delivering:
+            self._queue.append(event)
+        else:
+            self._drain(event)
         return event
 
-    def _drain(self):
+    def _drain(self, event):
+        """
+        Deliver C{event}, then whatever was published meanwhile.
+        """
         self._delivering = True
+        queue = self._queue
         try:
-            while self._queue:
-                event = self._queue.popleft()
-                for observer in list(self._observers):
+            while True:
+                for observer in self._observers:
                     try:
                         observer.eventReceived(event)
                     except Exception:
@@ -69,5 +79,8 @@ class EventBus:
                             observer=observer,
                             event=event.name,
                         )
+                if not queue:
+                    break
+                event = queue.popleft()
         finally:
             self._delivering = False

@@ -25,7 +25,9 @@ class Hunt:
     A call looking for a free member of a group.
 
     @ivar group: the group's number.
-    @ivar order: the members in the order they are tried.
+    @ivar order: the members in the order they are tried, cyclically
+        from C{position} (a circular group starts after the member that
+        rang last).
     @ivar position: index in C{order} of the member ringing now (linear and
         circular), or of the next one to try.
     @ivar queued: the group's connection while the call waits in its queue.
@@ -264,13 +266,15 @@ class Routing:
     # Hunt groups.
 
     def _startHunt(self, call, group, cause):
-        members = [m for m in group.members if m in self._devices]
+        devices = self._devices
+        members = [m for m in group.members if m in devices]
+        hunt = call.hunt = Hunt(group.number, members)
         if group.huntMode is HuntMode.circular and members:
+            # The member after the last one that rang is tried first: the
+            # hunt starts there (the order is cyclic), no rotated copy.
             last = self._huntPointers.get(group.number)
             if last in members:
-                start = members.index(last) + 1
-                members = members[start:] + members[:start]
-        call.hunt = Hunt(group.number, members)
+                hunt.position = members.index(last) + 1
         self._hunt(call, cause)
 
     def _hunt(self, call, cause=EventCause.distributed):
@@ -288,9 +292,8 @@ class Routing:
         else:
             # One member rings at a time: only the first free one from the
             # hunt's position on is looked for (not every member's state).
-            start = hunt.position % len(hunt.order) if hunt.order else 0
-            rotated = hunt.order[start:] + hunt.order[:start]
-            free = next(([m] for m in rotated if self._memberFree(m, call)), [])
+            member = self._nextFree(call, exclude=None)
+            free = [member] if member is not None else []
         if not free:
             self._queueAtGroup(call, group, cause)
             return

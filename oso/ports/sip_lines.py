@@ -210,6 +210,7 @@ class SIPPhone:
         for leg in session.legs:
             if leg is not session.leg:
                 leg.cancel(reasonForCause(cause))
+        _letGo(session)
 
     def hold(self, connection):
         self._reoffer(connection, True)
@@ -262,6 +263,7 @@ class SIPPhone:
         if self.sessions.pop(session.connection, None) is not None:
             self.lines.forget(session)
             self._events.cleared(session.connection, cause)
+            _letGo(session)
 
 
 @implementer(IPortDriver, IEventObserver, ISIPApplication)
@@ -706,6 +708,7 @@ class SIPLines:
             return
         self.forget(session)
         self.model.cleared(session.connection, cause)
+        _letGo(session)
 
     def forget(self, session):
         """
@@ -721,6 +724,18 @@ class SIPLines:
                          session.leg.invite.fromAddress.tag),
                 None,
             )
+
+
+def _letGo(session):
+    """
+    A phone's own call is over: its session lets go of the inbound leg
+    (the leg keeps the session, for what it still hears), so that both go
+    by reference counting once nothing holds the leg, instead of as a
+    cycle the collector has to find (one a call).  A leg whose REFER
+    subscription outlives the call keeps its session as it was.
+    """
+    if isinstance(session.leg, InboundLeg) and not session.leg.referring:
+        session.leg = None
 
 
 def _reason(phrase, problem):

@@ -8,9 +8,9 @@ UA core's business (it adds the Via and hands the request to the
 transaction layer).
 """
 
-import secrets
 from typing import NamedTuple
 
+from oso.randompool import pool
 from oso.sip.headers import NameAddress
 from oso.sip.message import Request
 from oso.sip.transaction import makeResponse
@@ -55,7 +55,7 @@ def newTag():
     @return: a new random tag (RFC 3261 19.3: at least 32 bits of
         randomness).
     """
-    return secrets.token_hex(6)
+    return pool.hex(6)
 
 
 def makeDialogResponse(request, status, localTag, contact, reason=None):
@@ -70,7 +70,9 @@ def makeDialogResponse(request, status, localTag, contact, reason=None):
     response = makeResponse(request, status, reason, toTag=localTag)
     for value in request.headers.getAll("record-route"):
         response.headers.add("record-route", value)
-    response.headers.add("contact", NameAddress(contact.copy()))
+    # As text: no copy of the URI for the response to keep while its
+    # transaction lives.
+    response.headers.add("contact", f"<{contact}>")
     return response
 
 
@@ -128,6 +130,7 @@ class Dialog:
         self.localContact = localContact
         self.secure = secure
         self.early = early
+        self._written = {}
 
     @property
     def id(self):
@@ -210,7 +213,7 @@ class Dialog:
         """
         if cseq is None:
             if self.localSeq is None:
-                self.localSeq = secrets.randbelow(2**31 - 1) + 1
+                self.localSeq = pool.below(2**31 - 1) + 1
             else:
                 self.localSeq += 1
             cseq = self.localSeq
@@ -226,8 +229,8 @@ class Dialog:
         request = Request(method, uri)
         headers = request.headers
         headers.add("max-forwards", "70")
-        headers.add("from", NameAddress(self.localURI.copy(), params={"tag": self.localTag}))
-        headers.add("to", NameAddress(self.remoteURI.copy(), params={"tag": self.remoteTag}))
+        headers.add("from", self._address("from", self.localURI, self.localTag))
+        headers.add("to", self._address("to", self.remoteURI, self.remoteTag))
         headers.add("call-id", self.callID)
         headers.add("cseq", f"{cseq} {method}")
         for route in routes:
@@ -236,6 +239,19 @@ class Dialog:
             headers.add("contact", NameAddress(self.localContact.copy()))
         request.body = body
         return request
+
+    def _address(self, field, uri, tag):
+        """
+        The text of the From or To of our requests: the same in every
+        request of the dialog, so written once (again only if the URI or
+        tag attribute is replaced), and text, which costs no objects that
+        the request keeps alive while its transaction lives.
+        """
+        written = self._written.get(field)
+        if written is None or written[0] is not uri or written[1] != tag:
+            text = str(NameAddress(uri, params={"tag": tag}))
+            written = self._written[field] = (uri, tag, text)
+        return written[2]
 
     def createAck(self, invite, body=b""):
         """

@@ -51,6 +51,27 @@ def sharedDescription(body):
     return description
 
 
+#: The templates of the descriptions in L{_read}, by body: each body goes
+#: out on at least one leg with that leg's origin, and writing the rest
+#: of it costs more than filling in the origin.
+_templates = {}
+
+
+def _template(body):
+    """
+    The L{oso.sip.sdp.Template} of a body's shared description (one read
+    has an origin), written once while it stays in the cache.
+    """
+    template = _templates.get(body)
+    if template is not None:
+        return template
+    template = sharedDescription(body).template()
+    if len(_templates) >= _READ_LIMIT:
+        del _templates[next(iter(_templates))]
+    _templates[body] = template
+    return template
+
+
 def readDescription(body):
     """
     The description of an SDP body, read once while it stays in the
@@ -109,8 +130,15 @@ class LegMedia:
         self.far = None
         self.held = False
 
-    def _send(self, description):
-        return self._origin.serialised(description)
+    def _send(self, description, body=None):
+        """
+        The bytes of C{description} with the leg's origin.
+
+        @param body: the far end's body when C{description} is its shared
+            description as it was read: written from its template.
+        """
+        template = _template(body) if body is not None else None
+        return self._origin.serialised(description, template)
 
     def offer(self, far=None):
         """
@@ -123,8 +151,8 @@ class LegMedia:
         if description is None:
             return None
         if self.held:
-            description = inactiveOffer(description)
-        return self._send(description)
+            return self._send(inactiveOffer(description))
+        return self._send(description, self.far)
 
     def answer(self, offer, far=None):
         """
@@ -143,4 +171,5 @@ class LegMedia:
             for index, media in enumerate(description.media):
                 setDirection(media, answerDirection(offeredDirection(offered, index), INACTIVE))
             return self._send(description)
-        return self._send(conformAnswer(offered, description))
+        answer = conformAnswer(offered, description)
+        return self._send(answer, self.far if answer is description else None)

@@ -11,6 +11,7 @@ user agent core of the C{sip} component (L{oso.interfaces.sip.IUserAgent}
 or an in-memory twin in tests).
 """
 
+import functools
 import random
 
 from twisted.logger import Logger
@@ -36,6 +37,22 @@ def withBody(message, body):
     if body:
         message.headers.set("content-type", SDP)
     return message
+
+
+@functools.lru_cache(maxsize=8)
+def _allow(methods):
+    return ", ".join(sorted(methods))
+
+
+def allowOf(methods):
+    """
+    The C{Allow} value of a leg's user agent's C{methods}, sorted: written
+    once for a frozen set of them (the ports' class attributes), which
+    every INVITE, 180 and 200 of a call carries.
+    """
+    if isinstance(methods, frozenset):
+        return _allow(methods)
+    return ", ".join(sorted(methods))
 
 
 def sdpOf(message):
@@ -478,7 +495,7 @@ class InboundLeg(Leg):
         the early dialog in which the PRACK and UPDATEs come.
         """
         response = withBody(makeDialogResponse(self.invite, status, self.localTag, self.contact), body)
-        response.headers.set("allow", ", ".join(sorted(self.ua.methods)))
+        response.headers.set("allow", allowOf(self.ua.methods))
         if self.reliable is None:
             self._sendProvisional(response)
             return
@@ -557,7 +574,7 @@ class InboundLeg(Leg):
         self._ok = withBody(
             makeDialogResponse(self.invite, 200, self.localTag, self.contact), body
         )
-        self._ok.headers.set("allow", ", ".join(sorted(self.ua.methods)))
+        self._ok.headers.set("allow", allowOf(self.ua.methods))
         if self.reliable is not None and self.reliable.holdsOffer():
             # RFC 3262 3: not before the PRACK of the answer in a 183.
             self._okWaits = True
@@ -670,7 +687,7 @@ class OutboundLeg(Leg):
         fields.add("call-id", f"{newTag()}{newTag()}@{contact.host}")
         fields.add("cseq", "1 INVITE")
         fields.add("contact", NameAddress(contact))
-        fields.add("allow", ", ".join(sorted(self.ua.methods)))
+        fields.add("allow", allowOf(self.ua.methods))
         if body and "PRACK" in self.ua.methods:
             # Without an offer of ours, a reliable 183's offer would need
             # its answer in the PRACK: not offered then (RFC 3262 5).

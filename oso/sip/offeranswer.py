@@ -19,9 +19,9 @@ model requires.
 """
 
 import dataclasses
-import secrets
 
-from oso.sip.sdp import Attribute, MediaDescription, Origin
+from oso.randompool import pool
+from oso.sip.sdp import Attribute, MediaDescription, Origin, SessionDescription
 
 SENDRECV = "sendrecv"
 SENDONLY = "sendonly"
@@ -200,24 +200,34 @@ def conformAnswer(offer, answer):
     (port 0); extra answer streams are dropped; a direction the offer does
     not allow is narrowed to what it allows (RFC 3264 6.1). Everything else
     is the answer's own.
+
+    @return: C{answer} itself when it conforms already, else a new
+        description that shares the streams it leaves as they were with
+        C{answer}: to be read (written, compared) only; a caller that
+        changes it copies it first.
     """
-    out = answer.copy()
     media = []
     for index, offered in enumerate(offer.media):
-        given = out.media[index] if index < len(out.media) else None
+        given = answer.media[index] if index < len(answer.media) else None
         if given is None or given.media != offered.media:
             media.append(rejectedStream(offered))
             continue
         if offered.isRejected:
-            given.port = 0
+            if not given.isRejected:
+                given = given.copy()
+                given.port = 0
         elif not given.isRejected:
-            own = direction(out, index)
+            own = direction(answer, index)
             allowed = answerDirection(offeredDirection(offer, index), own)
             if allowed != own:
+                given = given.copy()
                 setDirection(given, allowed)
         media.append(given)
-    out.media = media
-    return out
+    if len(media) == len(answer.media) and all(
+        mine is theirs for mine, theirs in zip(media, answer.media)
+    ):
+        return answer
+    return SessionDescription(answer.lines, media)
 
 
 def conformOffer(previous, offer):
@@ -263,7 +273,7 @@ class LegOrigin:
         self._last = None
 
     @classmethod
-    def fresh(cls, address, randbelow=secrets.randbelow):
+    def fresh(cls, address, randbelow=pool.below):
         """
         A leg origin with a random session id, small enough (below 2**62)
         that its versions stay within the 64 bits other UAs assume.
@@ -279,21 +289,26 @@ class LegOrigin:
         out.origin = self.origin
         return out
 
-    def serialised(self, description):
+    def serialised(self, description, template=None):
         """
         The bytes of L{stamp}C{(description)}: what is sent, written
         without a copy of the description.
+
+        @param template: the L{oso.sip.sdp.Template} of C{description},
+            or C{None}: when given, the bytes are written from it.
         """
-        body = self._write(description)
+        body = self._write(description, template)
         if self._last is not None and body != self._last:
             self.origin = dataclasses.replace(
                 self.origin, sessionVersion=self.origin.sessionVersion + 1
             )
-            body = self._write(description)
+            body = self._write(description, template)
         self._last = body
         return body
 
-    def _write(self, description):
+    def _write(self, description, template):
+        if template is not None:
+            return template.fill(self.origin)
         if description.origin is None:
             # No o= line to write ours in place of: it goes where RFC 4566
             # puts it.

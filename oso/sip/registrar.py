@@ -234,7 +234,9 @@ class Registrar:
         """
         now = self._clock.seconds()
         live = [b for b in self._aors.get(aor, {}).values() if b.expires > now]
-        return sorted(live, key=lambda b: (-(1.0 if b.q is None else b.q), -b.updated))
+        if len(live) > 1:
+            live.sort(key=lambda b: (-(1.0 if b.q is None else b.q), -b.updated))
+        return live
 
     def unbind(self, aor):
         """

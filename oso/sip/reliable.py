@@ -42,7 +42,10 @@ def unsupported(request, supported):
     RFC 3261 8.2.2.3: the option tags a request requires that are not
     among C{supported}, sorted (empty when it can be served).
     """
-    return sorted(optionTags(request, "require") - {tag.lower() for tag in supported})
+    required = optionTags(request, "require")
+    if not required:
+        return []
+    return sorted(required - {tag.lower() for tag in supported})
 
 
 def badExtension(request, supported):

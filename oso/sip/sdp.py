@@ -601,21 +601,37 @@ class SessionDescription(_Section):
         @param origin: an L{Origin} written in place of the C{o=} line's
             (the description is not changed), or C{None}.
         """
+        if origin is not None and self.origin is not None:
+            return self.template().fill(origin)
         out = []
-        if origin is None:
-            self._serialiseInto(out)
-        else:
-            # As the origin setter would leave it: one o= line, where the
-            # first was.
-            for letter, value in self.lines:
-                if letter != "o":
-                    out.append(f"{letter}={value}\r\n")
-                elif origin is not None:
-                    out.append(f"o={origin}\r\n")
-                    origin = None
+        self._serialiseInto(out)
         for media in self.media:
             media._serialiseInto(out)
-        return "".join(out).encode("utf-8", "surrogateescape")
+        return _encode("".join(out))
+
+    def template(self):
+        """
+        The description as it is now, written around its C{o=} line: for
+        one that goes out with several origins (L{serialise}C{(origin=)}
+        writes through it).
+
+        @return: a L{Template}; it does not follow later changes.
+        @raise ValueError: when there is no C{o=} line.
+        """
+        head, tail = [], []
+        out = head
+        for letter, value in self.lines:
+            if letter == "o":
+                # As the origin setter would leave it: one o= line, where
+                # the first was.
+                out = tail
+            else:
+                out.append(f"{letter}={value}\r\n")
+        if out is head:
+            raise ValueError("no o= line to write an origin in")
+        for media in self.media:
+            media._serialiseInto(tail)
+        return Template(_encode("".join(head)), _encode("".join(tail)))
 
     def copy(self):
         """
@@ -630,6 +646,29 @@ class SessionDescription(_Section):
 
     def __repr__(self):
         return f"<SessionDescription {self.origin} with {len(self.media)} media>"
+
+
+def _encode(text):
+    return text.encode("utf-8", "surrogateescape")
+
+
+class Template:
+    """
+    A description written once but for its C{o=} line
+    (L{SessionDescription.template}).
+    """
+
+    __slots__ = ("_head", "_tail")
+
+    def __init__(self, head, tail):
+        self._head = head
+        self._tail = tail
+
+    def fill(self, origin):
+        """
+        @return: the description's bytes with the L{Origin} C{origin}.
+        """
+        return self._head + _encode(f"o={origin}\r\n") + self._tail
 
 
 def parseSDP(data):

@@ -321,3 +321,21 @@ def test_makeDialogResponse():
     assert str(uac.createRequest("BYE").uri) == "sip:bob@192.0.2.2"
     assert str(uas.createRequest("BYE").uri) == "sip:alice@192.0.2.1"
     assert [str(r.uri) for r in uac.routeSet] == [str(r.uri) for r in reversed(uas.routeSet)]
+
+
+def test_fromAndToWrittenOnceFollowChanges():
+    """
+    The From and To of a dialog's requests are written once and reused;
+    a replaced tag or URI attribute is in the next request's fields.
+    """
+    dialog = uacDialog()
+    first, second = dialog.createRequest("INFO"), dialog.createRequest("INFO")
+    assert first.headers.get("from") == second.headers.get("from") == "<sip:alice@a.example>;tag=a1"
+    assert first.headers.get("to") == "<sip:bob@b.example>;tag=b1"
+    dialog.remoteTag = "other"
+    assert dialog.createRequest("BYE").toAddress.tag == "other"
+    dialog.localURI = parseURI("sip:carol@c.example")
+    bye = dialog.createRequest("BYE")
+    assert (str(bye.fromAddress.uri), bye.fromAddress.tag) == ("sip:carol@c.example", "a1")
+    bye.fromAddress.tag = "changed"
+    assert dialog.createRequest("BYE").fromAddress.tag == "a1"
