@@ -17,11 +17,11 @@ timer duration, not one per timer). A timer whose value is zero (Timers D, I, J 
 transport) fires at once, after the transition that started it.
 """
 
-import secrets
 from collections import deque
 
 from twisted.logger import Logger
 
+from oso.randompool import pool
 from oso.sip.message import Response
 
 #: RFC 3261 8.1.1.7: every branch made by an RFC 3261 element starts so.
@@ -43,7 +43,7 @@ def newBranch():
     @return: a new, random Via branch with the magic cookie (RFC 3261
         8.1.1.7).
     """
-    return MAGIC_COOKIE + secrets.token_hex(8)
+    return MAGIC_COOKIE + pool.hex(8)
 
 
 def isReliable(transport):
