@@ -226,7 +226,7 @@ class NameAddress:
         @return: an equal L{NameAddress} sharing nothing mutable with this
             one.
         """
-        return NameAddress(self.uri.copy(), self.displayName, dict(self.params))
+        return NameAddress(self.uri.copy(), self.displayName, self.params.copy())
 
     @property
     def tag(self):
@@ -259,15 +259,29 @@ def parseNameAddress(text, name="Address"):
     @return: a new L{NameAddress}.
     @raise SIPParseError: on a malformed value; C{name} names the field.
     """
-    # The same values come again and again (a phone's To, Contact and
-    # Request-URI in every REGISTER): keep what was read, hand out copies.
+    return sharedAddress(text, name)[0].copy()
+
+
+def sharedAddress(text, name="Address"):
+    """
+    Read a value as L{parseNameAddress} does, from a cache of the values
+    seen before (the same ones come again and again: a phone's To and
+    Contact in every REGISTER, the From and To of every message of a
+    dialog), without a copy: for checking a value and writing it, not for
+    changing it.
+
+    @return: the L{NameAddress}, which must not be changed, and its text
+        as written (C{str()} of it), under which it is cached too.
+    @raise SIPParseError: on a malformed value; C{name} names the field.
+    """
     known = _ADDRESSES.get(text)
     if known is None:
-        known = _readNameAddress(text, name)
+        address = _readNameAddress(text, name)
+        known = (address, str(address))
         if len(_ADDRESSES) >= _ADDRESSES_KEPT:
             _ADDRESSES.clear()
-        _ADDRESSES[text] = known
-    return known.copy()
+        _ADDRESSES[text] = _ADDRESSES[known[1]] = known
+    return known
 
 
 def _readNameAddress(text, name):

@@ -181,8 +181,8 @@ class SIPURI:
             self.user,
             self.password,
             self.port,
-            dict(self.params),
-            dict(self.headers),
+            self.params.copy(),
+            self.headers.copy(),
             self.scheme,
         )
 
