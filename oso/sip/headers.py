@@ -25,6 +25,9 @@ _TOKEN_RE = re.compile(rf"[{_TOKEN}]+")
 _GENERIC_PARAM_RE = re.compile(
     rf"[ \t]*;[ \t]*([{_TOKEN}]+)(?:[ \t]*=[ \t]*({_QUOTED}|[{_TOKEN}:\[\]]+))?[ \t]*"
 )
+# Parameters with neither whitespace nor quoted-strings, checked at once
+# (the common case; any other text takes the general loop).
+_PLAIN_PARAMS_RE = re.compile(rf"(?:;[{_TOKEN}]+(?:=[{_TOKEN}:\[\]]+)?)*")
 _NAME_ADDR_RE = re.compile(rf"(?:({_QUOTED})[ \t]*|([{_TOKEN} \t]*))<([^>]*)>")
 _VIA_RE = re.compile(
     rf"([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]+"
@@ -177,6 +180,23 @@ def parseParams(text, pos, name="header"):
     @raise SIPParseError: on an empty or repeated parameter, or a value
         that is neither a token, a host nor a quoted-string.
     """
+    if pos == len(text) or not _PLAIN_PARAMS_RE.fullmatch(text, pos):
+        return _readParams(text, pos, name)
+    params = {}
+    for item in text[pos + 1 :].split(";"):
+        key, eq, value = item.partition("=")
+        key = key.lower()
+        if key in params:
+            raise _fail(name, text)
+        params[key] = value if eq else None
+    return params
+
+
+def _readParams(text, pos, name):
+    """
+    L{parseParams} for any text: one parameter at a time, whitespace and
+    quoted-strings allowed.
+    """
     params = {}
     end = len(text)
     while pos < end:
@@ -259,7 +279,32 @@ def parseNameAddress(text, name="Address"):
     @return: a new L{NameAddress}.
     @raise SIPParseError: on a malformed value; C{name} names the field.
     """
-    return sharedAddress(text, name)[0].copy()
+    return sharedAddress(text, name).address.copy()
+
+
+class KnownAddress:
+    """
+    An address value read before, shared by every message that holds the
+    same text: its parsed L{NameAddress}, which must not be changed, and
+    (C{str()}) the text that value writes, made when first asked for.
+
+    @ivar address: the L{NameAddress}.
+    """
+
+    __slots__ = ("address", "_written")
+
+    def __init__(self, address):
+        self.address = address
+        self._written = None
+
+    def __str__(self):
+        written = self._written
+        if written is None:
+            written = self._written = str(self.address)
+        return written
+
+    def __repr__(self):
+        return f"<KnownAddress {self}>"
 
 
 def sharedAddress(text, name="Address"):
@@ -270,17 +315,15 @@ def sharedAddress(text, name="Address"):
     dialog), without a copy: for checking a value and writing it, not for
     changing it.
 
-    @return: the L{NameAddress}, which must not be changed, and its text
-        as written (C{str()} of it), under which it is cached too.
+    @return: the L{KnownAddress}.
     @raise SIPParseError: on a malformed value; C{name} names the field.
     """
     known = _ADDRESSES.get(text)
     if known is None:
-        address = _readNameAddress(text, name)
-        known = (address, str(address))
+        known = KnownAddress(_readNameAddress(text, name))
         if len(_ADDRESSES) >= _ADDRESSES_KEPT:
             _ADDRESSES.clear()
-        _ADDRESSES[text] = _ADDRESSES[known[1]] = known
+        _ADDRESSES[text] = known
     return known
 
 

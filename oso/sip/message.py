@@ -16,6 +16,7 @@ from oso.sip.headers import (
     COMPACT,
     LIST_HEADERS,
     PARSERS,
+    KnownAddress,
     NameAddress,
     isToken,
     parseDate,
@@ -80,7 +81,12 @@ class Headers:
 
     Values are text, or typed values (L{oso.sip.headers.Via},
     L{oso.sip.headers.NameAddress}, ...) once parsed: C{str()} of a value is
-    what is written.
+    what is written. An address checked on reading (From, To, a request's
+    Contacts) is held as the shared L{oso.sip.headers.KnownAddress} of its
+    text until it is asked for, and only then copied into a value of the
+    message's own (which changes write); each field is an immutable
+    C{(key, name, value)} tuple, so that a response shares the fields it
+    copies as they are.
     """
 
     __slots__ = ("_fields", "_split")
@@ -184,6 +190,9 @@ class Headers:
                 if type(value) is str:
                     value = parse(value, field[1])
                     fields[index] = (key, field[1], value)
+                elif type(value) is KnownAddress:
+                    value = value.address.copy()
+                    fields[index] = (key, field[1], value)
                 values.append(value)
         return values
 
@@ -204,6 +213,9 @@ class Headers:
                 value = field[2]
                 if type(value) is str:
                     value = parse(value, field[1])
+                    fields[index] = (key, field[1], value)
+                elif type(value) is KnownAddress:
+                    value = value.address.copy()
                     fields[index] = (key, field[1], value)
                 return value
         return None
@@ -228,7 +240,7 @@ class Headers:
             for field in other._fields:
                 if field[0] == key:
                     value = field[2]
-                    if type(value) is str:
+                    if type(value) is str or type(value) is KnownAddress:
                         fields.append(field)
                         continue
                     if isinstance(value, NameAddress):
@@ -242,10 +254,9 @@ class Headers:
         """
         Give the first value of the address field C{name} the C{tag}
         parameter unless it has one (as a UAS tags its response's To, RFC
-        3261 8.2.6.2). A value still held as text gets the parameter
-        written after its text as parsed and written again (what the
-        parsed value with the tag would write), without a parsed value of
-        its own being made.
+        3261 8.2.6.2). A value not parsed into one of the message's own
+        becomes the text its parsed value writes with C{;tag=} after it
+        (what that value given the tag would write), without a copy.
 
         @raise SIPParseError: if the value is malformed.
         """
@@ -254,13 +265,13 @@ class Headers:
         for index, field in enumerate(fields):
             if field[0] == key:
                 value = field[2]
-                if type(value) is not str:
+                if type(value) is str:
+                    value = sharedAddress(value, field[1])
+                if type(value) is not KnownAddress:
                     if value.tag is None:
                         value.tag = tag
-                else:
-                    address, written = sharedAddress(value, field[1])
-                    if address.tag is None:
-                        fields[index] = (key, field[1], f"{written};tag={tag}")
+                elif value.address.tag is None:
+                    fields[index] = (key, field[1], f"{value};tag={tag}")
                 return
 
     def _unsplit(self, key):
@@ -642,10 +653,10 @@ def _checkFields(headers, request):
     method that of the request, the Contacts and Date well-formed.
 
     CSeq, Max-Forwards and the top Via are kept parsed. From, To and the
-    Contacts are checked against the cache of addresses seen before
-    (L{oso.sip.headers.sharedAddress}) and kept as the text their parsed
-    value writes, parsed into a value of the message's own only when
-    asked for.
+    Contacts are read through the cache of addresses seen before
+    (L{oso.sip.headers.sharedAddress}) and kept as the shared
+    L{oso.sip.headers.KnownAddress}, copied into a value of the message's
+    own only when asked for.
 
     @return: the Content-Length field, or C{None}.
     """
@@ -669,9 +680,7 @@ def _checkFields(headers, request):
         if index is not None:
             _, name, text = fields[index]
             if key == "from" or key == "to":
-                value = sharedAddress(text, name)[1]
-                if value == text:
-                    continue
+                value = sharedAddress(text, name)
             else:
                 value = PARSERS[key](text, name)
             fields[index] = (key, name, value)
@@ -697,7 +706,7 @@ def _checkFields(headers, request):
 def _checkContacts(headers):
     """
     Check a request's Contacts (each an address, or one C{*} alone),
-    keeping each as the text its parsed value writes.
+    keeping each address as its shared L{oso.sip.headers.KnownAddress}.
     """
     if "contact" not in headers._split:
         headers._splitValues("contact")
@@ -711,9 +720,7 @@ def _checkContacts(headers):
             if text == "*":
                 wildcard = True
                 continue
-            written = sharedAddress(text, field[1])[1]
-            if written != text:
-                fields[index] = ("contact", field[1], written)
+            fields[index] = ("contact", field[1], sharedAddress(text, field[1]))
     if wildcard and count > 1:
         raise SIPParseError("Contact '*' with other contacts", reason="Bad Contact")
 
