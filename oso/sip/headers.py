@@ -215,8 +215,10 @@ def writeParams(params):
     """
     Write a dict of parameters as C{;name=value} (C{;name} for C{None}).
     """
+    if not params:
+        return ""
     return "".join(
-        f";{key}" if value is None else f";{key}={value}" for key, value in params.items()
+        [f";{key}" if value is None else f";{key}={value}" for key, value in params.items()]
     )
 
 

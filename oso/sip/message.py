@@ -153,21 +153,32 @@ class Headers:
             (one per line where a list field cannot be split, so that even
             a malformed field can be copied into an error response).
         """
+        key = self._splitKey(name)
+        return [str(field[2]) for field in self._fields if field[0] == key]
+
+    def get(self, name, default=None):
+        """
+        @return: the text of the first value of the field C{name} (as
+            L{getAll} would give it first), or C{default}.
+        """
+        key = self._splitKey(name)
+        for field in self._fields:
+            if field[0] == key:
+                return str(field[2])
+        return default
+
+    def _splitKey(self, name):
+        """
+        @return: the key of the field C{name}, its values split (when
+            they can be) if it is a list field.
+        """
         key = _KEYS.get(name) or _key(name)
         if key in LIST_HEADERS and key not in self._split:
             try:
                 self._splitValues(key)
             except SIPParseError:
                 pass
-        return [str(field[2]) for field in self._fields if field[0] == key]
-
-    def get(self, name, default=None):
-        """
-        @return: the text of the first value of the field C{name}, or
-            C{default}.
-        """
-        values = self.getAll(name)
-        return values[0] if values else default
+        return key
 
     def getAllParsed(self, name):
         """
@@ -491,17 +502,20 @@ class Message:
 
         @return: C{bytes}.
         """
-        lines = [self._startLine()]
         length = f"Content-Length: {len(self.body)}"
-        for key, name, value in self.headers._fields:
-            if key == "content-length":
-                if length:
-                    lines.append(length)
-                    length = None
-            else:
-                lines.append(f"{name}: {value}")
-        if length:
+        # Every Content-Length field is written as the length; only one
+        # such line (in the first one's place) is kept.
+        lines = [
+            length if key == "content-length" else f"{name}: {value}"
+            for key, name, value in self.headers._fields
+        ]
+        count = lines.count(length)
+        if count == 0:
             lines.append(length)
+        elif count > 1:
+            first = lines.index(length) + 1
+            lines[first:] = [line for line in lines[first:] if line != length]
+        lines.insert(0, self._startLine())
         lines.append("\r\n")
         return "\r\n".join(lines).encode("utf-8", "surrogateescape") + self.body
 
