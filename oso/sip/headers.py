@@ -234,20 +234,76 @@ class NameAddress:
     @ivar displayName: the display name, unquoted, or C{None}.
     @ivar params: lowercased name to value as written (quoted-strings keep
         their quotes), C{None} for a bare name.
+
+    A value read from text (L{parseNameAddress}, a message's fields)
+    starts as a view of the cached L{KnownAddress} of that text: its
+    C{uri} and C{params} are copied from the cached value when first
+    touched, so that the value is the reader's own to change while one
+    that is only looked at (its C{tag}) or written costs no copy.
     """
 
-    __slots__ = ("uri", "displayName", "params")
+    __slots__ = ("_uri", "displayName", "_params", "_known")
 
     def __init__(self, uri, displayName=None, params=None):
-        self.uri = uri
+        self._uri = uri
         self.displayName = displayName
-        self.params = {} if params is None else params
+        self._params = {} if params is None else params
+        self._known = None
+
+    @classmethod
+    def _view(cls, known, displayName):
+        address = cls.__new__(cls)
+        address._uri = address._params = None
+        address.displayName = displayName
+        address._known = known
+        return address
+
+    @property
+    def uri(self):
+        uri = self._uri
+        if uri is None and self._known is not None:
+            uri = self._uri = self._known.address._uri.copy()
+        return uri
+
+    @uri.setter
+    def uri(self, uri):
+        self._uri = uri
+
+    @property
+    def params(self):
+        params = self._params
+        if params is None:
+            params = self._params = self._known.address._params.copy()
+        return params
+
+    @params.setter
+    def params(self, params):
+        self._params = params
+
+    def shared(self):
+        """
+        @return: the L{KnownAddress} this value is still an untouched view
+            of (its C{uri} and C{params} never asked for, its display name
+            the same), or C{None}.
+        """
+        known = self._known
+        if (
+            known is None
+            or self._uri is not None
+            or self._params is not None
+            or self.displayName != known.address.displayName
+        ):
+            return None
+        return known
 
     def copy(self):
         """
         @return: an equal L{NameAddress} sharing nothing mutable with this
             one.
         """
+        known = self.shared()
+        if known is not None:
+            return NameAddress._view(known, self.displayName)
         return NameAddress(self.uri.copy(), self.displayName, self.params.copy())
 
     @property
@@ -255,14 +311,28 @@ class NameAddress:
         """
         The C{tag} parameter (RFC 3261 19.3), or C{None}.
         """
-        return self.params.get("tag")
+        params = self._params
+        if params is None:
+            params = self._known.address._params
+        return params.get("tag")
 
     @tag.setter
     def tag(self, value):
         self.params["tag"] = value
 
     def __str__(self):
-        address = f"<{self.uri}>{writeParams(self.params)}"
+        known = self._known
+        uri, params = self._uri, self._params
+        if known is not None:
+            if uri is None and params is None and self.displayName == known.address.displayName:
+                return str(known)
+            # Written from the cached parts not yet copied, without copying
+            # them.
+            if uri is None:
+                uri = known.address._uri
+            if params is None:
+                params = known.address._params
+        address = f"<{uri}>{writeParams(params)}"
         if self.displayName is None:
             return address
         return f"{quoteString(self.displayName)} {address}"
@@ -281,7 +351,7 @@ def parseNameAddress(text, name="Address"):
     @return: a new L{NameAddress}.
     @raise SIPParseError: on a malformed value; C{name} names the field.
     """
-    return sharedAddress(text, name).address.copy()
+    return sharedAddress(text, name).view()
 
 
 class KnownAddress:
@@ -298,6 +368,13 @@ class KnownAddress:
     def __init__(self, address):
         self.address = address
         self._written = None
+
+    def view(self):
+        """
+        @return: a new L{NameAddress} of this value, the caller's own (see
+            L{NameAddress}).
+        """
+        return NameAddress._view(self, self.address.displayName)
 
     def __str__(self):
         written = self._written

@@ -202,7 +202,7 @@ class Headers:
                     value = parse(value, field[1])
                     fields[index] = (key, field[1], value)
                 elif type(value) is KnownAddress:
-                    value = value.address.copy()
+                    value = value.view()
                     fields[index] = (key, field[1], value)
                 values.append(value)
         return values
@@ -226,7 +226,7 @@ class Headers:
                     value = parse(value, field[1])
                     fields[index] = (key, field[1], value)
                 elif type(value) is KnownAddress:
-                    value = value.address.copy()
+                    value = value.view()
                     fields[index] = (key, field[1], value)
                 return value
         return None
@@ -255,7 +255,7 @@ class Headers:
                         fields.append(field)
                         continue
                     if isinstance(value, NameAddress):
-                        value = value.copy()
+                        value = value.shared() or value.copy()
                     else:
                         value = str(value)
                     fields.append((key, name or field[1], value))
