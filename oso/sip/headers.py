@@ -45,6 +45,8 @@ _DATE_RE = re.compile(
 )
 _ADDRESSES = {}
 _ADDRESSES_KEPT = 2048
+_CSEQS = {}
+_CSEQS_KEPT = 1024
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
 _QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
@@ -568,12 +570,19 @@ def parseCSeq(text, name="CSeq"):
     Read a CSeq value: a number below 2**32 (RFC 3261 8.1.1.5) and a
     method token.
 
-    @return: a L{CSeq}.
+    @return: a new L{CSeq}.
     """
-    parts = text.split()
-    if len(parts) != 2 or not isToken(parts[1]):
-        raise _fail(name, text)
-    return CSeq(_number(parts[0], name, 2**32 - 1), parts[1])
+    # A dialog's few numbers and methods come again and again.
+    known = _CSEQS.get(text)
+    if known is None:
+        parts = text.split()
+        if len(parts) != 2 or not isToken(parts[1]):
+            raise _fail(name, text)
+        known = (_number(parts[0], name, 2**32 - 1), parts[1])
+        if len(_CSEQS) >= _CSEQS_KEPT:
+            _CSEQS.clear()
+        _CSEQS[text] = known
+    return CSeq(*known)
 
 
 def parseMaxForwards(text, name="Max-Forwards"):

@@ -218,27 +218,39 @@ class Headers:
         parse = PARSERS[key]
         if key in LIST_HEADERS and key not in self._split:
             self._splitValues(key)
+        for field in self._fields:
+            if field[0] == key:
+                value = field[2]
+                if type(value) is str or type(value) is KnownAddress:
+                    return self._typedFirst(key, parse)
+                return value
+        return None
+
+    def _typedFirst(self, key, parse):
+        """
+        Replace the first value of the field C{key} (text, or a shared
+        L{oso.sip.headers.KnownAddress}) with a typed value of this
+        message's own.
+
+        @return: that value.
+        """
         fields = self._fields
         for index, field in enumerate(fields):
             if field[0] == key:
                 value = field[2]
-                if type(value) is str:
-                    value = parse(value, field[1])
-                    fields[index] = (key, field[1], value)
-                elif type(value) is KnownAddress:
-                    value = value.view()
-                    fields[index] = (key, field[1], value)
+                value = parse(value, field[1]) if type(value) is str else value.view()
+                fields[index] = (key, field[1], value)
                 return value
-        return None
 
     def copyFrom(self, other, keys):
         """
         Append every value of the fields C{keys} (lowercased full names) of
         C{other}, field by field in C{keys}' order, as a response copies
-        its request's (RFC 3261 8.2.6.2): text as it is (the field itself
-        is shared: it cannot change), an address (From, To) parsed already
-        as an independent copy of its typed value, any other typed value
-        as its text.
+        its request's (RFC 3261 8.2.6.2): text and shared addresses as
+        they are (the field itself is shared: it cannot change), an
+        address (From, To) parsed already as an independent copy of its
+        typed value (an untouched view of a shared address as that shared
+        address), any other typed value as its text.
         """
         fields = self._fields
         for key in keys:
@@ -247,18 +259,15 @@ class Headers:
                     other._splitValues(key)
                 except SIPParseError:
                     pass
-            name = CANONICAL.get(key)
-            for field in other._fields:
-                if field[0] == key:
-                    value = field[2]
-                    if type(value) is str or type(value) is KnownAddress:
-                        fields.append(field)
-                        continue
+            for field in [field for field in other._fields if field[0] == key]:
+                value = field[2]
+                if type(value) is not str and type(value) is not KnownAddress:
                     if isinstance(value, NameAddress):
                         value = value.shared() or value.copy()
                     else:
                         value = str(value)
-                    fields.append((key, name or field[1], value))
+                    field = (key, field[1], value)
+                fields.append(field)
             self._unsplit(key)
 
     def addTag(self, name, tag):
