@@ -194,16 +194,11 @@ class Headers:
         if key in LIST_HEADERS and key not in self._split:
             self._splitValues(key)
         values = []
-        fields = self._fields
-        for index, field in enumerate(fields):
+        for index, field in enumerate(self._fields):
             if field[0] == key:
                 value = field[2]
-                if type(value) is str:
-                    value = parse(value, field[1])
-                    fields[index] = (key, field[1], value)
-                elif type(value) is KnownAddress:
-                    value = value.view()
-                    fields[index] = (key, field[1], value)
+                if type(value) is str or type(value) is KnownAddress:
+                    value = self._own(index, parse)
                 values.append(value)
         return values
 
@@ -222,25 +217,23 @@ class Headers:
             if field[0] == key:
                 value = field[2]
                 if type(value) is str or type(value) is KnownAddress:
-                    return self._typedFirst(key, parse)
+                    # The first field of its key: no equal one before it.
+                    return self._own(self._fields.index(field), parse)
                 return value
         return None
 
-    def _typedFirst(self, key, parse):
+    def _own(self, index, parse):
         """
-        Replace the first value of the field C{key} (text, or a shared
+        Replace the value of field C{index} (text, or a shared
         L{oso.sip.headers.KnownAddress}) with a typed value of this
         message's own.
 
         @return: that value.
         """
-        fields = self._fields
-        for index, field in enumerate(fields):
-            if field[0] == key:
-                value = field[2]
-                value = parse(value, field[1]) if type(value) is str else value.view()
-                fields[index] = (key, field[1], value)
-                return value
+        key, name, value = self._fields[index]
+        value = parse(value, name) if type(value) is str else value.view()
+        self._fields[index] = (key, name, value)
+        return value
 
     def copyFrom(self, other, keys):
         """
