@@ -25,6 +25,9 @@ _TOKEN_RE = re.compile(rf"[{_TOKEN}]+")
 _GENERIC_PARAM_RE = re.compile(
     rf"[ \t]*;[ \t]*([{_TOKEN}]+)(?:[ \t]*=[ \t]*({_QUOTED}|[{_TOKEN}:\[\]]+))?[ \t]*"
 )
+# Parameters with neither whitespace nor quoted-strings, checked at once
+# (the common case; any other text takes the general loop).
+_PLAIN_PARAMS_RE = re.compile(rf"(?:;[{_TOKEN}]+(?:=[{_TOKEN}:\[\]]+)?)*")
 _NAME_ADDR_RE = re.compile(rf"(?:({_QUOTED})[ \t]*|([{_TOKEN} \t]*))<([^>]*)>")
 _VIA_RE = re.compile(
     rf"([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]+"
@@ -42,6 +45,8 @@ _DATE_RE = re.compile(
 )
 _ADDRESSES = {}
 _ADDRESSES_KEPT = 2048
+_CSEQS = {}
+_CSEQS_KEPT = 1024
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
 _QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
@@ -177,6 +182,23 @@ def parseParams(text, pos, name="header"):
     @raise SIPParseError: on an empty or repeated parameter, or a value
         that is neither a token, a host nor a quoted-string.
     """
+    if pos == len(text) or not _PLAIN_PARAMS_RE.fullmatch(text, pos):
+        return _readParams(text, pos, name)
+    params = {}
+    for item in text[pos + 1 :].split(";"):
+        key, eq, value = item.partition("=")
+        key = key.lower()
+        if key in params:
+            raise _fail(name, text)
+        params[key] = value if eq else None
+    return params
+
+
+def _readParams(text, pos, name):
+    """
+    L{parseParams} for any text: one parameter at a time, whitespace and
+    quoted-strings allowed.
+    """
     params = {}
     end = len(text)
     while pos < end:
@@ -195,8 +217,10 @@ def writeParams(params):
     """
     Write a dict of parameters as C{;name=value} (C{;name} for C{None}).
     """
+    if not params:
+        return ""
     return "".join(
-        f";{key}" if value is None else f";{key}={value}" for key, value in params.items()
+        [f";{key}" if value is None else f";{key}={value}" for key, value in params.items()]
     )
 
 
@@ -212,35 +236,105 @@ class NameAddress:
     @ivar displayName: the display name, unquoted, or C{None}.
     @ivar params: lowercased name to value as written (quoted-strings keep
         their quotes), C{None} for a bare name.
+
+    A value read from text (L{parseNameAddress}, a message's fields)
+    starts as a view of the cached L{KnownAddress} of that text: its
+    C{uri} and C{params} are copied from the cached value when first
+    touched, so that the value is the reader's own to change while one
+    that is only looked at (its C{tag}) or written costs no copy.
     """
 
-    __slots__ = ("uri", "displayName", "params")
+    __slots__ = ("_uri", "displayName", "_params", "_known")
 
     def __init__(self, uri, displayName=None, params=None):
-        self.uri = uri
+        self._uri = uri
         self.displayName = displayName
-        self.params = {} if params is None else params
+        self._params = {} if params is None else params
+        self._known = None
+
+    @classmethod
+    def _view(cls, known, displayName):
+        address = cls.__new__(cls)
+        address._uri = address._params = None
+        address.displayName = displayName
+        address._known = known
+        return address
+
+    @property
+    def uri(self):
+        uri = self._uri
+        if uri is None and self._known is not None:
+            uri = self._uri = self._known.address._uri.copy()
+        return uri
+
+    @uri.setter
+    def uri(self, uri):
+        self._uri = uri
+
+    @property
+    def params(self):
+        params = self._params
+        if params is None:
+            params = self._params = self._known.address._params.copy()
+        return params
+
+    @params.setter
+    def params(self, params):
+        self._params = params
+
+    def shared(self):
+        """
+        @return: the L{KnownAddress} this value is still an untouched view
+            of (its C{uri} and C{params} never asked for, its display name
+            the same), or C{None}.
+        """
+        known = self._known
+        if (
+            known is None
+            or self._uri is not None
+            or self._params is not None
+            or self.displayName != known.address.displayName
+        ):
+            return None
+        return known
 
     def copy(self):
         """
         @return: an equal L{NameAddress} sharing nothing mutable with this
             one.
         """
-        return NameAddress(self.uri.copy(), self.displayName, dict(self.params))
+        known = self.shared()
+        if known is not None:
+            return NameAddress._view(known, self.displayName)
+        return NameAddress(self.uri.copy(), self.displayName, self.params.copy())
 
     @property
     def tag(self):
         """
         The C{tag} parameter (RFC 3261 19.3), or C{None}.
         """
-        return self.params.get("tag")
+        params = self._params
+        if params is None:
+            params = self._known.address._params
+        return params.get("tag")
 
     @tag.setter
     def tag(self, value):
         self.params["tag"] = value
 
     def __str__(self):
-        address = f"<{self.uri}>{writeParams(self.params)}"
+        known = self._known
+        uri, params = self._uri, self._params
+        if known is not None:
+            if uri is None and params is None and self.displayName == known.address.displayName:
+                return str(known)
+            # Written from the cached parts not yet copied, without copying
+            # them.
+            if uri is None:
+                uri = known.address._uri
+            if params is None:
+                params = known.address._params
+        address = f"<{uri}>{writeParams(params)}"
         if self.displayName is None:
             return address
         return f"{quoteString(self.displayName)} {address}"
@@ -259,15 +353,59 @@ def parseNameAddress(text, name="Address"):
     @return: a new L{NameAddress}.
     @raise SIPParseError: on a malformed value; C{name} names the field.
     """
-    # The same values come again and again (a phone's To, Contact and
-    # Request-URI in every REGISTER): keep what was read, hand out copies.
+    return sharedAddress(text, name).view()
+
+
+class KnownAddress:
+    """
+    An address value read before, shared by every message that holds the
+    same text: its parsed L{NameAddress}, which must not be changed, and
+    (C{str()}) the text that value writes, made when first asked for.
+
+    @ivar address: the L{NameAddress}.
+    """
+
+    __slots__ = ("address", "_written")
+
+    def __init__(self, address):
+        self.address = address
+        self._written = None
+
+    def view(self):
+        """
+        @return: a new L{NameAddress} of this value, the caller's own (see
+            L{NameAddress}).
+        """
+        return NameAddress._view(self, self.address.displayName)
+
+    def __str__(self):
+        written = self._written
+        if written is None:
+            written = self._written = str(self.address)
+        return written
+
+    def __repr__(self):
+        return f"<KnownAddress {self}>"
+
+
+def sharedAddress(text, name="Address"):
+    """
+    Read a value as L{parseNameAddress} does, from a cache of the values
+    seen before (the same ones come again and again: a phone's To and
+    Contact in every REGISTER, the From and To of every message of a
+    dialog), without a copy: for checking a value and writing it, not for
+    changing it.
+
+    @return: the L{KnownAddress}.
+    @raise SIPParseError: on a malformed value; C{name} names the field.
+    """
     known = _ADDRESSES.get(text)
     if known is None:
-        known = _readNameAddress(text, name)
+        known = KnownAddress(_readNameAddress(text, name))
         if len(_ADDRESSES) >= _ADDRESSES_KEPT:
             _ADDRESSES.clear()
         _ADDRESSES[text] = known
-    return known.copy()
+    return known
 
 
 def _readNameAddress(text, name):
@@ -432,12 +570,19 @@ def parseCSeq(text, name="CSeq"):
     Read a CSeq value: a number below 2**32 (RFC 3261 8.1.1.5) and a
     method token.
 
-    @return: a L{CSeq}.
+    @return: a new L{CSeq}.
     """
-    parts = text.split()
-    if len(parts) != 2 or not isToken(parts[1]):
-        raise _fail(name, text)
-    return CSeq(_number(parts[0], name, 2**32 - 1), parts[1])
+    # A dialog's few numbers and methods come again and again.
+    known = _CSEQS.get(text)
+    if known is None:
+        parts = text.split()
+        if len(parts) != 2 or not isToken(parts[1]):
+            raise _fail(name, text)
+        known = (_number(parts[0], name, 2**32 - 1), parts[1])
+        if len(_CSEQS) >= _CSEQS_KEPT:
+            _CSEQS.clear()
+        _CSEQS[text] = known
+    return CSeq(*known)
 
 
 def parseMaxForwards(text, name="Max-Forwards"):

@@ -16,9 +16,11 @@ from oso.sip.headers import (
     COMPACT,
     LIST_HEADERS,
     PARSERS,
+    KnownAddress,
     NameAddress,
     isToken,
     parseDate,
+    sharedAddress,
     splitList,
 )
 from oso.sip.uri import SIPParseError, SIPURI, parseURI
@@ -79,7 +81,12 @@ class Headers:
 
     Values are text, or typed values (L{oso.sip.headers.Via},
     L{oso.sip.headers.NameAddress}, ...) once parsed: C{str()} of a value is
-    what is written.
+    what is written. An address checked on reading (From, To, a request's
+    Contacts) is held as the shared L{oso.sip.headers.KnownAddress} of its
+    text until it is asked for, and only then copied into a value of the
+    message's own (which changes write); each field is an immutable
+    C{(key, name, value)} tuple, so that a response shares the fields it
+    copies as they are.
     """
 
     __slots__ = ("_fields", "_split")
@@ -89,15 +96,15 @@ class Headers:
         @param fields: C{(name, value)} pairs in order.
         """
         self._fields = []
-        self._split = set()
+        self._split = ()
         for name, value in fields:
             self.add(name, value)
 
     @classmethod
-    def _fromParsed(cls, fields):
+    def _fromParsed(cls, fields, split=()):
         headers = cls.__new__(cls)
         headers._fields = fields
-        headers._split = set()
+        headers._split = split
         return headers
 
     def _splitValues(self, key):
@@ -122,7 +129,7 @@ class Headers:
             if field[0] == key and splittable(field):
                 break
         else:
-            self._split.add(key)
+            self._split += (key,)
             return
         fields = []
         for field in self._fields:
@@ -131,14 +138,14 @@ class Headers:
                 continue
             for element in splitList(field[2], field[1]):
                 if element:
-                    fields.append([key, field[1], element])
+                    fields.append((key, field[1], element))
                 elif strict:
                     raise SIPParseError(
                         f"empty element in {field[1]}: {field[2]!r}",
                         reason=f"Bad {field[1]}",
                     )
         self._fields = fields
-        self._split.add(key)
+        self._split += (key,)
 
     def getAll(self, name):
         """
@@ -146,21 +153,32 @@ class Headers:
             (one per line where a list field cannot be split, so that even
             a malformed field can be copied into an error response).
         """
+        key = self._splitKey(name)
+        return [str(field[2]) for field in self._fields if field[0] == key]
+
+    def get(self, name, default=None):
+        """
+        @return: the text of the first value of the field C{name} (as
+            L{getAll} would give it first), or C{default}.
+        """
+        key = self._splitKey(name)
+        for field in self._fields:
+            if field[0] == key:
+                return str(field[2])
+        return default
+
+    def _splitKey(self, name):
+        """
+        @return: the key of the field C{name}, its values split (when
+            they can be) if it is a list field.
+        """
         key = _KEYS.get(name) or _key(name)
         if key in LIST_HEADERS and key not in self._split:
             try:
                 self._splitValues(key)
             except SIPParseError:
                 pass
-        return [str(field[2]) for field in self._fields if field[0] == key]
-
-    def get(self, name, default=None):
-        """
-        @return: the text of the first value of the field C{name}, or
-            C{default}.
-        """
-        values = self.getAll(name)
-        return values[0] if values else default
+        return key
 
     def getAllParsed(self, name):
         """
@@ -176,11 +194,12 @@ class Headers:
         if key in LIST_HEADERS and key not in self._split:
             self._splitValues(key)
         values = []
-        for field in self._fields:
+        for index, field in enumerate(self._fields):
             if field[0] == key:
-                if isinstance(field[2], str):
-                    field[2] = parse(field[2], field[1])
-                values.append(field[2])
+                value = field[2]
+                if type(value) is str or type(value) is KnownAddress:
+                    value = self._own(index, parse)
+                values.append(value)
         return values
 
     def getParsed(self, name):
@@ -196,17 +215,35 @@ class Headers:
             self._splitValues(key)
         for field in self._fields:
             if field[0] == key:
-                if isinstance(field[2], str):
-                    field[2] = parse(field[2], field[1])
-                return field[2]
+                value = field[2]
+                if type(value) is str or type(value) is KnownAddress:
+                    # The first field of its key: no equal one before it.
+                    return self._own(self._fields.index(field), parse)
+                return value
         return None
+
+    def _own(self, index, parse):
+        """
+        Replace the value of field C{index} (text, or a shared
+        L{oso.sip.headers.KnownAddress}) with a typed value of this
+        message's own.
+
+        @return: that value.
+        """
+        key, name, value = self._fields[index]
+        value = parse(value, name) if type(value) is str else value.view()
+        self._fields[index] = (key, name, value)
+        return value
 
     def copyFrom(self, other, keys):
         """
         Append every value of the fields C{keys} (lowercased full names) of
         C{other}, field by field in C{keys}' order, as a response copies
-        its request's (RFC 3261 8.2.6.2): an address (From, To) as an
-        independent copy of its typed value, anything else as text.
+        its request's (RFC 3261 8.2.6.2): text and shared addresses as
+        they are (the field itself is shared: it cannot change), an
+        address (From, To) parsed already as an independent copy of its
+        typed value (an untouched view of a shared address as that shared
+        address), any other typed value as its text.
         """
         fields = self._fields
         for key in keys:
@@ -215,23 +252,51 @@ class Headers:
                     other._splitValues(key)
                 except SIPParseError:
                     pass
-            name = CANONICAL.get(key)
-            for field in other._fields:
-                if field[0] == key:
-                    value = field[2]
+            for field in [field for field in other._fields if field[0] == key]:
+                value = field[2]
+                if type(value) is not str and type(value) is not KnownAddress:
                     if isinstance(value, NameAddress):
-                        value = value.copy()
-                    elif not isinstance(value, str):
+                        value = value.shared() or value.copy()
+                    else:
                         value = str(value)
-                    fields.append([key, name or field[1], value])
-            self._split.discard(key)
+                    field = (key, field[1], value)
+                fields.append(field)
+            self._unsplit(key)
+
+    def addTag(self, name, tag):
+        """
+        Give the first value of the address field C{name} the C{tag}
+        parameter unless it has one (as a UAS tags its response's To, RFC
+        3261 8.2.6.2). A value not parsed into one of the message's own
+        becomes the text its parsed value writes with C{;tag=} after it
+        (what that value given the tag would write), without a copy.
+
+        @raise SIPParseError: if the value is malformed.
+        """
+        key = _KEYS.get(name) or _key(name)
+        fields = self._fields
+        for index, field in enumerate(fields):
+            if field[0] == key:
+                value = field[2]
+                if type(value) is str:
+                    value = sharedAddress(value, field[1])
+                if type(value) is not KnownAddress:
+                    if value.tag is None:
+                        value.tag = tag
+                elif value.address.tag is None:
+                    fields[index] = (key, field[1], f"{value};tag={tag}")
+                return
+
+    def _unsplit(self, key):
+        if key in self._split:
+            self._split = tuple(split for split in self._split if split != key)
 
     def _field(self, name, value):
         if isinstance(value, str) and ("\r" in value or "\n" in value):
             raise ValueError(f"a header field value cannot hold CR or LF: {value!r}")
         key = _key(name)
-        self._split.discard(key)
-        return [key, CANONICAL.get(key) or name, value]
+        self._unsplit(key)
+        return (key, CANONICAL.get(key) or name, value)
 
     def add(self, name, value, first=False):
         """
@@ -305,7 +370,7 @@ class Headers:
         """
         @return: new L{Headers} with the same values (typed values shared).
         """
-        return Headers._fromParsed([list(field) for field in self._fields])
+        return Headers._fromParsed(list(self._fields), self._split)
 
     def _normalised(self):
         fields = []
@@ -439,17 +504,20 @@ class Message:
 
         @return: C{bytes}.
         """
-        lines = [self._startLine()]
         length = f"Content-Length: {len(self.body)}"
-        for key, name, value in self.headers._fields:
-            if key == "content-length":
-                if length:
-                    lines.append(length)
-                    length = None
-            else:
-                lines.append(f"{name}: {value}")
-        if length:
+        # Every Content-Length field is written as the length; only one
+        # such line (in the first one's place) is kept.
+        lines = [
+            length if key == "content-length" else f"{name}: {value}"
+            for key, name, value in self.headers._fields
+        ]
+        count = lines.count(length)
+        if count == 0:
             lines.append(length)
+        elif count > 1:
+            first = lines.index(length) + 1
+            lines[first:] = [line for line in lines[first:] if line != length]
+        lines.insert(0, self._startLine())
         lines.append("\r\n")
         return "\r\n".join(lines).encode("utf-8", "surrogateescape") + self.body
 
@@ -557,11 +625,10 @@ def _quickFields(head):
     found = _FIELD_RE.findall(head)
     if len(found) != head.count("\r\n"):
         return None
-    fields = []
-    for name, value in found:
-        key, name = _NAMES.get(name) or _fieldName(name)
-        fields.append([key, name, value.strip(" \t")])
-    return fields
+    names = _NAMES
+    return [
+        (*(names.get(name) or _fieldName(name)), value.strip(" \t")) for name, value in found
+    ]
 
 
 def _splitFields(lines):
@@ -591,9 +658,7 @@ def _splitFields(lines):
             continue
         key, name = _fieldName(name)
         fields.append([key, name, [line[colon + 1 :].strip(" \t")]])
-    for field in fields:
-        field[2] = " ".join(part for part in field[2] if part)
-    return fields, fault
+    return [(key, name, " ".join(part for part in parts if part)) for key, name, parts in fields], fault
 
 
 def _checkFields(headers, request):
@@ -602,41 +667,78 @@ def _checkFields(headers, request):
     fields present and single ones single; each of them, the top Via and
     Max-Forwards (when present) well-formed; and for a request CSeq's
     method that of the request, the Contacts and Date well-formed.
+
+    CSeq, Max-Forwards and the top Via are kept parsed. From, To and the
+    Contacts are read through the cache of addresses seen before
+    (L{oso.sip.headers.sharedAddress}) and kept as the shared
+    L{oso.sip.headers.KnownAddress}, copied into a value of the message's
+    own only when asked for.
+
+    @return: the Content-Length field, or C{None}.
     """
     fields = headers._fields
     found = {}
-    for field in fields:
+    for index, field in enumerate(fields):
         key = field[0]
-        if key in _SINGLE and key in found:
-            raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
         if key not in found:
-            found[key] = field
+            found[key] = index
+        elif key in _SINGLE:
+            raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
     for key in _MANDATORY:
         if key not in found:
             name = CANONICAL[key]
             raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
-    callID = found["call-id"][2]
+    callID = fields[found["call-id"]][2]
     if not _CALL_ID_RE.fullmatch(callID):
         raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")
     for key in ("cseq", "from", "to", "max-forwards"):
-        field = found.get(key)
-        if field is not None:
-            field[2] = PARSERS[key](field[2], field[1])
+        index = found.get(key)
+        if index is not None:
+            _, name, text = fields[index]
+            if key == "from" or key == "to":
+                value = sharedAddress(text, name)
+            else:
+                value = PARSERS[key](text, name)
+            fields[index] = (key, name, value)
     if request is not None:
-        method = found["cseq"][2].method
+        method = fields[found["cseq"]][2].method
         if method != request.method:
             raise SIPParseError(
                 f"CSeq method {method} differs from the request method {request.method}",
                 reason="CSeq method mismatch",
             )
+    length = found.get("content-length")
+    length = None if length is None else fields[length]
+    date = found.get("date")
+    date = None if date is None else fields[date][2]
     headers.getParsed("via")
     if request is not None:
-        contacts = headers.getAllParsed("contact")
-        if len(contacts) > 1 and "*" in contacts:
-            raise SIPParseError("Contact '*' with other contacts", reason="Bad Contact")
-        date = found.get("date")
+        _checkContacts(headers)
         if date is not None:
-            parseDate(date[2])
+            parseDate(date)
+    return length
+
+
+def _checkContacts(headers):
+    """
+    Check a request's Contacts (each an address, or one C{*} alone),
+    keeping each address as its shared L{oso.sip.headers.KnownAddress}.
+    """
+    if "contact" not in headers._split:
+        headers._splitValues("contact")
+    fields = headers._fields
+    count = 0
+    wildcard = False
+    for index, field in enumerate(fields):
+        if field[0] == "contact":
+            count += 1
+            text = field[2]
+            if text == "*":
+                wildcard = True
+                continue
+            fields[index] = ("contact", field[1], sharedAddress(text, field[1]))
+    if wildcard and count > 1:
+        raise SIPParseError("Contact '*' with other contacts", reason="Bad Contact")
 
 
 def _parseStartLine(line, headers):
@@ -744,9 +846,8 @@ def parseMessage(data, datagram=True):
             raise fault
         if end < 0:
             raise SIPParseError("no empty line after the header", reason="Bad Header")
-        _checkFields(headers, request)
+        lengthField = _checkFields(headers, request)
         body = data[end + 4 :]
-        lengthField = next((field for field in fields if field[0] == "content-length"), None)
         if lengthField is None:
             if not datagram:
                 raise SIPParseError(
@@ -755,7 +856,8 @@ def parseMessage(data, datagram=True):
                 )
         else:
             length = PARSERS["content-length"](lengthField[2], lengthField[1])
-            lengthField[2] = length
+            fields = headers._fields
+            fields[fields.index(lengthField)] = ("content-length", lengthField[1], length)
             if length > len(body) or (length < len(body) and not datagram):
                 raise SIPParseError(
                     f"Content-Length {length} but a body of {len(body)} octets",

@@ -115,8 +115,8 @@ def makeResponse(request, status, reason=None, toTag=None):
     response = Response(status, reason)
     headers = response.headers
     headers.copyFrom(request.headers, _COPIED)
-    if toTag is not None and response.toAddress.tag is None:
-        response.toAddress.tag = toTag
+    if toTag is not None:
+        headers.addTag("to", toTag)
     if status == 100 and "timestamp" in request.headers:
         headers.add("timestamp", request.headers.get("timestamp"))
     return response

@@ -95,8 +95,6 @@ def readMessage(data, source, datagram):
         message = parseMessage(data, datagram)
         if isinstance(message, Request):
             stampVia(message, source)
-            # What the transaction layer matches on, checked now.
-            message.toAddress, message.fromAddress, message.cseq
     except SIPParseError as error:
         partial = error.partial
         if not isinstance(partial, Request) or "via" not in partial.headers:

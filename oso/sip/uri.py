@@ -113,6 +113,11 @@ def _parseParams(text, escaped, whole):
 
 
 def _writeParams(params):
+    if _PARAM_PLAIN.fullmatch("".join([name + (value or "") for name, value in params.items()])):
+        # Nothing to escape (the common case), checked at once.
+        return "".join(
+            [f";{name}" if value is None else f";{name}={value}" for name, value in params.items()]
+        )
     return "".join(
         f";{_encodeParam(name)}"
         if value is None
@@ -181,32 +186,30 @@ class SIPURI:
             self.user,
             self.password,
             self.port,
-            dict(self.params),
-            dict(self.headers),
+            self.params.copy(),
+            self.headers.copy(),
             self.scheme,
         )
 
     def __str__(self):
-        parts = [self.scheme, ":"]
-        if self.user is not None:
-            parts.append(_encode(self.user, _USER_PLAIN, _USER_SAFE))
+        user = self.user
+        if user is None:
+            text = f"{self.scheme}:{self.host}"
+        else:
+            user = _encode(user, _USER_PLAIN, _USER_SAFE)
             if self.password is not None:
-                parts += (":", _encode(self.password, _PASSWORD_PLAIN, _PASSWORD_SAFE))
-            parts.append("@")
-        parts.append(self.host)
+                user = f"{user}:{_encode(self.password, _PASSWORD_PLAIN, _PASSWORD_SAFE)}"
+            text = f"{self.scheme}:{user}@{self.host}"
         if self.port is not None:
-            parts.append(f":{self.port}")
+            text = f"{text}:{self.port}"
         if self.params:
-            parts.append(_writeParams(self.params))
+            text += _writeParams(self.params)
         if self.headers:
-            parts.append("?")
-            parts.append(
-                "&".join(
-                    f"{_encodeHeader(name)}={_encodeHeader(value)}"
-                    for name, value in self.headers.items()
-                )
+            text += "?" + "&".join(
+                f"{_encodeHeader(name)}={_encodeHeader(value)}"
+                for name, value in self.headers.items()
             )
-        return "".join(parts)
+        return text
 
     def __repr__(self):
         return f"<SIPURI {self}>"
