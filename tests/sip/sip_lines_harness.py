@@ -394,3 +394,16 @@ class SIPExchange(Exchange):
 
     def run(self, seconds=0.0):
         self.network.run(seconds)
+
+    def answeredCall(self, caller="200", called="201"):
+        """
+        The registered phone C{caller} calls C{called}, which answers.
+
+        @return: the two phones.
+        """
+        a, b = self.sip(caller), self.sip(called)
+        a.call(called)
+        self.run()
+        b.answer()
+        self.run()
+        return a, b

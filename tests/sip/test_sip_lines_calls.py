@@ -113,11 +113,7 @@ def test_wrong_password_is_refused():
 def test_called_party_hangs_up():
     x = SIPExchange()
     x.register("200", "201")
-    a, b = x.sip("200"), x.sip("201")
-    a.call("201")
-    x.run()
-    b.answer()
-    x.run()
+    a, b = x.answeredCall()
     b.hangUp()
     x.run()
     assert a.methods()[-1] == "BYE"
@@ -205,11 +201,7 @@ def test_virtual_phone_calls_sip_phone_forking():
 
 
 def connected(x, caller="200", called="201"):
-    a, b = x.sip(caller), x.sip(called)
-    a.call(called)
-    x.run()
-    b.answer()
-    x.run()
+    a, b = x.answeredCall(caller, called)
     x.recorder.take()
     return a, b
 

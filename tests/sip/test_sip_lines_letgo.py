@@ -18,12 +18,7 @@ def callerSession(x, number="200"):
 
 def answeredCall(x):
     x.register("200", "201")
-    a, b = x.sip("200"), x.sip("201")
-    a.call("201")
-    x.run()
-    b.answer()
-    x.run()
-    return a, b
+    return x.answeredCall()
 
 
 @pytest.mark.parametrize("who", ["caller", "called"])
