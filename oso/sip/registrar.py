@@ -246,44 +246,75 @@ class Registrar:
         @return: a L{Deferred} that fires once that is on disk.
         """
         current = dict(self._aors.get(aor, {}))
-        written = self._apply(aor, current, {}, self._clock.seconds())
-        return written if written is not None else succeed(None)
+        if not self._apply(aor, current, {}, self._clock.seconds()):
+            return succeed(None)
+        written = Deferred()
+
+        def stored(failure):
+            if failure is None:
+                written.callback(None)
+            else:
+                written.errback(failure)
+
+        self._persist(aor, stored)
+        return written
 
     def handle(self, request, aor, source=None):
+        """
+        Apply a REGISTER to the bindings of C{aor} (see L{register}).
+
+        @return: a L{Deferred} firing with the L{RegisterResult}.
+        """
+        answered = Deferred()
+        self.register(request, aor, source, answered.callback)
+        return answered
+
+    def register(self, request, aor, source, answer):
         """
         Apply a REGISTER to the bindings of C{aor} (RFC 3261 10.3 steps 6
         to 8): add, refresh or remove its contacts, or remove them all
         with C{Contact: *}; only list them without any Contact.
+
+        The answer is a plain call rather than a L{Deferred}: most
+        REGISTERs are answered at once (refused, or nothing to write), the
+        others when their group commit is on disk, and a Deferred and its
+        callbacks per REGISTER were a good part of the cost.
 
         @param request: the REGISTER, an L{oso.sip.message.Request},
             already authenticated and authorised for C{aor}.
         @param aor: the address of record.
         @param source: C{(transport, host, port)} the request came from,
             kept with its bindings, or C{None}.
-        @return: a L{Deferred} firing with a L{RegisterResult} once the
+        @param answer: called once, with the L{RegisterResult}, once the
             changes are on disk (a 500 if the store failed: the bindings
-            stay changed in memory, and the phone registers again).
+            stay changed in memory, and the phone registers again); it may
+            be called before this returns, and must not raise.
         """
         now = self._clock.seconds()
+        current = self._aors.get(aor, {})
         try:
-            current = self._aors.get(aor, {})
             updated = self._decide(request, aor, source, current, now)
         except _Refusal as refusal:
-            return succeed(
+            answer(
                 RegisterResult(
                     refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor)
                 )
             )
-        written = self._apply(aor, current, updated, now)
+            return
+        dirty = self._apply(aor, current, updated, now)
         result = RegisterResult(200, "OK", self._listing(updated, now), tuple(updated.values()))
-        if written is None:
-            return succeed(result)
+        if not dirty:
+            answer(result)
+            return
 
-        def failed(failure):
+        def stored(failure):
+            if failure is None:
+                answer(result)
+                return
             self.log.failure("registrar: bindings of {aor} not stored", failure, aor=aor)
-            return RegisterResult(500, "Server Internal Error", (), result.bindings)
+            answer(RegisterResult(500, "Server Internal Error", (), result.bindings))
 
-        return written.addCallback(lambda _: result).addErrback(failed)
+        self._persist(aor, stored)
 
     def _decide(self, request, aor, source, current, now):
         """
@@ -371,11 +402,11 @@ class Registrar:
 
     def _apply(self, aor, current, updated, now):
         """
-        Make C{updated} the bindings of C{aor}: in memory, on the timers
-        and in the store.
+        Make C{updated} the bindings of C{aor}: in memory and on the
+        timers.
 
-        @return: a L{Deferred} that fires once they are on disk, or
-            C{None} when nothing changed.
+        @return: whether anything changed, so that the bindings are to
+            be written to the store (L{_persist}).
         """
         dirty = False
         for key in current:
@@ -392,20 +423,18 @@ class Registrar:
             self._aors.pop(aor, None)
         if current.keys() != updated.keys():
             self._announce(aor)
-        return self._persist(aor) if dirty else None
+        return dirty
 
-    def _persist(self, aor):
+    def _persist(self, aor, stored):
         """
         Have the bindings C{aor} has now written in the next transaction.
 
-        @return: a L{Deferred} that fires once they (or newer ones) are on
-            disk, or fails with the store's error.
+        @param stored: called once they (or newer ones) are on disk, with
+            C{None}, or with the store's L{Failure}; it must not raise.
         """
         self._unwritten.add(aor)
-        waiting = Deferred()
-        self._waiting.append(waiting)
+        self._waiting.append(stored)
         self._commit()
-        return waiting
 
     def _commit(self):
         """
@@ -421,11 +450,9 @@ class Registrar:
 
         def done(result):
             self._writing = False
-            for each in waiting:
-                if isinstance(result, Failure):
-                    each.errback(result)
-                else:
-                    each.callback(None)
+            failure = result if isinstance(result, Failure) else None
+            for stored in waiting:
+                stored(failure)
             self._commit()
 
         self._store.replaceRegistrations(batch).addBoth(done)
@@ -492,14 +519,16 @@ class Registrar:
         del bindings[key]
         if not bindings:
             del self._aors[aor]
-        self._persist(aor).addErrback(
-            lambda failure: self.log.failure(
-                "registrar: expired binding {contact} of {aor} not deleted",
-                failure,
-                aor=aor,
-                contact=binding.contact,
-            )
-        )
+        def stored(failure):
+            if failure is not None:
+                self.log.failure(
+                    "registrar: expired binding {contact} of {aor} not deleted",
+                    failure,
+                    aor=aor,
+                    contact=binding.contact,
+                )
+
+        self._persist(aor, stored)
         self._announce(aor)
 
     def _announce(self, aor):

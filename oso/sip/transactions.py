@@ -262,8 +262,8 @@ class TransactionLayer:
         else:
             transaction._receive(message)
 
-    def _matchServer(self, request):
-        transaction = self._servers.get(serverKey(request))
+    def _matchServer(self, request, key):
+        transaction = self._servers.get(key)
         if (
             transaction is not None
             and request.method == "ACK"
@@ -275,18 +275,20 @@ class TransactionLayer:
         return transaction
 
     def _receiveRequest(self, request, source, transport):
-        transaction = self._matchServer(request)
+        key = serverKey(request)
+        transaction = self._matchServer(request, key)
         if transaction is not None:
             transaction._receive(request)
             return
-        if request.method == "ACK":
+        method = request.method
+        if method == "ACK":
             self.deliverRequest(request, None)
             return
-        kind = ServerInviteTransaction if request.method == "INVITE" else ServerNonInviteTransaction
+        kind = ServerInviteTransaction if method == "INVITE" else ServerNonInviteTransaction
         transaction = kind(self, request, source, transport)
-        transaction._key = serverKey(request)
-        self._servers[transaction._key] = transaction
-        if request.method == "CANCEL":
+        transaction._key = key
+        self._servers[key] = transaction
+        if method == "CANCEL":
             invite = self._servers.get(serverKey(request, "INVITE"))
             if invite is not None:
                 transaction.cancels = invite

@@ -363,14 +363,14 @@ class UserAgent:
             return
 
         def answer(outcome):
-            response = makeResponse(request, outcome.status, outcome.reason, tag)
-            for name, value in outcome.headers:
-                response.headers.add(name, value)
             try:
+                response = makeResponse(request, outcome.status, outcome.reason, tag)
+                for name, value in outcome.headers:
+                    response.headers.add(name, value)
                 transaction.respond(response)
             except TransactionError as e:
                 self.log.info("REGISTER answer not sent: {error}", error=e)
+            except Exception:
+                self.log.failure("REGISTER not answered")
 
-        self.registrar.handle(request, aor, self._source).addCallback(answer).addErrback(
-            lambda f: self.log.failure("REGISTER not answered", f)
-        )
+        self.registrar.register(request, aor, self._source, answer)
