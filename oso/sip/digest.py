@@ -7,8 +7,8 @@ Algorithm MD5 (and MD5-sess) with C{qop=auth}; a response without qop
 which that form does not have.
 
 Nonces need no state to be checked: each is C{<time>.<random>.<mac>}, the
-MAC an HMAC-SHA256 over the rest under a secret made once per
-L{DigestAuthenticator}. Only the nonce counts seen are remembered, and only
+MAC a keyed BLAKE2b (RFC 7693's MAC mode; a third of HMAC-SHA256's cost)
+over the rest under a secret made once per L{DigestAuthenticator}. Only the nonce counts seen are remembered, and only
 until their nonce expires. A fresh secret at each start of the server is
 enough: after a restart the phones' nonces are no longer ours, and a phone
 that answers one with the right password gets C{stale=true} and retries
@@ -17,12 +17,12 @@ with a new nonce, without asking its user.
 
 import hashlib
 import hmac
-import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 
+from oso.randompool import pool
 from oso.sip.headers import Challenge
 from oso.sip.uri import SIPParseError, parseURI
 
@@ -68,18 +68,21 @@ class NonceMint:
     and tells when a nonce it made was made.
     """
 
-    def __init__(self, secret, clock, randomBytes=os.urandom):
+    def __init__(self, secret, clock, randomBytes=pool.bytes):
         """
-        @param secret: the key of the MAC, C{bytes}.
+        @param secret: the key of the MAC, C{bytes} (one longer than
+            BLAKE2b's 64-byte key is hashed down to one).
         @param clock: an L{IReactorTime}.
         @param randomBytes: C{n -> bytes}, for the random part.
         """
+        if len(secret) > hashlib.blake2b.MAX_KEY_SIZE:
+            secret = hashlib.blake2b(secret).digest()
         self._secret = secret
         self._clock = clock
         self._randomBytes = randomBytes
 
     def _mac(self, text):
-        return hmac.digest(self._secret, text.encode("ascii"), "sha256").hex()[:32]
+        return hashlib.blake2b(text.encode("ascii"), key=self._secret, digest_size=16).hexdigest()
 
     def make(self):
         """
@@ -172,6 +175,7 @@ class DigestAuthenticator:
         if opaque is None:
             opaque = hmac.new(secret, b"opaque", hashlib.sha256).hexdigest()[:32]
         self._opaque = opaque
+        self._opaqueOctets = opaque.encode("utf-8", "replace")
         self._mint = NonceMint(secret, clock) if mint is None else mint
         # A challenge as written, around its nonce (all else is the same
         # every time).
@@ -237,7 +241,7 @@ class DigestAuthenticator:
             return _failed(f"unsupported algorithm {algorithm}", username)
         if not hmac.compare_digest(
             params.get("opaque", "").encode("utf-8", "replace"),
-            self._opaque.encode("utf-8", "replace"),
+            self._opaqueOctets,
         ):
             return _failed("opaque not echoed", username)
         if not self._sameURI(uri, request.uri):

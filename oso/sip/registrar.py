@@ -350,8 +350,9 @@ class Registrar:
         transport, host, port = (None, None, None) if source is None else source
         updated = dict(current)
         for contact in contacts:
-            if "expires" in contact.params:
-                expires = _delta(contact.params["expires"])
+            params = contact.params
+            if "expires" in params:
+                expires = _delta(params["expires"])
                 if expires is None:
                     expires = self.defaultExpires
             else:
@@ -361,13 +362,13 @@ class Registrar:
                     423, "Interval Too Brief", [("Min-Expires", str(self.minExpires))]
                 )
             expires = min(expires, self.maxExpires)
-            q = contact.params.get("q")
+            q = params.get("q")
             if q is not None:
                 if not _QVALUE_RE.fullmatch(q):
                     raise _Refusal(400, "Bad Contact q")
                 q = float(q)
-            instance = contact.params.get("+sip.instance")
-            regID = _delta(contact.params.get("reg-id"))
+            instance = params.get("+sip.instance")
+            regID = _delta(params.get("reg-id"))
             key = contact.uri
             existing = current.get(key)
             if existing is not None:
@@ -408,20 +409,25 @@ class Registrar:
         @return: whether anything changed, so that the bindings are to
             be written to the store (L{_persist}).
         """
-        dirty = False
+        # Whether a contact was added or removed (not merely refreshed),
+        # and whether anything changed at all.
+        changed = dirty = False
         for key in current:
             if key not in updated:
                 self._disarm(aor, key)
-                dirty = True
+                changed = dirty = True
         for key, binding in updated.items():
-            if current.get(key) is not binding:
+            existing = current.get(key)
+            if existing is not binding:
                 self._arm(aor, key, binding, now)
                 dirty = True
+                if existing is None:
+                    changed = True
         if updated:
             self._aors[aor] = updated
         else:
             self._aors.pop(aor, None)
-        if current.keys() != updated.keys():
+        if changed:
             self._announce(aor)
         return dirty
 

@@ -133,7 +133,9 @@ class Transaction:
     timer is cancelled on entering a state), the inputs that come from the
     transaction user (C{TU_INPUTS}), and one method C{_name} per action.
     Actions C{startX} start timer X; C{backoffX} restarts it with the
-    next interval.
+    next interval. Each class reads its table once, into C{_PLAN}: the
+    same transitions with every action as the function it calls and its
+    argument, so that a step looks no action name up.
 
     Once in a state of C{FINISHED} the transaction can no longer reach
     its transaction user with anything the user acts on: it then
@@ -161,7 +163,28 @@ class Transaction:
     _key = None
     _intervals = None
     _pending = None
+    _PLAN = {}
     _log = Logger()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._PLAN = {
+            key: (tuple(cls._planned(action) for action in actions), state)
+            for key, (actions, state) in cls.TABLE.items()
+        }
+
+    @classmethod
+    def _planned(cls, action):
+        """
+        @return: C{(function, argument)} for an action of C{TABLE}: the
+            function is called with the transaction and the argument, or
+            the input's message when the argument is C{None}.
+        """
+        if action.startswith("start"):
+            return (Transaction._startTimer, action[5:])
+        if action.startswith("backoff"):
+            return (Transaction._backoff, action[7:])
+        return (getattr(cls, "_" + action), None)
 
     def __init__(self, layer, request, destination, transport, reliable=None):
         """
@@ -222,20 +245,15 @@ class Transaction:
         self._pending.append((event, message))
 
     def _step(self, event, message):
-        transition = self.TABLE.get((self.state, event))
+        transition = self._PLAN.get((self.state, event))
         if transition is None:
             # A retransmission or a late response; or a TU input that was
             # allowed when given but that an earlier input made moot.
             self._log.debug("{transaction} absorbs {event}", transaction=self, event=event)
             return
         actions, state = transition
-        for action in actions:
-            if action.startswith("start"):
-                self._startTimer(action[5:])
-            elif action.startswith("backoff"):
-                self._backoff(action[7:])
-            else:
-                getattr(self, "_" + action)(message)
+        for function, argument in actions:
+            function(self, message if argument is None else argument)
         self._enter(state)
 
     def _enter(self, state):
