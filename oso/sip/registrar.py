@@ -350,6 +350,14 @@ class Registrar:
         transport, host, port = (None, None, None) if source is None else source
         updated = dict(current)
         for contact in contacts:
+            # An untouched Contact is a view of the codec's value shared
+            # by every message with its text (L{oso.sip.headers.KnownAddress}):
+            # read that, which the registrar never changes, rather than
+            # copies. A phone's next REGISTER brings the same URI again,
+            # which then finds its binding's key without URIs compared.
+            known = contact.shared()
+            if known is not None:
+                contact = known.address
             params = contact.params
             if "expires" in params:
                 expires = _delta(params["expires"])
@@ -385,7 +393,7 @@ class Registrar:
                 continue
             updated[key] = Binding(
                 aor=aor,
-                contact=str(contact.uri),
+                contact=str(key),
                 expires=now + expires,
                 updated=now,
                 q=q,
