@@ -15,6 +15,7 @@ that answers one with the right password gets C{stale=true} and retries
 with a new nonce, without asking its user.
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -149,6 +150,15 @@ def _failed(reason, username=None):
     return AuthResult(AuthOutcome.failed, username, reason)
 
 
+@functools.cache
+def _missing(headerName):
+    """
+    The result for a request without credentials (every first REGISTER),
+    made once per field name: results are immutable.
+    """
+    return AuthResult(AuthOutcome.missing, reason=f"no digest {headerName}")
+
+
 class DigestAuthenticator:
     """
     Challenges requests and checks their digest credentials, for one
@@ -218,7 +228,7 @@ class DigestAuthenticator:
             return _failed(f"malformed {headerName}")
         digests = [f for f in fields if f.scheme.lower() == "digest"]
         if not digests:
-            return AuthResult(AuthOutcome.missing, reason=f"no digest {headerName}")
+            return _missing(headerName)
         ours = [f for f in digests if f.params.get("realm") == self.realm]
         if not ours:
             return _failed(f"realm is not {self.realm!r}")

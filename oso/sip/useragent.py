@@ -354,7 +354,11 @@ class UserAgent:
                           source=self._source, reason=result.reason)
             transaction.respond(makeResponse(request, 403, f"Forbidden ({result.reason})", tag))
             return
-        uri = request.toAddress.uri
+        # An untouched To is read from the codec's shared value (not
+        # changed here), without copying its URI.
+        to = request.toAddress
+        known = to.shared()
+        uri = (to if known is None else known.address).uri
         aor = uri.user if isinstance(uri, SIPURI) else None
         if aor != result.username:
             transaction.respond(
