@@ -353,8 +353,7 @@ class Registrar:
             # An untouched Contact is a view of the codec's value shared
             # by every message with its text (L{oso.sip.headers.KnownAddress}):
             # read that, which the registrar never changes, rather than
-            # copies. A phone's next REGISTER brings the same URI again,
-            # which then finds its binding's key without URIs compared.
+            # copies of its URI and parameters.
             known = contact.shared()
             if known is not None:
                 contact = known.address
