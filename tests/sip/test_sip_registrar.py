@@ -475,6 +475,23 @@ class GroupCommitTests(SynchronousTestCase):
         self.store.release()
         self.assertEqual(self.successResultOf(second).status, 200)
 
+    def test_registerAnswersOnce(self):
+        """
+        L{Registrar.register} calls its answer once: a change when it is
+        on disk, a refusal before it returns.
+        """
+        answers = []
+        self.registrar.register(register("<sip:a@192.0.2.1>"), "201", None, answers.append)
+        self.assertEqual(answers, [])
+        self.store.release()
+        self.assertEqual([(a.status, [b.contact for b in a.bindings]) for a in answers],
+                         [(200, ["sip:a@192.0.2.1"])])
+        self.registrar.register(
+            register("<sip:a@192.0.2.1>;expires=5", cseq=2), "201", None, answers.append
+        )
+        self.assertEqual([a.status for a in answers], [200, 423])
+        self.assertEqual(self.store.batches, [])
+
     def test_unchangedNotWritten(self):
         """
         A REGISTER that only lists the bindings writes nothing and is
