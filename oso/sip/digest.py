@@ -8,8 +8,9 @@ which that form does not have.
 
 Nonces need no state to be checked: each is C{<time>.<random>.<mac>}, the
 MAC a keyed BLAKE2b (RFC 7693's MAC mode; a third of HMAC-SHA256's cost)
-over the rest under a secret made once per L{DigestAuthenticator}. Only the nonce counts seen are remembered, and only
-until their nonce expires. A fresh secret at each start of the server is
+over the rest under a secret made once per L{DigestAuthenticator}. Only
+the nonce counts seen are remembered, and only until their nonce
+expires. A fresh secret at each start of the server is
 enough: after a restart the phones' nonces are no longer ours, and a phone
 that answers one with the right password gets C{stale=true} and retries
 with a new nonce, without asking its user.
