@@ -298,22 +298,24 @@ def cpuSeconds(pid):
 
 def threadSeconds(pid):
     """
-    User and system CPU time of each thread of a process, from /proc:
-    C{(main thread, all others)}.
+    CPU time of the threads of a process, from /proc: C{(main thread's
+    user time, main thread's system time, all others' user and system
+    time)}.  The main thread's system time is mostly its C{recvfrom} and
+    C{sendto} (on loopback a send also runs the receiver's wake-up).
     """
     tick = os.sysconf("SC_CLK_TCK")
-    main = others = 0.0
+    user = system = others = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        seconds = (int(fields[11]) + int(fields[12])) / tick
         if int(task.name) == pid:
-            main += seconds
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
         else:
-            others += seconds
-    return main, others
+            others += (int(fields[11]) + int(fields[12])) / tick
+    return user, system, others
 
 
 def waitForUDP(port, process, seconds=20):
@@ -354,8 +356,8 @@ class Result:
         self.retransmissions = retransmissions
         self.seconds = seconds
         self.cpu = cpu
-        #: CPU seconds of the main thread and of the others (oso's store
-        #: thread and thread pool), or C{None}.
+        #: CPU seconds of the main thread (user, system) and of the others
+        #: (oso's store thread and thread pool), or C{None}.
         self.threads = threads
 
     @property
@@ -365,8 +367,11 @@ class Result:
     def line(self, what):
         perItem = f"{self.cpu / self.done * 1e6:.0f} us CPU each" if self.done else "-"
         if self.threads is not None and self.done:
-            main, others = (t / self.done * 1e6 for t in self.threads)
-            perItem += f": main thread {main:.0f} us, other threads {others:.0f} us"
+            user, system, others = (t / self.done * 1e6 for t in self.threads)
+            perItem += (
+                f": main thread {user + system:.0f} us (user {user:.0f}, system {system:.0f}),"
+                f" other threads {others:.0f} us"
+            )
         return (
             f"{self.rate:9.0f} {what}/s  ({self.done} done, {self.failed} failed, "
             f"{self.retransmissions} retransmissions, {self.seconds:.2f} s, {perItem})"

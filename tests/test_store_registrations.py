@@ -177,6 +177,21 @@ class SQLiteRegistrationTests(RegistrationContract, TestCase):
         self.assertEqual(database.loadRegistrations(), [OTHER])
 
 
+    def test_replaceRegistrationsOrder(self):
+        """
+        A batch's bindings are stored after the ones it leaves, in the
+        batch's order: loading gives them in the order they were stored.
+        """
+        database = SQLiteDatabase.open(":memory:")
+        self.addCleanup(database.close)
+        for binding in (PHONE, OTHER, SOFTPHONE):
+            database.saveRegistration(binding)
+        refreshed = Binding(aor="201", contact=PHONE.contact, expires=2e9, cseq=315)
+        third = Binding(aor="203", contact="sip:203@192.0.2.12", expires=1_800_000_300.0)
+        database.replaceRegistrations({"203": [third], "201": [SOFTPHONE, refreshed]})
+        self.assertEqual(database.loadRegistrations(), [OTHER, third, SOFTPHONE, refreshed])
+
+
 class MemoryRegistrationTests(RegistrationContract, TestCase):
     """
     The contract on L{MemoryStore}.

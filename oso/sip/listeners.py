@@ -18,9 +18,11 @@ requests to a peer reuse its connection (RFC 3261 18.2.2, 18.1.1).
 import ipaddress
 import socket
 from dataclasses import dataclass
+from errno import ECONNREFUSED, EMSGSIZE
 from functools import lru_cache
 
 from twisted.internet import ssl
+from twisted.internet.error import MessageLengthError
 from twisted.internet.endpoints import HostnameEndpoint, serverFromString, wrapClientTLS
 from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
 from twisted.logger import Logger
@@ -100,6 +102,34 @@ def _family(host):
         return ipaddress.ip_address(host).version
     except ValueError:
         return None
+
+
+def _sendDatagram(port, data, address):
+    """
+    Send one datagram on a listening UDP port: C{port.write(data,
+    address)} without its checks of the address.
+
+    Twisted's C{Port.write} asks C{isIPAddress} and C{isIPv6Address} twice
+    each whether the host is an address of the port's family, about 3% of
+    the reactor thread's time under REGISTER load (two datagrams per
+    REGISTER, doc/sip.md "Sixth pass").  L{SIPTransports.send} chose the
+    port by the host's family (L{_family}), which is C{None} for anything
+    but an address, so every host that reaches here passed those checks
+    already: this goes to the port's socket (C{port.socket}, which
+    L{SIPTransports.listen} sets its receive buffer on as well) and turns
+    errors into what C{Port.write} makes of them: a datagram too long is
+    L{MessageLengthError}, a refusal (an ICMP error of an earlier
+    datagram) is ignored, anything else (C{EWOULDBLOCK} when the send
+    buffer is full) is raised as the C{OSError} it is.  (C{EINTR} is
+    retried by Python itself, PEP 475.)
+    """
+    try:
+        port.socket.sendto(data, address)
+    except OSError as error:
+        if error.errno == EMSGSIZE:
+            raise MessageLengthError("message too long")
+        if error.errno != ECONNREFUSED:
+            raise
 
 
 class _UDP(DatagramProtocol):
@@ -359,7 +389,7 @@ class SIPTransports:
             udp = self._udp.get(_family(host))
             if udp is None:
                 raise OSError(f"no UDP socket to send to {host!r}")
-            udp.write(data, (host, port))
+            _sendDatagram(udp, data, (host, port))
             return
         port = port or DEFAULT_PORTS[transport]
         connection = self._connections.get((transport, host, port))

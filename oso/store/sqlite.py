@@ -13,6 +13,7 @@ change is on disk and survives a crash or a power cut.
 
 import json
 import sqlite3
+from operator import attrgetter
 
 from twisted.internet.defer import fail, succeed
 from twisted.internet.threads import deferToThreadPool
@@ -68,6 +69,18 @@ _REGISTRATION_COLUMNS = (
     ("instance", "instance"),
     ("reg_id", "regID"),
 )
+#: A binding's values in the order of L{_REGISTRATION_COLUMNS}.
+_registrationValues = attrgetter(*(name for _, name in _REGISTRATION_COLUMNS))
+#: Insert a binding, or replace the one with its aor and contact. Written
+#: once: the registrar's group commits run it for every binding of a batch
+#: on the store's thread, whose Python holds the GIL the reactor needs.
+_SAVE_REGISTRATION = (
+    f"INSERT INTO registrations ({', '.join(column for column, _ in _REGISTRATION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _REGISTRATION_COLUMNS)}) "
+    "ON CONFLICT (aor, contact) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column, _ in _REGISTRATION_COLUMNS[2:])
+)
+_DELETE_REGISTRATIONS = "DELETE FROM registrations WHERE aor = ?"
 _TOKEN_COLUMNS = ("token_hash", "name", "administrator", "label", "created")
 _FEATURE_COLUMNS = (
     "forwarding",
@@ -299,14 +312,7 @@ class SQLiteDatabase:
         """
         Insert a binding, or replace the one with its aor and contact.
         """
-        columns = [column for column, _ in _REGISTRATION_COLUMNS]
-        assignments = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-        self.connection.execute(
-            f"INSERT INTO registrations ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT (aor, contact) DO UPDATE SET {assignments}",
-            [getattr(binding, name) for _, name in _REGISTRATION_COLUMNS],
-        )
+        self.connection.execute(_SAVE_REGISTRATION, _registrationValues(binding))
 
     def deleteRegistration(self, aor, contact):
         """
@@ -320,19 +326,22 @@ class SQLiteDatabase:
         """
         Remove every binding of C{aor}.
         """
-        self.connection.execute("DELETE FROM registrations WHERE aor = ?", (aor,))
+        self.connection.execute(_DELETE_REGISTRATIONS, (aor,))
 
     def replaceRegistrations(self, bindings):
         """
         Make the stored bindings of each aor in C{bindings} (aor to its
         bindings) exactly those, in one transaction: one commit for all.
+        Every aor's old bindings go first, then the new ones in order: the
+        same rows, in the same order, as aor after aor.
         """
         self.connection.execute("BEGIN IMMEDIATE")
         try:
-            for aor, current in bindings.items():
-                self.deleteRegistrations(aor)
-                for binding in current:
-                    self.saveRegistration(binding)
+            self.connection.executemany(_DELETE_REGISTRATIONS, [(aor,) for aor in bindings])
+            self.connection.executemany(
+                _SAVE_REGISTRATION,
+                [_registrationValues(binding) for current in bindings.values() for binding in current],
+            )
         except BaseException:
             self.connection.execute("ROLLBACK")
             raise
