@@ -19,7 +19,11 @@ from oso.sip.headers import (
     KnownAddress,
     NameAddress,
     isToken,
+    parseContentLength,
+    parseCSeq,
     parseDate,
+    parseMaxForwards,
+    parseVia,
     sharedAddress,
     splitList,
 )
@@ -49,9 +53,10 @@ _VERSION = "SIP/2.0"
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)
 _WORD = r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+"
 _CALL_ID_RE = re.compile(rf"{_WORD}(?:@{_WORD})?")
-_FIELD_RE = re.compile(r"\r\n([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:([^\r\n]*)")
-# Field names as received, to their key and written spelling; names as
-# asked for, to their key.
+_NAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*")
+# Field names as received (and as they stand before the colon, with any
+# whitespace: those were checked), to their key and written spelling;
+# names as asked for, to their key.
 _NAMES = {}
 _KEYS = {}
 # RFC 3261 8.1.1 (and 20: at most one of each).
@@ -614,21 +619,31 @@ def _fieldName(name):
     return names
 
 
-def _quickFields(head):
+def _quickFields(lines):
     """
-    Split the header lines of C{head} (the start line included) in one
-    pass when there is neither folding nor a malformed line.
+    Split the header lines C{lines} (the start line excluded) when there
+    is neither folding nor a malformed line: each is a field name (a
+    token, whitespace after it allowed) and a colon. The text before the
+    colon is looked up among the names seen before, the pattern run only
+    for one not seen.
 
-    @return: C{[key, name, value]} entries, or C{None} to take the slow
+    @return: C{(key, name, value)} entries, or C{None} to take the slow
         path.
     """
-    found = _FIELD_RE.findall(head)
-    if len(found) != head.count("\r\n"):
-        return None
     names = _NAMES
-    return [
-        (*(names.get(name) or _fieldName(name)), value.strip(" \t")) for name, value in found
-    ]
+    fields = []
+    for line in lines:
+        name, colon, value = line.partition(":")
+        found = names.get(name)
+        if found is None or not colon:
+            match = _NAME_RE.fullmatch(name)
+            if match is None or not colon:
+                return None
+            found = _fieldName(match.group(1))
+            if len(names) < 1024:
+                names[name] = found
+        fields.append((found[0], found[1], value.strip(" \t")))
+    return fields
 
 
 def _splitFields(lines):
@@ -674,16 +689,19 @@ def _checkFields(headers, request):
     L{oso.sip.headers.KnownAddress}, copied into a value of the message's
     own only when asked for.
 
-    @return: the Content-Length field, or C{None}.
+    @return: the index of the Content-Length field, or C{None}.
     """
     fields = headers._fields
     found = {}
+    repeated = set()
     for index, field in enumerate(fields):
         key = field[0]
         if key not in found:
             found[key] = index
         elif key in _SINGLE:
             raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
+        else:
+            repeated.add(key)
     for key in _MANDATORY:
         if key not in found:
             name = CANONICAL[key]
@@ -691,41 +709,92 @@ def _checkFields(headers, request):
     callID = fields[found["call-id"]][2]
     if not _CALL_ID_RE.fullmatch(callID):
         raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")
-    for key in ("cseq", "from", "to", "max-forwards"):
-        index = found.get(key)
-        if index is not None:
-            _, name, text = fields[index]
-            if key == "from" or key == "to":
-                value = sharedAddress(text, name)
-            else:
-                value = PARSERS[key](text, name)
-            fields[index] = (key, name, value)
-    if request is not None:
-        method = fields[found["cseq"]][2].method
-        if method != request.method:
-            raise SIPParseError(
-                f"CSeq method {method} differs from the request method {request.method}",
-                reason="CSeq method mismatch",
-            )
+    index = found["cseq"]
+    _, name, text = fields[index]
+    cseq = parseCSeq(text, name)
+    fields[index] = ("cseq", name, cseq)
+    for key in ("from", "to"):
+        index = found[key]
+        _, name, text = fields[index]
+        fields[index] = (key, name, sharedAddress(text, name))
+    index = found.get("max-forwards")
+    if index is not None:
+        _, name, text = fields[index]
+        fields[index] = ("max-forwards", name, parseMaxForwards(text, name))
+    if request is not None and cseq.method != request.method:
+        raise SIPParseError(
+            f"CSeq method {cseq.method} differs from the request method {request.method}",
+            reason="CSeq method mismatch",
+        )
     length = found.get("content-length")
     length = None if length is None else fields[length]
     date = found.get("date")
     date = None if date is None else fields[date][2]
-    headers.getParsed("via")
+    _checkVia(headers, found["via"], "via" in repeated)
+    # Splitting Via lines moves the fields after them.
+    moved = headers._fields is not fields
+    if moved:
+        fields = headers._fields
     if request is not None:
-        _checkContacts(headers)
+        if "contact" in found:
+            _checkContacts(headers, found["contact"], moved or "contact" in repeated)
         if date is not None:
             parseDate(date)
-    return length
+    if length is None:
+        return None
+    if moved or headers._fields is not fields:
+        # Via or Contact lines split.
+        return headers._fields.index(length)
+    return found["content-length"]
 
 
-def _checkContacts(headers):
+def _single(headers, key, index, several):
+    """
+    Whether the list field C{key} is the one field line at C{index}
+    holding one element (neither a comma nor empty): then it needs no
+    splitting, and is marked split.
+
+    @param several: whether there may be more than one line of C{key}, or
+        C{index} may be out of date.
+    """
+    if several:
+        return False
+    text = headers._fields[index][2]
+    if "," in text or not text:
+        return False
+    headers._split += (key,)
+    return True
+
+
+def _checkVia(headers, index, several):
+    """
+    Check the top Via (every Via line split first, an empty element
+    refused) and keep it parsed.
+
+    @param index: the index of the first Via field.
+    """
+    if not _single(headers, "via", index, several):
+        headers.getParsed("via")
+        return
+    fields = headers._fields
+    _, name, text = fields[index]
+    fields[index] = ("via", name, parseVia(text, name))
+
+
+def _checkContacts(headers, index, several):
     """
     Check a request's Contacts (each an address, or one C{*} alone),
     keeping each address as its shared L{oso.sip.headers.KnownAddress}.
+
+    @param index: the index of the first Contact field.
     """
-    if "contact" not in headers._split:
-        headers._splitValues("contact")
+    if _single(headers, "contact", index, several):
+        fields = headers._fields
+        _, name, text = fields[index]
+        if text != "*":
+            fields[index] = ("contact", name, sharedAddress(text, name))
+        return
+    headers._splitValues("contact")
     fields = headers._fields
     count = 0
     wildcard = False
@@ -835,29 +904,31 @@ def parseMessage(data, datagram=True):
     newlines = head.count("\n")
     if head.count("\r") != newlines or head.count("\r\n") != newlines:
         raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
-    fields = _quickFields(head)
+    lines = head.split("\r\n")
+    fields = _quickFields(lines[1:])
     fault = None
     if fields is None:
-        fields, fault = _splitFields(head.split("\r\n")[1:])
+        fields, fault = _splitFields(lines[1:])
     headers = Headers._fromParsed(fields)
-    request, status = _parseStartLine(head.partition("\r\n")[0], headers)
+    request, status = _parseStartLine(lines[0], headers)
     try:
         if fault is not None:
             raise fault
         if end < 0:
             raise SIPParseError("no empty line after the header", reason="Bad Header")
-        lengthField = _checkFields(headers, request)
+        lengthIndex = _checkFields(headers, request)
         body = data[end + 4 :]
-        if lengthField is None:
+        if lengthIndex is None:
             if not datagram:
                 raise SIPParseError(
                     "no Content-Length in a message from a stream",
                     reason="Missing Content-Length",
                 )
         else:
-            length = PARSERS["content-length"](lengthField[2], lengthField[1])
             fields = headers._fields
-            fields[fields.index(lengthField)] = ("content-length", lengthField[1], length)
+            _, name, text = fields[lengthIndex]
+            length = parseContentLength(text, name)
+            fields[lengthIndex] = ("content-length", name, length)
             if length > len(body) or (length < len(body) and not datagram):
                 raise SIPParseError(
                     f"Content-Length {length} but a body of {len(body)} octets",
