@@ -34,8 +34,13 @@ _VIA_RE = re.compile(
     r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:[ \t]*:[ \t]*([0-9]{1,5}))?"
 )
 _AUTH_SCHEME_RE = re.compile(rf"([{_TOKEN}]+)[ \t]+")
+# One auth-param, or (the last alternative) the rest of the text where no
+# auth-param starts: each auth-param can end in one place only (a value
+# runs to a space, comma, quote or its closing quote), so the parameters
+# found one after the other from the start are the list's, and the rest
+# is found only when the list is malformed.
 _AUTH_PARAM_RE = re.compile(
-    rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)'
+    rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)|(.+)'
 )
 _LIST_PART_RE = re.compile(rf'{_QUOTED}|<[^>]*>|[^,"<]+|,')
 _DATE_RE = re.compile(
@@ -671,21 +676,22 @@ class Credentials(_AuthField):
 
 
 def _parseAuth(cls, text, name):
+    """
+    Read a scheme and its auth-params, the params found by one pass of a
+    pattern (the same ones, one after the other, that matching one
+    auth-param at a time would read).
+    """
     match = _AUTH_SCHEME_RE.match(text)
     if match is None:
         raise _fail(name, text)
     params = {}
-    pos = match.end()
-    end = len(text)
-    while pos < end:
-        param = _AUTH_PARAM_RE.match(text, pos)
-        if param is None:
+    for key, value, rest in _AUTH_PARAM_RE.findall(text, match.end()):
+        key = key.lower()
+        if rest or key in params:
             raise _fail(name, text)
-        key, value = param.group(1).lower(), param.group(2)
-        if key in params:
-            raise _fail(name, text)
-        params[key] = unquoteString(value) if value.startswith('"') else value
-        pos = param.end()
+        if value[0] == '"':
+            value = unquoteString(value) if "\\" in value else value[1:-1]
+        params[key] = value
     if not params:
         raise _fail(name, text)
     return cls(match.group(1), params)
