@@ -52,6 +52,8 @@ _ADDRESSES = {}
 _ADDRESSES_KEPT = 2048
 _CSEQS = {}
 _CSEQS_KEPT = 1024
+_VIA_SENT = {}
+_VIA_SENT_KEPT = 1024
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
 _QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
@@ -523,6 +525,32 @@ def parseVia(text, name="Via"):
     @return: a L{Via}.
     @raise SIPParseError: when it is malformed.
     """
+    semicolon = text.find(";")
+    sent = text if semicolon < 0 else text[:semicolon]
+    known = _VIA_SENT.get(sent)
+    if known is None:
+        known = _readSent(text, name)
+        if known[4] == len(sent):
+            if len(_VIA_SENT) >= _VIA_SENT_KEPT:
+                _VIA_SENT.clear()
+            _VIA_SENT[sent] = known
+    protocol, transport, host, port, end = known
+    params = parseParams(text, end, name)
+    rport = params.get("rport")
+    if rport is not None and not (rport.isdigit() and rport.isascii() and int(rport) <= 65535):
+        raise _fail(name, text)
+    return Via(transport, host, port, params, protocol)
+
+
+def _readSent(text, name):
+    """
+    Read the sent-protocol and sent-by of a Via value.
+
+    @return: C{(protocol, transport, host, port, end)}, C{end} where the
+        parameters start. The same text before the first C{;} gives the
+        same (the sent-by client writes it into every request: L{parseVia}
+        keeps it when it ends there).
+    """
     match = _VIA_RE.match(text)
     if match is None:
         raise _fail(name, text)
@@ -536,11 +564,7 @@ def parseVia(text, name="Via"):
         port = int(port)
         if port > 65535:
             raise _fail(name, text)
-    params = parseParams(text, match.end(), name)
-    rport = params.get("rport")
-    if rport is not None and not (rport.isdigit() and rport.isascii() and int(rport) <= 65535):
-        raise _fail(name, text)
-    return Via(transport.upper(), host, port, params, f"{protocolName.upper()}/{version}")
+    return f"{protocolName.upper()}/{version}", transport.upper(), host, port, match.end()
 
 
 class CSeq:

@@ -59,6 +59,10 @@ _NAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*")
 # names as asked for, to their key.
 _NAMES = {}
 _KEYS = {}
+# Request-Lines read before (a phone sends the same one again and again),
+# to their method and Request-URI.
+_REQUEST_LINES = {}
+_REQUEST_LINES_KEPT = 1024
 # RFC 3261 8.1.1 (and 20: at most one of each).
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
 _SINGLE = frozenset(
@@ -818,6 +822,9 @@ def _parseStartLine(line, headers):
     @raise SIPParseError: with a partial request whose C{uri} is C{None}
         when the line looks like a Request-Line but is not one.
     """
+    known = _REQUEST_LINES.get(line)
+    if known is not None:
+        return Request(known[0], parseURI(known[1]), headers), None
     if line[:4].upper() == "SIP/":
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
@@ -864,6 +871,9 @@ def _parseStartLine(line, headers):
             partial=request,
         )
     request.uri = uri
+    if len(_REQUEST_LINES) >= _REQUEST_LINES_KEPT:
+        _REQUEST_LINES.clear()
+    _REQUEST_LINES[line] = (method, parts[1])
     return request, None
 
 
