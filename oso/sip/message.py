@@ -252,16 +252,24 @@ class Headers:
         they are (the field itself is shared: it cannot change), an
         address (From, To) parsed already as an independent copy of its
         typed value (an untouched view of a shared address as that shared
-        address), any other typed value as its text.
+        address), any other typed value as its text. A list field split
+        in C{other} stays split here when these headers were empty.
         """
-        fields = self._fields
         for key in keys:
             if key in LIST_HEADERS and key not in other._split:
                 try:
                     other._splitValues(key)
                 except SIPParseError:
                     pass
-            for field in [field for field in other._fields if field[0] == key]:
+        copied = {key: [] for key in keys}
+        for field in other._fields:
+            bucket = copied.get(field[0])
+            if bucket is not None:
+                bucket.append(field)
+        fields = self._fields
+        fresh = not fields
+        for key in keys:
+            for field in copied[key]:
                 value = field[2]
                 if type(value) is not str and type(value) is not KnownAddress:
                     if isinstance(value, NameAddress):
@@ -270,7 +278,11 @@ class Headers:
                         value = str(value)
                     field = (key, field[1], value)
                 fields.append(field)
-            self._unsplit(key)
+            if fresh and key in other._split:
+                if key not in self._split:
+                    self._split += (key,)
+            elif key in self._split:
+                self._unsplit(key)
 
     def addTag(self, name, tag):
         """
