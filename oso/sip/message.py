@@ -766,9 +766,9 @@ def _checkFields(headers, request):
 
 def _single(headers, key, index, several):
     """
-    Whether the list field C{key} is the one field line at C{index}
-    holding one element (neither a comma nor empty): then it needs no
-    splitting, and is marked split.
+    Whether the list field C{key} (one with a typed view, whose empty
+    value stays as it is) is the one field line at C{index} and holds no
+    comma: then it needs no splitting, and is marked split.
 
     @param several: whether there may be more than one line of C{key}, or
         C{index} may be out of date.
@@ -776,7 +776,7 @@ def _single(headers, key, index, several):
     if several:
         return False
     text = headers._fields[index][2]
-    if "," in text or not text:
+    if "," in text:
         return False
     headers._split += (key,)
     return True
