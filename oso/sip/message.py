@@ -59,6 +59,12 @@ _NAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*")
 # names as asked for, to their key.
 _NAMES = {}
 _KEYS = {}
+# Header lines read before (a phone sends the same To, Contact, CSeq and
+# Expires again and again), to their field; not those of the fields whose
+# text is new in nearly every request.
+_LINES = {}
+_LINES_KEPT = 4096
+_NEW_EACH_TIME = frozenset(("via", "call-id", "authorization", "proxy-authorization"))
 # Request-Lines read before (a phone sends the same one again and again),
 # to their method and Request-URI.
 _REQUEST_LINES = {}
@@ -647,18 +653,26 @@ def _quickFields(lines):
         path.
     """
     names = _NAMES
+    known = _LINES
     fields = []
     for line in lines:
-        name, colon, value = line.partition(":")
-        found = names.get(name)
-        if found is None or not colon:
-            match = _NAME_RE.fullmatch(name)
-            if match is None or not colon:
-                return None
-            found = _fieldName(match.group(1))
-            if len(names) < 1024:
-                names[name] = found
-        fields.append((found[0], found[1], value.strip(" \t")))
+        field = known.get(line)
+        if field is None:
+            name, colon, value = line.partition(":")
+            found = names.get(name)
+            if found is None or not colon:
+                match = _NAME_RE.fullmatch(name)
+                if match is None or not colon:
+                    return None
+                found = _fieldName(match.group(1))
+                if len(names) < 1024:
+                    names[name] = found
+            field = (found[0], found[1], value.strip(" \t"))
+            if found[0] not in _NEW_EACH_TIME:
+                if len(known) >= _LINES_KEPT:
+                    known.clear()
+                known[line] = field
+        fields.append(field)
     return fields
 
 
