@@ -50,6 +50,8 @@ _DATE_RE = re.compile(
 )
 _ADDRESSES = {}
 _ADDRESSES_KEPT = 2048
+# The display name and URI of a name-addr, by its text up to the ">".
+_NAME_ADDR_HEADS = {}
 _CSEQS = {}
 _CSEQS_KEPT = 1024
 _VIA_SENT = {}
@@ -416,6 +418,14 @@ def sharedAddress(text, name="Address"):
 
 
 def _readNameAddress(text, name):
+    close = text.find(">")
+    known = _NAME_ADDR_HEADS.get(text[: close + 1]) if close > 0 else None
+    if known is not None:
+        # The same display name and URI as before, other parameters (a
+        # new From tag).
+        end = close + 1
+        params = parseParams(text, end, name) if end < len(text) else {}
+        return NameAddress(known[1], known[0], params)
     match = _NAME_ADDR_RE.match(text)
     if match is None:
         if text.startswith('"'):
@@ -434,7 +444,15 @@ def _readNameAddress(text, name):
         display = " ".join(tokens.split()) or None
     end = match.end()
     params = parseParams(text, end, name) if end < len(text) else {}
-    return NameAddress(_parseURI(uri, name), display, params)
+    uri = _parseURI(uri, name)
+    if end == close + 1:
+        # Up to its first ">", any text with the same start reads the
+        # same (the URI is shared: the parsed values of the cache are
+        # never changed).
+        if len(_NAME_ADDR_HEADS) >= _ADDRESSES_KEPT:
+            _NAME_ADDR_HEADS.clear()
+        _NAME_ADDR_HEADS[text[:end]] = (display, uri)
+    return NameAddress(uri, display, params)
 
 
 def parseContact(text, name="Contact"):

@@ -7,6 +7,7 @@ general code gives, or the same error: each is compared with its general
 twin on varied input.
 """
 
+import itertools
 import re
 
 from hypothesis import given
@@ -14,11 +15,14 @@ from hypothesis import strategies as st
 
 from oso.sip import parseMessage
 from oso.sip.headers import (
+    _ADDRESSES,
     _AUTH_SCHEME_RE,
+    _NAME_ADDR_HEADS,
     _QUOTED,
     _TOKEN,
     _VIA_SENT,
     parseCredentials,
+    parseNameAddress,
     parseVia,
     unquoteString,
 )
@@ -150,29 +154,69 @@ def test_singleListLineChecked(value):
         assert checked(check, field, False) == checked(check, field, True)
 
 
-@given(
-    st.sampled_from(["SIP/2.0/UDP h", "SIP/2.0/UDP [::1]:5060", "SIP / 2.0 / TLS h ", "SIP/2.0/UDP h:99999", "x"]),
-    st.sampled_from(["", ";branch=z9hG4bK1", ";rport", ";rport=x", ";;", " ;received=1.2.3.4"]),
-    st.sampled_from(["", ";branch=z9hG4bK2;rport=5", ";a", ";", ";a;a"]),
-)
-def test_viaSentByKept(sent, first, second):
+def readsAsAlone(parse, clear, starts, firsts, seconds):
+    """
+    Whether each text of a start and a second part reads as it would with
+    nothing kept, after a text of the same start and a first part was
+    read: the same value (as C{parse} describes it) or the same error.
+    """
+
+    def outcome(text):
+        try:
+            return parse(text)
+        except SIPParseError as error:
+            return error.message
+
+    for start, first, second in itertools.product(starts, firsts, seconds):
+        clear()
+        alone = outcome(start + second)
+        clear()
+        outcome(start + first)
+        assert outcome(start + second) == alone, (start, first, second)
+
+
+def test_viaSentByKept():
     """
     A Via read after another with the same text before its first
     semicolon reads as it would with nothing kept.
     """
 
-    def outcome(text):
-        try:
-            via = parseVia(text)
-        except SIPParseError as error:
-            return error.message
+    def parse(text):
+        via = parseVia(text)
         return str(via), via.transport, via.host, via.port, via.params
 
-    _VIA_SENT.clear()
-    alone = outcome(sent + second)
-    _VIA_SENT.clear()
-    outcome(sent + first)
-    assert outcome(sent + second) == alone
+    readsAsAlone(
+        parse,
+        _VIA_SENT.clear,
+        ["SIP/2.0/UDP h", "SIP/2.0/UDP [::1]:5060", "SIP / 2.0 / TLS h ", "SIP/2.0/UDP h:99999",
+         "x", "SIP/2.0/UDP h:5060 "],
+        ["", ";branch=z9hG4bK1", ";rport", ";rport=x", ";;", " ;received=1.2.3.4"],
+        ["", ";branch=z9hG4bK2;rport=5", ";a", ";", ";a;a", " ;b"],
+    )
+
+
+def test_nameAddressStartKept():
+    """
+    An address read after another with the same text up to its first
+    C{>} reads as it would with nothing kept.
+    """
+
+    def parse(text):
+        address = parseNameAddress(text)
+        return str(address), address.displayName, str(address.uri), address.params
+
+    def clear():
+        _ADDRESSES.clear()
+        _NAME_ADDR_HEADS.clear()
+
+    readsAsAlone(
+        parse,
+        clear,
+        ["<sip:a@h>", '"A" <sip:a@h>', "A B <sip:a@h;lr>", '"a>b" <sip:a@h>', "<sip:a@h", "<bad>",
+         "sip:a@h", "sip:a@h;x=>", '"A\\"> <sip:a@h>', "<sip:a@[::1]>", "<sip:a@h?x=y>", ">"],
+        ["", ";tag=1", ";tag=1;tag=2", " ; tag = 2", ";", ";x=>", ">"],
+        ["", ";tag=3", ";expires=0;q=1", ";;", " x", ">"],
+    )
 
 
 def test_requestLineKept():
