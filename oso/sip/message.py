@@ -645,9 +645,10 @@ def _quickFields(lines):
     """
     Split the header lines C{lines} (the start line excluded) when there
     is neither folding nor a malformed line: each is a field name (a
-    token, whitespace after it allowed) and a colon. The text before the
-    colon is looked up among the names seen before, the pattern run only
-    for one not seen.
+    token, whitespace after it allowed) and a colon. A line read before
+    is taken from L{_LINES} with its field (a tuple: shared as it is);
+    for another the text before the colon is looked up among the names
+    seen before, the pattern run only for one not seen.
 
     @return: C{(key, name, value)} entries, or C{None} to take the slow
         path.
