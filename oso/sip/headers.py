@@ -34,8 +34,13 @@ _VIA_RE = re.compile(
     r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:[ \t]*:[ \t]*([0-9]{1,5}))?"
 )
 _AUTH_SCHEME_RE = re.compile(rf"([{_TOKEN}]+)[ \t]+")
+# One auth-param, or (the last alternative) the rest of the text where no
+# auth-param starts: each auth-param can end in one place only (a value
+# runs to a space, comma, quote or its closing quote), so the parameters
+# found one after the other from the start are the list's, and the rest
+# is found only when the list is malformed.
 _AUTH_PARAM_RE = re.compile(
-    rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)'
+    rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)|(.+)'
 )
 _LIST_PART_RE = re.compile(rf'{_QUOTED}|<[^>]*>|[^,"<]+|,')
 _DATE_RE = re.compile(
@@ -45,8 +50,12 @@ _DATE_RE = re.compile(
 )
 _ADDRESSES = {}
 _ADDRESSES_KEPT = 2048
+# The display name and URI of a name-addr, by its text up to the ">".
+_NAME_ADDR_HEADS = {}
 _CSEQS = {}
 _CSEQS_KEPT = 1024
+_VIA_SENT = {}
+_VIA_SENT_KEPT = 1024
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
 _QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
@@ -409,6 +418,14 @@ def sharedAddress(text, name="Address"):
 
 
 def _readNameAddress(text, name):
+    close = text.find(">")
+    known = _NAME_ADDR_HEADS.get(text[: close + 1]) if close > 0 else None
+    if known is not None:
+        # The same display name and URI as before, other parameters (a
+        # new From tag).
+        end = close + 1
+        params = parseParams(text, end, name) if end < len(text) else {}
+        return NameAddress(known[1], known[0], params)
     match = _NAME_ADDR_RE.match(text)
     if match is None:
         if text.startswith('"'):
@@ -427,7 +444,15 @@ def _readNameAddress(text, name):
         display = " ".join(tokens.split()) or None
     end = match.end()
     params = parseParams(text, end, name) if end < len(text) else {}
-    return NameAddress(_parseURI(uri, name), display, params)
+    uri = _parseURI(uri, name)
+    if end == close + 1:
+        # Up to its first ">", any text with the same start reads the
+        # same (the URI is shared: the parsed values of the cache are
+        # never changed).
+        if len(_NAME_ADDR_HEADS) >= _ADDRESSES_KEPT:
+            _NAME_ADDR_HEADS.clear()
+        _NAME_ADDR_HEADS[text[:end]] = (display, uri)
+    return NameAddress(uri, display, params)
 
 
 def parseContact(text, name="Contact"):
@@ -518,6 +543,32 @@ def parseVia(text, name="Via"):
     @return: a L{Via}.
     @raise SIPParseError: when it is malformed.
     """
+    semicolon = text.find(";")
+    sent = text if semicolon < 0 else text[:semicolon]
+    known = _VIA_SENT.get(sent)
+    if known is None:
+        known = _readSent(text, name)
+        if known[4] == len(sent):
+            if len(_VIA_SENT) >= _VIA_SENT_KEPT:
+                _VIA_SENT.clear()
+            _VIA_SENT[sent] = known
+    protocol, transport, host, port, end = known
+    params = parseParams(text, end, name)
+    rport = params.get("rport")
+    if rport is not None and not (rport.isdigit() and rport.isascii() and int(rport) <= 65535):
+        raise _fail(name, text)
+    return Via(transport, host, port, params, protocol)
+
+
+def _readSent(text, name):
+    """
+    Read the sent-protocol and sent-by of a Via value.
+
+    @return: C{(protocol, transport, host, port, end)}, C{end} where the
+        parameters start. The same text before the first C{;} gives the
+        same (the sent-by client writes it into every request: L{parseVia}
+        keeps it when it ends there).
+    """
     match = _VIA_RE.match(text)
     if match is None:
         raise _fail(name, text)
@@ -531,11 +582,7 @@ def parseVia(text, name="Via"):
         port = int(port)
         if port > 65535:
             raise _fail(name, text)
-    params = parseParams(text, match.end(), name)
-    rport = params.get("rport")
-    if rport is not None and not (rport.isdigit() and rport.isascii() and int(rport) <= 65535):
-        raise _fail(name, text)
-    return Via(transport.upper(), host, port, params, f"{protocolName.upper()}/{version}")
+    return f"{protocolName.upper()}/{version}", transport.upper(), host, port, match.end()
 
 
 class CSeq:
@@ -671,21 +718,22 @@ class Credentials(_AuthField):
 
 
 def _parseAuth(cls, text, name):
+    """
+    Read a scheme and its auth-params, the params found by one pass of a
+    pattern (the same ones, one after the other, that matching one
+    auth-param at a time would read).
+    """
     match = _AUTH_SCHEME_RE.match(text)
     if match is None:
         raise _fail(name, text)
     params = {}
-    pos = match.end()
-    end = len(text)
-    while pos < end:
-        param = _AUTH_PARAM_RE.match(text, pos)
-        if param is None:
+    for key, value, rest in _AUTH_PARAM_RE.findall(text, match.end()):
+        key = key.lower()
+        if rest or key in params:
             raise _fail(name, text)
-        key, value = param.group(1).lower(), param.group(2)
-        if key in params:
-            raise _fail(name, text)
-        params[key] = unquoteString(value) if value.startswith('"') else value
-        pos = param.end()
+        if value[0] == '"':
+            value = unquoteString(value) if "\\" in value else value[1:-1]
+        params[key] = value
     if not params:
         raise _fail(name, text)
     return cls(match.group(1), params)

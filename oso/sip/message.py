@@ -19,7 +19,11 @@ from oso.sip.headers import (
     KnownAddress,
     NameAddress,
     isToken,
+    parseContentLength,
+    parseCSeq,
     parseDate,
+    parseMaxForwards,
+    parseVia,
     sharedAddress,
     splitList,
 )
@@ -49,11 +53,22 @@ _VERSION = "SIP/2.0"
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)
 _WORD = r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+"
 _CALL_ID_RE = re.compile(rf"{_WORD}(?:@{_WORD})?")
-_FIELD_RE = re.compile(r"\r\n([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:([^\r\n]*)")
-# Field names as received, to their key and written spelling; names as
-# asked for, to their key.
+_NAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*")
+# Field names as received (and as they stand before the colon, with any
+# whitespace: those were checked), to their key and written spelling;
+# names as asked for, to their key.
 _NAMES = {}
 _KEYS = {}
+# Header lines read before (a phone sends the same To, Contact, CSeq and
+# Expires again and again), to their field; not those of the fields whose
+# text is new in nearly every request.
+_LINES = {}
+_LINES_KEPT = 4096
+_NEW_EACH_TIME = frozenset(("via", "call-id", "authorization", "proxy-authorization"))
+# Request-Lines read before (a phone sends the same one again and again),
+# to their method and Request-URI.
+_REQUEST_LINES = {}
+_REQUEST_LINES_KEPT = 1024
 # RFC 3261 8.1.1 (and 20: at most one of each).
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
 _SINGLE = frozenset(
@@ -243,16 +258,24 @@ class Headers:
         they are (the field itself is shared: it cannot change), an
         address (From, To) parsed already as an independent copy of its
         typed value (an untouched view of a shared address as that shared
-        address), any other typed value as its text.
+        address), any other typed value as its text. A list field split
+        in C{other} stays split here when these headers were empty.
         """
-        fields = self._fields
         for key in keys:
             if key in LIST_HEADERS and key not in other._split:
                 try:
                     other._splitValues(key)
                 except SIPParseError:
                     pass
-            for field in [field for field in other._fields if field[0] == key]:
+        copied = {key: [] for key in keys}
+        for field in other._fields:
+            bucket = copied.get(field[0])
+            if bucket is not None:
+                bucket.append(field)
+        fields = self._fields
+        fresh = not fields
+        for key in keys:
+            for field in copied[key]:
                 value = field[2]
                 if type(value) is not str and type(value) is not KnownAddress:
                     if isinstance(value, NameAddress):
@@ -261,7 +284,11 @@ class Headers:
                         value = str(value)
                     field = (key, field[1], value)
                 fields.append(field)
-            self._unsplit(key)
+            if fresh and key in other._split:
+                if key not in self._split:
+                    self._split += (key,)
+            elif key in self._split:
+                self._unsplit(key)
 
     def addTag(self, name, tag):
         """
@@ -614,21 +641,40 @@ def _fieldName(name):
     return names
 
 
-def _quickFields(head):
+def _quickFields(lines):
     """
-    Split the header lines of C{head} (the start line included) in one
-    pass when there is neither folding nor a malformed line.
+    Split the header lines C{lines} (the start line excluded) when there
+    is neither folding nor a malformed line: each is a field name (a
+    token, whitespace after it allowed) and a colon. A line read before
+    is taken from L{_LINES} with its field (a tuple: shared as it is);
+    for another the text before the colon is looked up among the names
+    seen before, the pattern run only for one not seen.
 
-    @return: C{[key, name, value]} entries, or C{None} to take the slow
+    @return: C{(key, name, value)} entries, or C{None} to take the slow
         path.
     """
-    found = _FIELD_RE.findall(head)
-    if len(found) != head.count("\r\n"):
-        return None
     names = _NAMES
-    return [
-        (*(names.get(name) or _fieldName(name)), value.strip(" \t")) for name, value in found
-    ]
+    known = _LINES
+    fields = []
+    for line in lines:
+        field = known.get(line)
+        if field is None:
+            name, colon, value = line.partition(":")
+            found = names.get(name)
+            if found is None or not colon:
+                match = _NAME_RE.fullmatch(name)
+                if match is None or not colon:
+                    return None
+                found = _fieldName(match.group(1))
+                if len(names) < 1024:
+                    names[name] = found
+            field = (found[0], found[1], value.strip(" \t"))
+            if found[0] not in _NEW_EACH_TIME:
+                if len(known) >= _LINES_KEPT:
+                    known.clear()
+                known[line] = field
+        fields.append(field)
+    return fields
 
 
 def _splitFields(lines):
@@ -674,16 +720,19 @@ def _checkFields(headers, request):
     L{oso.sip.headers.KnownAddress}, copied into a value of the message's
     own only when asked for.
 
-    @return: the Content-Length field, or C{None}.
+    @return: the index of the Content-Length field, or C{None}.
     """
     fields = headers._fields
     found = {}
+    repeated = set()
     for index, field in enumerate(fields):
         key = field[0]
         if key not in found:
             found[key] = index
         elif key in _SINGLE:
             raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
+        else:
+            repeated.add(key)
     for key in _MANDATORY:
         if key not in found:
             name = CANONICAL[key]
@@ -691,41 +740,92 @@ def _checkFields(headers, request):
     callID = fields[found["call-id"]][2]
     if not _CALL_ID_RE.fullmatch(callID):
         raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")
-    for key in ("cseq", "from", "to", "max-forwards"):
-        index = found.get(key)
-        if index is not None:
-            _, name, text = fields[index]
-            if key == "from" or key == "to":
-                value = sharedAddress(text, name)
-            else:
-                value = PARSERS[key](text, name)
-            fields[index] = (key, name, value)
-    if request is not None:
-        method = fields[found["cseq"]][2].method
-        if method != request.method:
-            raise SIPParseError(
-                f"CSeq method {method} differs from the request method {request.method}",
-                reason="CSeq method mismatch",
-            )
+    index = found["cseq"]
+    _, name, text = fields[index]
+    cseq = parseCSeq(text, name)
+    fields[index] = ("cseq", name, cseq)
+    for key in ("from", "to"):
+        index = found[key]
+        _, name, text = fields[index]
+        fields[index] = (key, name, sharedAddress(text, name))
+    index = found.get("max-forwards")
+    if index is not None:
+        _, name, text = fields[index]
+        fields[index] = ("max-forwards", name, parseMaxForwards(text, name))
+    if request is not None and cseq.method != request.method:
+        raise SIPParseError(
+            f"CSeq method {cseq.method} differs from the request method {request.method}",
+            reason="CSeq method mismatch",
+        )
     length = found.get("content-length")
     length = None if length is None else fields[length]
     date = found.get("date")
     date = None if date is None else fields[date][2]
-    headers.getParsed("via")
+    _checkVia(headers, found["via"], "via" in repeated)
+    # Splitting Via lines moves the fields after them.
+    moved = headers._fields is not fields
+    if moved:
+        fields = headers._fields
     if request is not None:
-        _checkContacts(headers)
+        if "contact" in found:
+            _checkContacts(headers, found["contact"], moved or "contact" in repeated)
         if date is not None:
             parseDate(date)
-    return length
+    if length is None:
+        return None
+    if moved or headers._fields is not fields:
+        # Via or Contact lines split.
+        return headers._fields.index(length)
+    return found["content-length"]
 
 
-def _checkContacts(headers):
+def _single(headers, key, index, several):
+    """
+    Whether the list field C{key} (one with a typed view, whose empty
+    value stays as it is) is the one field line at C{index} and holds no
+    comma: then it needs no splitting, and is marked split.
+
+    @param several: whether there may be more than one line of C{key}, or
+        C{index} may be out of date.
+    """
+    if several:
+        return False
+    text = headers._fields[index][2]
+    if "," in text:
+        return False
+    headers._split += (key,)
+    return True
+
+
+def _checkVia(headers, index, several):
+    """
+    Check the top Via (every Via line split first, an empty element
+    refused) and keep it parsed.
+
+    @param index: the index of the first Via field.
+    """
+    if not _single(headers, "via", index, several):
+        headers.getParsed("via")
+        return
+    fields = headers._fields
+    _, name, text = fields[index]
+    fields[index] = ("via", name, parseVia(text, name))
+
+
+def _checkContacts(headers, index, several):
     """
     Check a request's Contacts (each an address, or one C{*} alone),
     keeping each address as its shared L{oso.sip.headers.KnownAddress}.
+
+    @param index: the index of the first Contact field.
     """
-    if "contact" not in headers._split:
-        headers._splitValues("contact")
+    if _single(headers, "contact", index, several):
+        fields = headers._fields
+        _, name, text = fields[index]
+        if text != "*":
+            fields[index] = ("contact", name, sharedAddress(text, name))
+        return
+    headers._splitValues("contact")
     fields = headers._fields
     count = 0
     wildcard = False
@@ -749,6 +849,9 @@ def _parseStartLine(line, headers):
     @raise SIPParseError: with a partial request whose C{uri} is C{None}
         when the line looks like a Request-Line but is not one.
     """
+    known = _REQUEST_LINES.get(line)
+    if known is not None:
+        return Request(known[0], parseURI(known[1]), headers), None
     if line[:4].upper() == "SIP/":
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
@@ -795,6 +898,9 @@ def _parseStartLine(line, headers):
             partial=request,
         )
     request.uri = uri
+    if len(_REQUEST_LINES) >= _REQUEST_LINES_KEPT:
+        _REQUEST_LINES.clear()
+    _REQUEST_LINES[line] = (method, parts[1])
     return request, None
 
 
@@ -835,29 +941,31 @@ def parseMessage(data, datagram=True):
     newlines = head.count("\n")
     if head.count("\r") != newlines or head.count("\r\n") != newlines:
         raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
-    fields = _quickFields(head)
+    lines = head.split("\r\n")
+    fields = _quickFields(lines[1:])
     fault = None
     if fields is None:
-        fields, fault = _splitFields(head.split("\r\n")[1:])
+        fields, fault = _splitFields(lines[1:])
     headers = Headers._fromParsed(fields)
-    request, status = _parseStartLine(head.partition("\r\n")[0], headers)
+    request, status = _parseStartLine(lines[0], headers)
     try:
         if fault is not None:
             raise fault
         if end < 0:
             raise SIPParseError("no empty line after the header", reason="Bad Header")
-        lengthField = _checkFields(headers, request)
+        lengthIndex = _checkFields(headers, request)
         body = data[end + 4 :]
-        if lengthField is None:
+        if lengthIndex is None:
             if not datagram:
                 raise SIPParseError(
                     "no Content-Length in a message from a stream",
                     reason="Missing Content-Length",
                 )
         else:
-            length = PARSERS["content-length"](lengthField[2], lengthField[1])
             fields = headers._fields
-            fields[fields.index(lengthField)] = ("content-length", lengthField[1], length)
+            _, name, text = fields[lengthIndex]
+            length = parseContentLength(text, name)
+            fields[lengthIndex] = ("content-length", name, length)
             if length > len(body) or (length < len(body) and not datagram):
                 raise SIPParseError(
                     f"Content-Length {length} but a body of {len(body)} octets",

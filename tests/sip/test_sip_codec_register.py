@@ -1,0 +1,257 @@
+"""
+The shortcuts the codec takes in reading a request such as a REGISTER
+(header lines split by the names seen before, a single Via or Contact line
+checked without the list split, a Via's sent-by and a Request-Line kept
+from the messages before, auth-params found in one pass) give what the
+general code gives, or the same error: each is compared with its general
+twin on varied input.
+"""
+
+import itertools
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oso.sip import parseMessage
+from oso.sip.headers import (
+    _ADDRESSES,
+    _AUTH_SCHEME_RE,
+    _NAME_ADDR_HEADS,
+    _QUOTED,
+    _TOKEN,
+    _VIA_SENT,
+    parseCredentials,
+    parseNameAddress,
+    parseVia,
+    unquoteString,
+)
+from oso.sip.message import Headers, _checkContacts, _checkVia, _quickFields, _splitFields
+from oso.sip.transaction import makeResponse
+from oso.sip.uri import SIPParseError
+
+_ONE_PARAM_RE = re.compile(
+    rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)'
+)
+
+
+def readOneByOne(text):
+    """
+    Credentials read one auth-param at a time from where the last ended
+    (the general reading).
+    """
+    match = _AUTH_SCHEME_RE.match(text)
+    if match is None:
+        return "malformed"
+    params = {}
+    pos = match.end()
+    while pos < len(text):
+        param = _ONE_PARAM_RE.match(text, pos)
+        if param is None:
+            return "malformed"
+        key, value = param.group(1).lower(), param.group(2)
+        if key in params:
+            return "malformed"
+        params[key] = unquoteString(value) if value.startswith('"') else value
+        pos = param.end()
+    return (match.group(1), params) if params else "malformed"
+
+
+def readAtOnce(text):
+    try:
+        credentials = parseCredentials(text)
+    except SIPParseError as error:
+        assert error.reason == "Bad Authorization"
+        return "malformed"
+    return credentials.scheme, credentials.params
+
+
+authParam = st.tuples(
+    st.sampled_from(["a", "Nc", "qop", "a b", "", "a\"", "x,"]),
+    st.sampled_from(["=", " = ", "\t=", "", "=="]),
+    st.sampled_from(['"v"', '"v,w"', '"a\\"b"', '"\\\\"', "tok", "", '"', 'a"b', "00000001"]),
+    st.sampled_from([",", ", ", " ,", "", " ", ",,", "\t,\t"]),
+).map("".join)
+
+
+@given(
+    st.sampled_from(["Digest ", "Digest  ", "Digest", "", "Dig est ", "Basic\t"]),
+    st.lists(authParam, max_size=5) | st.text(alphabet='a=", \t\\B1', max_size=30).map(
+        lambda text: [text]
+    ),
+)
+def test_authParamsOnePass(scheme, params):
+    """
+    Credentials read by one pass are those read one auth-param at a time,
+    and text malformed for one is malformed for the other.
+    """
+    text = scheme + "".join(params)
+    assert readAtOnce(text) == readOneByOne(text)
+
+
+headerLine = st.one_of(
+    st.text(alphabet="Via: \tab-c;,=", max_size=16),
+    st.sampled_from(["Via: x", "v : y", "To:", " folded", "\tx", "a:b:c", "Bad Line", ""]),
+)
+
+
+@given(st.lists(headerLine, max_size=5))
+def test_fieldLinesQuick(lines):
+    """
+    Header lines split by the quick path are those the general path
+    splits, and the quick path leaves only folded and malformed lines to
+    it.
+    """
+    quick = _quickFields(lines)
+    fields, fault = _splitFields(lines)
+    if quick is None:
+        assert fault is not None or any(line[:1] in (" ", "\t") for line in lines)
+    else:
+        assert fault is None
+        assert quick == fields
+
+
+def checked(check, field, several):
+    """
+    What C{check} makes of a request's fields holding C{field}: the
+    fields as written and the list fields split, or the error.
+    """
+    headers = Headers._fromParsed([("cseq", "CSeq", "1 X"), field, ("expires", "Expires", "1")])
+    try:
+        check(headers, 1, several)
+    except SIPParseError as error:
+        return error.reason, error.message
+    return [(key, name, str(value)) for key, name, value in headers._fields], [
+        str(value) for value in headers.getAllParsed(field[0])
+    ]
+
+
+listValue = st.one_of(
+    st.sampled_from(
+        [
+            "SIP/2.0/UDP h:5060;branch=z9hG4bK1",
+            "SIP/2.0/UDP h;rport, SIP/2.0/TCP g",
+            "<sip:a@b>;expires=60",
+            '"A, B" <sip:a@b>',
+            "*",
+            "*, <sip:a@b>",
+            "",
+            ",",
+            "<sip:a@b",
+        ]
+    ),
+    st.text(alphabet='SIP/2.0UDP h;,<>:@"*', max_size=20),
+)
+
+
+@given(listValue)
+def test_singleListLineChecked(value):
+    """
+    A single Via or Contact line is checked as the list split would
+    check it: the same fields, values and errors.
+    """
+    for check, field in ((_checkVia, ("via", "Via", value)), (_checkContacts, ("contact", "Contact", value))):
+        assert checked(check, field, False) == checked(check, field, True)
+
+
+def readsAsAlone(parse, clear, starts, firsts, seconds):
+    """
+    Whether each text of a start and a second part reads as it would with
+    nothing kept, after a text of the same start and a first part was
+    read: the same value (as C{parse} describes it) or the same error.
+    """
+
+    def outcome(text):
+        try:
+            return parse(text)
+        except SIPParseError as error:
+            return error.message
+
+    for start, first, second in itertools.product(starts, firsts, seconds):
+        clear()
+        alone = outcome(start + second)
+        clear()
+        outcome(start + first)
+        assert outcome(start + second) == alone, (start, first, second)
+
+
+def test_viaSentByKept():
+    """
+    A Via read after another with the same text before its first
+    semicolon reads as it would with nothing kept.
+    """
+
+    def parse(text):
+        via = parseVia(text)
+        return str(via), via.transport, via.host, via.port, via.params
+
+    readsAsAlone(
+        parse,
+        _VIA_SENT.clear,
+        ["SIP/2.0/UDP h", "SIP/2.0/UDP [::1]:5060", "SIP / 2.0 / TLS h ", "SIP/2.0/UDP h:99999",
+         "x", "SIP/2.0/UDP h:5060 "],
+        ["", ";branch=z9hG4bK1", ";rport", ";rport=x", ";;", " ;received=1.2.3.4"],
+        ["", ";branch=z9hG4bK2;rport=5", ";a", ";", ";a;a", " ;b"],
+    )
+
+
+def test_nameAddressStartKept():
+    """
+    An address read after another with the same text up to its first
+    C{>} reads as it would with nothing kept.
+    """
+
+    def parse(text):
+        address = parseNameAddress(text)
+        return str(address), address.displayName, str(address.uri), address.params
+
+    def clear():
+        _ADDRESSES.clear()
+        _NAME_ADDR_HEADS.clear()
+
+    readsAsAlone(
+        parse,
+        clear,
+        ["<sip:a@h>", '"A" <sip:a@h>', "A B <sip:a@h;lr>", '"a>b" <sip:a@h>', "<sip:a@h", "<bad>",
+         "sip:a@h", "sip:a@h;x=>", '"A\\"> <sip:a@h>', "<sip:a@[::1]>", "<sip:a@h?x=y>", ">"],
+        ["", ";tag=1", ";tag=1;tag=2", " ; tag = 2", ";", ";x=>", ">"],
+        ["", ";tag=3", ";expires=0;q=1", ";;", " x", ">"],
+    )
+
+
+def test_requestLineKept():
+    """
+    A Request-Line read before gives each request a Request-URI of its
+    own.
+    """
+    data = (
+        b"REGISTER sip:registrar.example.com;transport=udp SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=1\r\n"
+        b"To: <sip:a@example.com>\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n"
+    )
+    first, second = parseMessage(data), parseMessage(data)
+    first.uri.params["transport"] = "tcp"
+    first.uri.host = "changed.example.com"
+    assert str(second.uri) == "sip:registrar.example.com;transport=udp"
+    assert str(parseMessage(data).uri) == "sip:registrar.example.com;transport=udp"
+    assert second.method == "REGISTER"
+
+
+def test_responseViasStaySplit():
+    """
+    A response copies the request's Vias one per line; a Via list added
+    to it afterwards is split as in any message.
+    """
+    request = parseMessage(
+        b"OPTIONS sip:h SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b\r\n"
+        b"From: <sip:a@h>;tag=1\r\nTo: <sip:h>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n"
+    )
+    response = makeResponse(request, 200)
+    assert response.headers.getAll("via") == [
+        "SIP/2.0/UDP a;branch=z9hG4bK1", "SIP/2.0/UDP b"
+    ]
+    response.headers.add("Via", "SIP/2.0/UDP c, SIP/2.0/UDP d")
+    assert [str(via) for via in response.vias] == [
+        "SIP/2.0/UDP a;branch=z9hG4bK1", "SIP/2.0/UDP b", "SIP/2.0/UDP c", "SIP/2.0/UDP d"
+    ]
+    assert response.serialise().count(b"\r\nVia: ") == 4
