@@ -499,7 +499,9 @@ class SIPLines:
                 "proxy-authenticate",
                 self.authenticator.challenge(stale=result.outcome is AuthOutcome.stale),
             )
-            transaction.respond(response)
+            # Stateless (RFC 3261 8.2.7): no Timer G retransmissions and
+            # no transaction waiting for the ACK and Timer I.
+            transaction.respondStatelessly(response)
             return
         if not result.ok:
             self.log.info(

@@ -8,6 +8,7 @@ UA core's business (it adds the Via and hands the request to the
 transaction layer).
 """
 
+import hashlib
 from typing import NamedTuple
 
 from oso.randompool import pool
@@ -20,6 +21,9 @@ from oso.sip.transaction import makeResponse
 TARGET_REFRESH = frozenset({"INVITE", "UPDATE"})
 # RFC 3261 19.1.1 Table 1: URI parameters not allowed in a Request-URI.
 _NOT_IN_REQUEST_URI = ("method",)
+#: The key of L{statelessTag}'s hash: the tags stay unguessable (RFC 3261
+#: 19.3) while each request gets the same one every time.
+_STATELESS_KEY = pool.bytes(16)
 
 
 class DialogID(NamedTuple):
@@ -56,6 +60,22 @@ def newTag():
         randomness).
     """
     return pool.hex(6)
+
+
+def statelessTag(request):
+    """
+    The To tag of a response sent statelessly (RFC 3261 8.2.7): the same
+    for every copy of the same request, so that the responses to a
+    request and to its retransmissions carry one tag, yet made without
+    keeping anything. A keyed hash of the top Via branch, the Call-ID and
+    the From tag, as long as L{newTag}'s.
+
+    @return: a tag of twelve hexadecimal digits.
+    """
+    seed = "\n".join((request.via.branch or "", request.callID, request.fromAddress.tag or ""))
+    return hashlib.blake2b(
+        seed.encode("utf-8", "surrogatepass"), digest_size=6, key=_STATELESS_KEY
+    ).hexdigest()
 
 
 def makeDialogResponse(request, status, localTag, contact, reason=None):

@@ -8,17 +8,24 @@ Accepted state held for Timer L (64*T1): retransmissions of the INVITE are
 absorbed instead of reaching the transaction user as new requests, the
 transaction user's retransmissions of the 2xx (13.3.1.4) pass through it,
 and an ACK that matches it is passed up.
+
+Either transaction may instead end at once with one final non-2xx
+response sent statelessly (RFC 3261 8.2.7, 26.1.5): the digest
+challenges, so that a flood of unauthenticated requests leaves no
+transaction, kept response or timer behind
+(L{ServerTransaction.respondStatelessly}).
 """
 
-from oso.sip.transaction import Transaction, makeResponse
+from oso.sip.transaction import Transaction, TransactionError, makeResponse
 
 _INVITE_TABLE = {
-    ("Proceeding", "start"): (("passUp", "startTrying"), "Proceeding"),
+    ("Proceeding", "start"): (("passUp", "awaitAnswer"), "Proceeding"),
     ("Proceeding", "timerTrying"): (("sendTrying",), "Proceeding"),
     ("Proceeding", "request"): (("resendLast",), "Proceeding"),
     ("Proceeding", "tu1xx"): (("sendResponse",), "Proceeding"),
     ("Proceeding", "tu2xx"): (("sendResponse", "startL"), "Accepted"),
     ("Proceeding", "tuFinal"): (("sendResponse", "startG", "startH"), "Completed"),
+    ("Proceeding", "tuStateless"): (("sendStateless",), "Terminated"),
     ("Proceeding", "transportError"): (("reportTransportError",), "Terminated"),
     ("Accepted", "request"): ((), "Accepted"),
     ("Accepted", "ack"): (("passUp",), "Accepted"),
@@ -40,6 +47,7 @@ _NON_INVITE_TABLE = {
     ("Trying", "request"): ((), "Trying"),
     ("Trying", "tu1xx"): (("sendResponse",), "Proceeding"),
     ("Trying", "tuFinal"): (("sendResponse", "startJ"), "Completed"),
+    ("Trying", "tuStateless"): (("sendStateless",), "Terminated"),
     ("Proceeding", "request"): (("resendLast",), "Proceeding"),
     ("Proceeding", "tu1xx"): (("sendResponse",), "Proceeding"),
     ("Proceeding", "tuFinal"): (("sendResponse", "startJ"), "Completed"),
@@ -53,8 +61,8 @@ _NON_INVITE_TABLE = {
 class ServerTransaction(Transaction):
     """
     What both server transactions share: passing the request up, sending
-    the transaction user's responses, re-sending the last one for a
-    retransmitted request.
+    the transaction user's responses (or one stateless answer that ends
+    the transaction), re-sending the last one for a retransmitted request.
 
     @ivar source: where the request came from; responses go there (the
         transport adapter applies RFC 3261 18.2.2 and RFC 3581).
@@ -64,7 +72,7 @@ class ServerTransaction(Transaction):
         cancels (RFC 3261 9.2), or C{None} when none matched.
     """
 
-    TU_INPUTS = frozenset({"tu1xx", "tu2xx", "tuFinal"})
+    TU_INPUTS = frozenset({"tu1xx", "tu2xx", "tuFinal", "tuStateless"})
     cancels = None
 
     @property
@@ -81,6 +89,26 @@ class ServerTransaction(Transaction):
             allows no such response (a second final response).
         """
         self._feed(self._classify(response.status), response)
+
+    def respondStatelessly(self, response):
+        """
+        Send a final non-2xx response as a stateless UAS would (RFC 3261
+        8.2.7): once, to where C{respond} would send it, and end the
+        transaction at once. Nothing is kept and no timer runs: a
+        retransmission of the request is a new request (and gets a new
+        response), an ACK to it matches no transaction. Meant for the
+        digest challenges, which a flood of unauthenticated requests
+        would otherwise turn into as many transactions (26.1.5).
+
+        @param response: a response of 300 to 699 to C{request}, whose To
+            tag (if any) the same request always gets
+            (L{oso.sip.dialog.statelessTag}).
+        @raise oso.sip.transaction.TransactionError: for a 1xx or 2xx, or
+            when a response was sent or is waiting to be.
+        """
+        if response.status < 300 or self.lastResponse is not None or self._pending:
+            raise TransactionError(f"{self!r} cannot answer {response.status} statelessly")
+        self._feed("tuStateless", response)
 
     def _classify(self, status):
         raise NotImplementedError()
@@ -102,6 +130,9 @@ class ServerTransaction(Transaction):
         if response.status >= 200:
             response = self._layer.kept(response)
         self.lastResponse = response
+        self._transmit(response)
+
+    def _sendStateless(self, response):
         self._transmit(response)
 
     def _resendLast(self, request):
@@ -152,6 +183,16 @@ class ServerInviteTransaction(ServerTransaction):
             self._sendResponse(response)
             return
         super().respond(response)
+
+    def _awaitAnswer(self, request):
+        """
+        Start the 200 ms after which 100 Trying goes out (17.2.1), unless
+        the transaction user answered while the INVITE was passed up: a
+        response it gave then has gone out or waits to, so the timer
+        would only be cancelled (or send nothing).
+        """
+        if self.lastResponse is None and not self._pending:
+            self._startTimer("Trying")
 
     def _sendTrying(self, message):
         """

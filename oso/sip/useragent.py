@@ -18,7 +18,7 @@ from zope.interface import implementer
 
 from oso.interfaces.sip import IUserAgent
 from oso.sip.client import ClientTransaction
-from oso.sip.dialog import newTag
+from oso.sip.dialog import newTag, statelessTag
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import Via
 from oso.sip.transaction import TransactionError, makeResponse, newBranch
@@ -330,25 +330,27 @@ class UserAgent:
     def _register(self, request, transaction):
         """
         RFC 3261 10.3: steps 2 to 5 here (Require, authentication with
-        401 challenges, authorisation of the user for the AOR, the AOR from
+        401 challenges sent statelessly, authorisation of the user for the AOR, the AOR from
         To), 6 to 8 in the registrar.
         """
-        tag = newTag()
         required = [o.strip() for v in request.headers.getAll("require") for o in v.split(",")]
         if any(required):
-            response = makeResponse(request, 420, toTag=tag)
+            response = makeResponse(request, 420, toTag=newTag())
             response.headers.add("unsupported", ", ".join(o for o in required if o))
             transaction.respond(response)
             return
         result = self.authenticator.verify(request, self._lookupHA1)
         if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
-            response = makeResponse(request, 401, toTag=tag)
+            # Stateless (RFC 3261 8.2.7): a flood of unauthenticated
+            # REGISTERs leaves no transactions waiting for Timer J.
+            response = makeResponse(request, 401, toTag=statelessTag(request))
             response.headers.add(
                 "www-authenticate",
                 self.authenticator.challenge(stale=result.outcome is AuthOutcome.stale),
             )
-            transaction.respond(response)
+            transaction.respondStatelessly(response)
             return
+        tag = newTag()
         if not result.ok:
             self.log.info("REGISTER from {source} refused: {reason}",
                           source=self._source, reason=result.reason)

@@ -758,6 +758,152 @@ def test_everyTimerStartedHasATransition(kind):
                 assert callable(getattr(kind, "_" + action))
 
 
+# Stateless answers (RFC 3261 8.2.7, 26.1.5)
+
+
+def answeringStatelessly(end, status):
+    """
+    Make C{end}'s transaction user answer every request but an ACK with
+    C{status} statelessly, from within C{deliverRequest}.
+    """
+
+    def deliver(message, transaction):
+        end.requests.append((message, transaction))
+        if transaction is not None:
+            transaction.respondStatelessly(makeResponse(message, status, toTag="b1"))
+
+    end.layer.deliverRequest = deliver
+
+
+@pytest.mark.parametrize("method, status", [("INVITE", 407), ("REGISTER", 401)])
+def test_statelessAnswerLeavesNothing(method, status):
+    """
+    RFC 3261 8.2.7: a response sent statelessly goes out once, as given
+    (not kept in its sent form), from within C{deliverRequest} with no 100
+    Trying before it; the transaction ends at once, leaving no timer.
+    """
+    end = End()
+    answeringStatelessly(end, status)
+    end.layer.receive(request(method), CLIENT, "UDP")
+    (message, transaction), = end.requests
+    (_, answer), = end.sent
+    assert (answer.status, answer.toAddress.tag) == (status, "b1")
+    assert transaction.state == "Terminated"
+    assert transaction.lastResponse is None
+    assert end.layer.transactions == []
+    assert end.clock.getDelayedCalls() == []
+    wait(end.clock, 64)
+    assert len(end.sent) == 1
+    assert end.failures == []
+
+
+@pytest.mark.parametrize("method, status", [("INVITE", 407), ("REGISTER", 401)])
+def test_statelessAnswerRetransmissionIsANewRequest(method, status):
+    """
+    RFC 3261 8.2.7: with nothing kept, a retransmitted request is passed
+    up again as a new one and gets a new response.
+    """
+    end = End()
+    answeringStatelessly(end, status)
+    end.layer.receive(request(method), CLIENT, "UDP")
+    end.layer.receive(request(method), CLIENT, "UDP")
+    first, second = [transaction for _, transaction in end.requests]
+    assert first is not second
+    assert [m.status for _, m in end.sent] == [status, status]
+    assert end.layer.transactions == []
+
+
+def test_statelessAnswerAckAndCancelMatchNothing():
+    """
+    RFC 3261 17.2.3: the ACK to an INVITE's stateless answer matches no
+    transaction (it reaches the TU with none, and the layer sends
+    nothing); a CANCEL of that INVITE cancels no INVITE (9.2: the TU's
+    481).
+    """
+    end = End()
+    answeringStatelessly(end, 407)
+    end.layer.receive(request(), CLIENT, "UDP")
+    end.layer.receive(request("ACK", toTag="b1"), CLIENT, "UDP")
+    assert end.requests[-1][1] is None
+    assert len(end.sent) == 1
+    end.layer.deliverRequest = lambda message, transaction: end.requests.append(
+        (message, transaction)
+    )
+    end.layer.receive(request("CANCEL"), CLIENT, "UDP")
+    cancel = end.requests[-1][1]
+    assert cancel.cancels is None
+    answerCancel(cancel, "b1")
+    assert end.last().status == 481
+
+
+def test_statelessAnswerAfterPassUpCancelsTrying():
+    """
+    An INVITE answered statelessly after it was passed up (before its 100
+    Trying) ends with no Trying timer left and no 100 sent.
+    """
+    end = End()
+    transaction = serverInvite(end)
+    assert end.clock.getDelayedCalls() != []
+    transaction.respondStatelessly(makeResponse(transaction.request, 407, toTag="b1"))
+    assert [m.status for _, m in end.sent] == [407]
+    assert end.clock.getDelayedCalls() == []
+    assert end.layer.transactions == []
+
+
+def test_statelessAnswerTransportErrorIsOnlyLogged():
+    """
+    A stateless answer the transport refuses ends the transaction like
+    any other (there is nothing to retry and no TU waiting for it).
+    """
+    end = End(fail=True)
+    answeringStatelessly(end, 401)
+    end.layer.receive(request("REGISTER"), CLIENT, "UDP")
+    assert end.requests[0][1].state == "Terminated"
+    assert end.failures == []
+    assert end.layer.transactions == []
+
+
+def test_statelessAnswerRefusals():
+    """
+    Only a final non-2xx response, and only while no response was sent:
+    a 1xx or 2xx, an INVITE that had its 100 Trying, a non-INVITE that had
+    a provisional response, a transaction with its final response raise
+    L{TransactionError}.
+    """
+    end = End()
+    invite = serverInvite(end)
+    for status in (180, 200):
+        with pytest.raises(TransactionError):
+            invite.respondStatelessly(makeResponse(invite.request, status, toTag="b1"))
+    wait(end.clock, 0.2)
+    with pytest.raises(TransactionError):
+        invite.respondStatelessly(makeResponse(invite.request, 407, toTag="b1"))
+    end.layer.receive(request("OPTIONS", branch="z9hG4bKopt1"), CLIENT, "UDP")
+    message, options = end.requests[-1]
+    options.respond(makeResponse(message, 183, toTag="b1"))
+    with pytest.raises(TransactionError):
+        options.respondStatelessly(makeResponse(message, 401, toTag="b1"))
+    options.respond(makeResponse(message, 200, toTag="b1"))
+    with pytest.raises(TransactionError):
+        options.respondStatelessly(makeResponse(message, 401, toTag="b1"))
+    assert [m.status for _, m in end.sent] == [100, 183, 200]
+
+
+def test_inviteServerAnsweredInPassUpStartsNoTryingTimer():
+    """
+    RFC 3261 17.2.1: the 100 Trying timer is not started for an INVITE the
+    TU answered while it was passed up (it could only be cancelled or
+    send nothing).
+    """
+    end = End()
+    end.layer.deliverRequest = lambda message, transaction: transaction.respond(
+        makeResponse(message, 180, toTag="b1")
+    )
+    end.layer.receive(request(transport="TCP"), CLIENT, "TCP")
+    assert [m.status for _, m in end.sent] == [180]
+    assert end.clock.getDelayedCalls() == []
+
+
 # Matching (RFC 3261 17.1.3, 17.2.3)
 
 
@@ -1191,8 +1337,9 @@ def test_everyTransitionIsExercised(monkeypatch):
         marks = [mark for mark in getattr(test, "pytestmark", []) if mark.name == "parametrize"]
         if marks:
             argument, values = marks[0].args
+            names = [name.strip() for name in argument.split(",")]
             for value in values:
-                test(**{argument: value})
+                test(**dict(zip(names, value if len(names) > 1 else (value,))))
         else:
             test()
     kinds = [
