@@ -154,8 +154,11 @@ class ISIPApplication(Interface):
             C{received}/C{rport} filled in per RFC 3581 already.
         @param transaction: its L{oso.sip.server.ServerTransaction}: answer
             with C{transaction.respond(response)} (responses follow the
-            Via, RFC 3261 18.2.2); C{None} for an ACK that matched no
-            transaction (the ACK of a 2xx).  A CANCEL's transaction has
+            Via, RFC 3261 18.2.2), or with one final non-2xx response that
+            leaves no state, C{transaction.respondStatelessly(response)}
+            (a digest challenge, RFC 3261 8.2.7); C{None} for an ACK that
+            matched no transaction (the ACK of a 2xx, or of a response
+            sent statelessly).  A CANCEL's transaction has
             C{cancels}, the INVITE's server transaction or C{None}.
         @param source: C{(transport, host, port)} it came from.
         """

@@ -21,9 +21,10 @@ from oso.sip.transaction import makeResponse
 TARGET_REFRESH = frozenset({"INVITE", "UPDATE"})
 # RFC 3261 19.1.1 Table 1: URI parameters not allowed in a Request-URI.
 _NOT_IN_REQUEST_URI = ("method",)
-#: The key of L{statelessTag}'s hash: the tags stay unguessable (RFC 3261
-#: 19.3) while each request gets the same one every time.
-_STATELESS_KEY = pool.bytes(16)
+#: L{statelessTag}'s hash, keyed with this process's random key (the tags
+#: stay unguessable, RFC 3261 19.3, while each request gets the same one
+#: every time); copied for each tag, which costs less than keying anew.
+_STATELESS_HASH = hashlib.blake2b(digest_size=6, key=pool.bytes(16))
 
 
 class DialogID(NamedTuple):
@@ -68,14 +69,19 @@ def statelessTag(request):
     for every copy of the same request, so that the responses to a
     request and to its retransmissions carry one tag, yet made without
     keeping anything. A keyed hash of the top Via branch, the Call-ID and
-    the From tag, as long as L{newTag}'s.
+    From with its tag, as long as L{newTag}'s. From is taken as the text
+    the codec writes (the same for every copy of a request), which the
+    response copies and writes anyway, rather than as an address of the
+    request's own (L{oso.sip.message.Headers.getParsed} would copy the
+    codec's shared value, and the response would then write the copy).
 
     @return: a tag of twelve hexadecimal digits.
     """
-    seed = "\n".join((request.via.branch or "", request.callID, request.fromAddress.tag or ""))
-    return hashlib.blake2b(
-        seed.encode("utf-8", "surrogatepass"), digest_size=6, key=_STATELESS_KEY
-    ).hexdigest()
+    headers = request.headers
+    seed = "\n".join((request.via.branch or "", headers.get("call-id"), headers.get("from")))
+    digest = _STATELESS_HASH.copy()
+    digest.update(seed.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def makeDialogResponse(request, status, localTag, contact, reason=None):

@@ -97,6 +97,7 @@ def test_retransmittedRegisterIsChallengedAgainWithTheSameTag():
     second = core.receive(register())
     assert [m.status for m, _ in core.sent] == [401, 401]
     assert second.toAddress.tag == first.toAddress.tag == statelessTag(register())
+    assert len(first.toAddress.tag) == 12 and int(first.toAddress.tag, 16) >= 0
     other = core.receive(register(branch="z9hG4bKr2", cseq=2))
     assert other.toAddress.tag != first.toAddress.tag
 
