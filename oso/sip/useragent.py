@@ -330,8 +330,8 @@ class UserAgent:
     def _register(self, request, transaction):
         """
         RFC 3261 10.3: steps 2 to 5 here (Require, authentication with
-        401 challenges sent statelessly, authorisation of the user for the AOR, the AOR from
-        To), 6 to 8 in the registrar.
+        401 challenges sent statelessly, authorisation of the user for the
+        AOR, the AOR from To), 6 to 8 in the registrar.
         """
         required = [o.strip() for v in request.headers.getAll("require") for o in v.split(",")]
         if any(required):
