@@ -8,7 +8,6 @@ UA core's business (it adds the Via and hands the request to the
 transaction layer).
 """
 
-import hashlib
 from typing import NamedTuple
 
 from oso.randompool import pool
@@ -21,10 +20,6 @@ from oso.sip.transaction import makeResponse
 TARGET_REFRESH = frozenset({"INVITE", "UPDATE"})
 # RFC 3261 19.1.1 Table 1: URI parameters not allowed in a Request-URI.
 _NOT_IN_REQUEST_URI = ("method",)
-#: L{statelessTag}'s hash, keyed with this process's random key (the tags
-#: stay unguessable, RFC 3261 19.3, while each request gets the same one
-#: every time); copied for each tag, which costs less than keying anew.
-_STATELESS_HASH = hashlib.blake2b(digest_size=6, key=pool.bytes(16))
 
 
 class DialogID(NamedTuple):
@@ -61,27 +56,6 @@ def newTag():
         randomness).
     """
     return pool.hex(6)
-
-
-def statelessTag(request):
-    """
-    The To tag of a response sent statelessly (RFC 3261 8.2.7): the same
-    for every copy of the same request, so that the responses to a
-    request and to its retransmissions carry one tag, yet made without
-    keeping anything. A keyed hash of the top Via branch, the Call-ID and
-    From with its tag, as long as L{newTag}'s. From is taken as the text
-    the codec writes (the same for every copy of a request), which the
-    response copies and writes anyway, rather than as an address of the
-    request's own (L{oso.sip.message.Headers.getParsed} would copy the
-    codec's shared value, and the response would then write the copy).
-
-    @return: a tag of twelve hexadecimal digits.
-    """
-    headers = request.headers
-    seed = "\n".join((request.via.branch or "", headers.get("call-id"), headers.get("from")))
-    digest = _STATELESS_HASH.copy()
-    digest.update(seed.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
 
 
 def makeDialogResponse(request, status, localTag, contact, reason=None):

@@ -102,7 +102,7 @@ class ServerTransaction(Transaction):
 
         @param response: a response of 300 to 699 to C{request}, whose To
             tag (if any) the same request always gets
-            (L{oso.sip.dialog.statelessTag}).
+            (L{oso.sip.transaction.statelessTag}).
         @raise oso.sip.transaction.TransactionError: for a 1xx or 2xx, or
             when a response was sent or is waiting to be.
         """

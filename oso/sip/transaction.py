@@ -17,6 +17,7 @@ timer duration, not one per timer). A timer whose value is zero (Timers D, I, J 
 transport) fires at once, after the transition that started it.
 """
 
+import hashlib
 from collections import deque
 
 from twisted.logger import Logger
@@ -99,6 +100,33 @@ class TimerConfig:
         raise KeyError(name)
 
 
+#: L{statelessTag}'s hash, keyed with this process's random key (the tags
+#: stay unguessable, RFC 3261 19.3, while each request gets the same one
+#: every time); copied for each tag, which costs less than keying anew.
+_STATELESS_HASH = hashlib.blake2b(digest_size=6, key=pool.bytes(16))
+
+
+def statelessTag(request):
+    """
+    The To tag of a response sent statelessly (RFC 3261 8.2.7): the same
+    for every copy of the same request, so that the responses to a
+    request and to its retransmissions carry one tag, yet made without
+    keeping anything. A keyed hash of the top Via branch, the Call-ID and
+    From with its tag, as long as L{oso.sip.dialog.newTag}'s. From is taken as the text
+    the codec writes (the same for every copy of a request), which the
+    response copies and writes anyway, rather than as an address of the
+    request's own (L{oso.sip.message.Headers.getParsed} would copy the
+    codec's shared value, and the response would then write the copy).
+
+    @return: a tag of twelve hexadecimal digits.
+    """
+    headers = request.headers
+    seed = "\n".join((request.via.branch or "", headers.get("call-id"), headers.get("from")))
+    digest = _STATELESS_HASH.copy()
+    digest.update(seed.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 #: The fields a response copies from its request, in order (8.2.6.2).
 _COPIED = ("via", "from", "to", "call-id", "cseq")
 
@@ -106,15 +134,22 @@ _COPIED = ("via", "from", "to", "call-id", "cseq")
 def makeResponse(request, status, reason=None, toTag=None):
     """
     Build a response to C{request} (RFC 3261 8.2.6.2): every Via in order,
-    From, To, Call-ID and CSeq copied, a To tag added when C{toTag} is
-    given and To has none, and for 100 Trying the Timestamp (8.2.6.1).
+    From, To, Call-ID and CSeq copied, a To tag added when To has none,
+    and for 100 Trying the Timestamp (8.2.6.1).
 
     @param reason: the reason phrase, by default RFC 3261's.
+    @param toTag: the To tag, when To has none: a dialog's local tag for
+        responses that make one (oso's provisional responses all do).
+        Without it a final response gets L{statelessTag} (8.2.6.2 wants a
+        tag on every response but 100 Trying), the same for a request and
+        its retransmissions.
     @return: a new L{oso.sip.message.Response}.
     """
     response = Response(status, reason)
     headers = response.headers
     headers.copyFrom(request.headers, _COPIED)
+    if toTag is None and status >= 200 and request.toAddress.tag is None:
+        toTag = statelessTag(request)
     if toTag is not None:
         headers.addTag("to", toTag)
     if status == 100 and "timestamp" in request.headers:

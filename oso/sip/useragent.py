@@ -18,7 +18,7 @@ from zope.interface import implementer
 
 from oso.interfaces.sip import IUserAgent
 from oso.sip.client import ClientTransaction
-from oso.sip.dialog import newTag, statelessTag
+from oso.sip.dialog import newTag
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import Via
 from oso.sip.transaction import TransactionError, makeResponse, newBranch
@@ -343,7 +343,7 @@ class UserAgent:
         if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
             # Stateless (RFC 3261 8.2.7): a flood of unauthenticated
             # REGISTERs leaves no transactions waiting for Timer J.
-            response = makeResponse(request, 401, toTag=statelessTag(request))
+            response = makeResponse(request, 401)
             response.headers.add(
                 "www-authenticate",
                 self.authenticator.challenge(stale=result.outcome is AuthOutcome.stale),

@@ -131,11 +131,12 @@ def test_responseOwnsCopies():
     response to it.
     """
     request = parseMessage(register())
-    one, two = makeResponse(request, 200, toTag="x"), makeResponse(request, 486)
+    one, two = makeResponse(request, 200, toTag="x"), makeResponse(request, 100)
     one.toAddress.displayName = "Changed"
     assert two.toAddress.displayName is None
     assert two.toAddress.tag is None
     assert request.toAddress.displayName is None
+    assert request.toAddress.tag is None
 
 
 def test_getIsFirstOfGetAll():

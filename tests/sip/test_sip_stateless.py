@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from twisted.logger import LogLevel, globalLogPublisher
 
 from oso import secrets
-from oso.sip.dialog import statelessTag
+from oso.sip.transaction import statelessTag
 from oso.sip.digest import DigestAuthenticator, digestResponse
 from oso.sip.message import parseMessage
 from oso.sip.registrar import Registrar
@@ -180,6 +180,8 @@ def test_phoneInviteChallengeIsNotRetransmitted():
         b"SIP/2.0 407 Proxy Authentication Required"
     ]
     assert x.ua.layer.transactions == []
+    # RFC 3261 8.2.6.2: tagged, as its retransmission's answer will be.
+    assert parseMessage(fromOso[0]).toAddress.tag == statelessTag(invite)
 
 
 def test_phoneCallAfterStatelessChallenge():

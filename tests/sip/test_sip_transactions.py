@@ -18,6 +18,7 @@ from oso.sip.transaction import (
     TransactionError,
     makeResponse,
     newBranch,
+    statelessTag,
 )
 from oso.sip.transactions import TransactionLayer, answerCancel, makeCancel
 
@@ -1000,6 +1001,22 @@ def test_makeResponse():
     assert "timestamp" not in response.headers
     tagged = makeResponse(request(toTag="old"), 200, "Fine", toTag="new")
     assert (tagged.reason, tagged.toAddress.tag) == ("Fine", "old")
+
+
+def test_makeResponseTagsEveryFinalResponse():
+    """
+    RFC 3261 8.2.6.2: a final response to a request whose To has no tag
+    gets one even when none is given, the same for the request's
+    retransmissions and another for another request; 100 Trying gets
+    none, and a To that has a tag keeps it.
+    """
+    invite = request()
+    refused = makeResponse(invite, 486)
+    assert refused.toAddress.tag == statelessTag(invite)
+    assert makeResponse(request(), 486).toAddress.tag == refused.toAddress.tag
+    assert makeResponse(request(branch="z9hG4bKother"), 486).toAddress.tag != refused.toAddress.tag
+    assert makeResponse(invite, 100).toAddress.tag is None
+    assert makeResponse(request(toTag="old"), 481).toAddress.tag == "old"
 
 
 def test_makeCancel():
