@@ -14,6 +14,7 @@ import ipaddress
 import re
 from datetime import datetime, timezone
 
+from oso.sip.memo import Memo
 from oso.sip.uri import SIPParseError, parseURI
 
 _TOKEN = r"A-Za-z0-9\-.!%*_+`'~"
@@ -48,14 +49,11 @@ _DATE_RE = re.compile(
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) "
     r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
 )
-_ADDRESSES = {}
-_ADDRESSES_KEPT = 2048
+_ADDRESSES = Memo(2048)
 # The display name and URI of a name-addr, by its text up to the ">".
-_NAME_ADDR_HEADS = {}
-_CSEQS = {}
-_CSEQS_KEPT = 1024
-_VIA_SENT = {}
-_VIA_SENT_KEPT = 1024
+_NAME_ADDR_HEADS = Memo(2048)
+_CSEQS = Memo(1024)
+_VIA_SENT = Memo(1024)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
 _QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
@@ -410,10 +408,7 @@ def sharedAddress(text, name="Address"):
     """
     known = _ADDRESSES.get(text)
     if known is None:
-        known = KnownAddress(_readNameAddress(text, name))
-        if len(_ADDRESSES) >= _ADDRESSES_KEPT:
-            _ADDRESSES.clear()
-        _ADDRESSES[text] = known
+        known = _ADDRESSES.keep(text, KnownAddress(_readNameAddress(text, name)))
     return known
 
 
@@ -449,9 +444,7 @@ def _readNameAddress(text, name):
         # Up to its first ">", any text with the same start reads the
         # same (the URI is shared: the parsed values of the cache are
         # never changed).
-        if len(_NAME_ADDR_HEADS) >= _ADDRESSES_KEPT:
-            _NAME_ADDR_HEADS.clear()
-        _NAME_ADDR_HEADS[text[:end]] = (display, uri)
+        _NAME_ADDR_HEADS.keep(text[:end], (display, uri))
     return NameAddress(uri, display, params)
 
 
@@ -549,9 +542,7 @@ def parseVia(text, name="Via"):
     if known is None:
         known = _readSent(text, name)
         if known[4] == len(sent):
-            if len(_VIA_SENT) >= _VIA_SENT_KEPT:
-                _VIA_SENT.clear()
-            _VIA_SENT[sent] = known
+            _VIA_SENT.keep(sent, known)
     protocol, transport, host, port, end = known
     params = parseParams(text, end, name)
     rport = params.get("rport")
@@ -625,10 +616,7 @@ def parseCSeq(text, name="CSeq"):
         parts = text.split()
         if len(parts) != 2 or not isToken(parts[1]):
             raise _fail(name, text)
-        known = (_number(parts[0], name, 2**32 - 1), parts[1])
-        if len(_CSEQS) >= _CSEQS_KEPT:
-            _CSEQS.clear()
-        _CSEQS[text] = known
+        known = _CSEQS.keep(text, (_number(parts[0], name, 2**32 - 1), parts[1]))
     return CSeq(*known)
 
 

@@ -27,6 +27,7 @@ from oso.sip.headers import (
     sharedAddress,
     splitList,
 )
+from oso.sip.memo import Memo
 from oso.sip.uri import SIPParseError, SIPURI, parseURI
 
 #: RFC 3261 21: the reason phrase written when none is given.
@@ -62,13 +63,11 @@ _KEYS = {}
 # Header lines read before (a phone sends the same To, Contact, CSeq and
 # Expires again and again), to their field; not those of the fields whose
 # text is new in nearly every request.
-_LINES = {}
-_LINES_KEPT = 4096
+_LINES = Memo(4096)
 _NEW_EACH_TIME = frozenset(("via", "call-id", "authorization", "proxy-authorization"))
 # Request-Lines read before (a phone sends the same one again and again),
 # to their method and Request-URI.
-_REQUEST_LINES = {}
-_REQUEST_LINES_KEPT = 1024
+_REQUEST_LINES = Memo(1024)
 # RFC 3261 8.1.1 (and 20: at most one of each).
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
 _SINGLE = frozenset(
@@ -670,9 +669,7 @@ def _quickFields(lines):
                     names[name] = found
             field = (found[0], found[1], value.strip(" \t"))
             if found[0] not in _NEW_EACH_TIME:
-                if len(known) >= _LINES_KEPT:
-                    known.clear()
-                known[line] = field
+                known.keep(line, field)
         fields.append(field)
     return fields
 
@@ -898,9 +895,7 @@ def _parseStartLine(line, headers):
             partial=request,
         )
     request.uri = uri
-    if len(_REQUEST_LINES) >= _REQUEST_LINES_KEPT:
-        _REQUEST_LINES.clear()
-    _REQUEST_LINES[line] = (method, parts[1])
+    _REQUEST_LINES.keep(line, (method, parts[1]))
     return request, None
 
 

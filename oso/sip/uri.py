@@ -12,6 +12,8 @@ import ipaddress
 import re
 from urllib.parse import quote, unquote
 
+from oso.sip.memo import Memo
+
 
 class SIPParseError(Exception):
     """
@@ -67,8 +69,7 @@ _PASSWORD_PLAIN = re.compile(rf"[{_UNRESERVED}&=+$,]*")
 _PARAM_PLAIN = re.compile(rf"[{_UNRESERVED}\[\]/:&+$]*")
 _HNV_PLAIN = re.compile(rf"[{_UNRESERVED}\[\]/?:+$]*")
 
-_URIS = {}
-_URIS_KEPT = 2048
+_URIS = Memo(2048)
 
 # RFC 3261 19.1.4: these parameters take part in the comparison even when
 # only one of the two URIs carries them.
@@ -396,10 +397,7 @@ def parseURI(text):
     # copies.
     known = _URIS.get(text)
     if known is None:
-        known = _readURI(text)
-        if len(_URIS) >= _URIS_KEPT:
-            _URIS.clear()
-        _URIS[text] = known
+        known = _URIS.keep(text, _readURI(text))
     return known.copy()
 
 
