@@ -20,7 +20,6 @@ import functools
 import hashlib
 import hmac
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 
@@ -79,12 +78,15 @@ class NonceMint:
         """
         if len(secret) > hashlib.blake2b.MAX_KEY_SIZE:
             secret = hashlib.blake2b(secret).digest()
-        self._secret = secret
+        # Keyed once: a copy of this state costs less than keying anew.
+        self._keyed = hashlib.blake2b(key=secret, digest_size=16)
         self._clock = clock
         self._randomBytes = randomBytes
 
     def _mac(self, text):
-        return hashlib.blake2b(text.encode("ascii"), key=self._secret, digest_size=16).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(text.encode("ascii"))
+        return mac.hexdigest()
 
     def make(self):
         """
@@ -99,10 +101,11 @@ class NonceMint:
             it was not made here (malformed, tampered with, or made under
             another secret).
         """
-        text, dot, mac = nonce.rpartition(".")
-        if not dot or not text.isascii():
+        # ASCII throughout, so that the MACs compare as text.
+        if not nonce.isascii():
             return None
-        if not hmac.compare_digest(self._mac(text).encode(), mac.encode("utf-8", "replace")):
+        text, dot, mac = nonce.rpartition(".")
+        if not dot or not hmac.compare_digest(self._mac(text), mac):
             return None
         return int(text.partition(".")[0], 16)
 
@@ -196,7 +199,7 @@ class DigestAuthenticator:
             ", " + str(rest).partition(" ")[2],
         )
         # nonce -> (issued, highest nonce count seen), oldest first use first.
-        self._counts = OrderedDict()
+        self._counts = {}
 
     def challenge(self, stale=False):
         """
