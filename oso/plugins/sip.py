@@ -133,9 +133,17 @@ class SIPService(UserAgent, Service):
 
     def stopService(self):
         Service.stopService(self)
-        self.registrar.stop()
+        written = self.registrar.stop()
         self.stop()
-        return ensureDeferred(self.transports.stop())
+        return ensureDeferred(self._stopped(written))
+
+    async def _stopped(self, written):
+        """
+        The listeners closed, and the refreshes the registrar had not
+        written yet on disk (before the store closes).
+        """
+        await self.transports.stop()
+        await written
 
 
 def _number(settings, key, where, minimum, whole=False):

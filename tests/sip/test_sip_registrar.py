@@ -6,6 +6,7 @@ expiry on a clock, and bindings kept in the store across a restart.
 import shutil
 import sqlite3
 import tempfile
+from dataclasses import replace
 from email.utils import formatdate
 from pathlib import Path
 
@@ -403,6 +404,12 @@ class HeldStore(MemoryStore):
         self.batches.append((dict(bindings), held))
         return held
 
+    def registrations(self):
+        """
+        @return: the bindings on the "disk".
+        """
+        return self.loadRegistrations().result
+
     def release(self, failure=None):
         """
         Write the oldest held transaction (or fail it with C{failure}).
@@ -502,6 +509,60 @@ class GroupCommitTests(SynchronousTestCase):
         query = self.registrar.handle(register(cseq=2), "201")
         self.assertEqual(self.successResultOf(query).status, 200)
         self.assertEqual(self.store.batches, [])
+
+    def test_closeRefreshNotWritten(self):
+        """
+        A refresh that moves nothing but the expiry (and the Call-ID,
+        CSeq and registration time), by at most a tenth of the interval,
+        is answered at once and not written; one that moves it further
+        is written, as is one from another address; L{Registrar.stop}
+        writes the refreshes left unwritten.
+        """
+        self.registrar.handle(register("<sip:a@192.0.2.1>"), "201")
+        self.store.release()
+        [written] = self.store.registrations()
+        self.clock.advance(60)
+        close = self.registrar.handle(register("<sip:a@192.0.2.1>", callID="c2"), "201")
+        self.assertEqual(self.successResultOf(close).status, 200)
+        self.assertEqual(self.store.batches, [])
+        self.assertEqual(self.store.registrations(), [written])
+        [refreshed] = self.registrar.bindings("201")
+        self.assertEqual((refreshed.expires, refreshed.callID), (START + 660, "c2"))
+
+        self.clock.advance(1)
+        far = self.registrar.handle(register("<sip:a@192.0.2.1>", callID="c3"), "201")
+        self.assertNoResult(far)
+        self.store.release()
+        self.assertEqual(self.successResultOf(far).status, 200)
+        self.assertEqual(self.store.registrations(), list(self.registrar.bindings("201")))
+
+        moved = self.registrar.handle(
+            register("<sip:a@192.0.2.1>", callID="c4"), "201", ("UDP", "192.0.2.9", 5060))
+        self.assertNoResult(moved)
+        self.store.release()
+
+        self.registrar.handle(register("<sip:a@192.0.2.1>", callID="c5"), "201",
+                              ("UDP", "192.0.2.9", 5060))
+        self.assertEqual(self.store.batches, [])
+        stopped = self.registrar.stop()
+        self.assertNoResult(stopped)
+        self.store.release()
+        self.successResultOf(stopped)
+        [last] = self.store.registrations()
+        self.assertEqual((last.callID, last.host), ("c5", "192.0.2.9"))
+        self.assertEqual(self.store.registrations(), list(self.registrar.bindings("201")))
+
+    def test_stopWaitsForTheWriteInFlight(self):
+        """
+        L{Registrar.stop} with nothing unwritten but a write on its way
+        fires once that write is done.
+        """
+        self.registrar.handle(register("<sip:a@192.0.2.1>"), "201")
+        stopped = self.registrar.stop()
+        self.assertNoResult(stopped)
+        self.store.release()
+        self.successResultOf(stopped)
+        self.successResultOf(self.registrar.stop())
 
     def test_expiryWritten(self):
         """
@@ -607,8 +668,11 @@ steps = st.lists(
 def test_storeMirrorsMemory(actions):
     """
     Whatever REGISTERs come and whatever time passes, the store holds
-    exactly the bindings routing sees, each alive, never more than the
-    maximum; and a request refused changes nothing.
+    the bindings routing sees, each alive, never more than the maximum,
+    exactly but for refreshes not written (their stored expiry earlier by
+    at most a tenth of the interval granted, their registration time,
+    Call-ID and CSeq older), and exactly once the registrar is stopped;
+    a request refused changes nothing.
     """
     clock = Clock()
     clock.advance(START)
@@ -629,8 +693,17 @@ def test_storeMirrorsMemory(actions):
         clock.advance(advance)
         now = clock.seconds()
         live = registrar.contacts("201")
-        stored = store.loadRegistrations().result
-        assert sorted(stored, key=repr) == sorted(live, key=repr)
+        stored = {b.contact: b for b in store.loadRegistrations().result}
+        assert sorted(stored) == sorted(b.contact for b in live)
+        for binding in live:
+            older = stored[binding.contact]
+            lag = binding.expires - older.expires
+            assert 0 <= lag <= (binding.expires - binding.updated) / 10
+            assert older == replace(binding, expires=older.expires, updated=older.updated,
+                                    callID=older.callID, cseq=older.cseq)
         assert set(registrar.bindings("201")) == set(live)
         assert all(binding.expires > now for binding in live)
         assert len(live) <= 3
+    registrar.stop()
+    live = registrar.contacts("201")
+    assert sorted(store.loadRegistrations().result, key=repr) == sorted(live, key=repr)
