@@ -123,7 +123,8 @@ class Registrar:
     The bindings in memory are the truth that routing reads
     (L{contacts}); every change is also written to the store, and
     L{handle}'s answer waits for that write, so a 200 is sent only for
-    bindings that are on disk.
+    bindings that are on disk (or, for a mere refresh, close enough to
+    those on disk: below).
 
     Writes are committed in groups: while one transaction is on its way to
     the disk, the addresses of record changed meanwhile are collected, and
@@ -328,8 +329,10 @@ class Registrar:
             kept with its bindings, or C{None}.
         @param answer: called once, with the L{RegisterResult}, once the
             changes are on disk (a 500 if the store failed: the bindings
-            stay changed in memory, and the phone registers again); it may
-            be called before this returns, and must not raise.
+            stay changed in memory, and the phone registers again), or at
+            once for a refresh the store is close enough to (see
+            L{Registrar}); it may be called before this returns, and must
+            not raise.
         """
         now = self._clock.seconds()
         current = self._aors.get(aor, {})

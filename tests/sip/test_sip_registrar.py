@@ -639,6 +639,24 @@ class PersistenceTests(TestCase):
         self.assertEqual(registrar.contacts("201"), [])
         self.assertEqual(self.changed, ["201", "201"])
 
+    async def test_restartAfterCloseRefresh(self):
+        """
+        A refresh answered without a write is on disk once the registrar
+        has stopped: the next start restores its expiry and Call-ID.
+        """
+        store, registrar = await self.start()
+        await registrar.handle(register("<sip:a@192.0.2.1>", expires=600), "201")
+        self.clock.advance(30)
+        await registrar.handle(register("<sip:a@192.0.2.1>", expires=600, callID="c2"), "201")
+        [row] = await store.loadRegistrations()
+        self.assertEqual((row.expires, row.callID), (START + 600, "call-1"))
+        await registrar.stop()
+        await store.close()
+
+        store, registrar = await self.start()
+        [binding] = registrar.contacts("201")
+        self.assertEqual((binding.expires, binding.callID), (START + 630, "c2"))
+
     async def test_wildcardOnDisk(self):
         """
         RFC 3261 10.3 step 6: an unregistration with C{*} is on disk
