@@ -18,6 +18,7 @@ transport) fires at once, after the transition that started it.
 """
 
 import hashlib
+
 from twisted.logger import Logger
 
 from oso.randompool import pool
