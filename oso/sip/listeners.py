@@ -132,6 +132,25 @@ def _sendDatagram(port, data, address):
             raise
 
 
+class _ReturnAddress(tuple):
+    """
+    The C{(host, port)} a UDP request came from, when its responses go back
+    to that very address (RFC 3261 18.2.2, RFC 3581 4: its top Via names
+    no C{maddr}, and its C{received} and C{rport}, or its sent-by, are the
+    source, as they are for most clients).  L{SIPTransports.arrived} finds
+    it out from the request's Via, which the codec parsed already; the
+    server transaction keeps the source as where its responses go and
+    hands it back to L{SIPTransports.send}, which then sends there without
+    reading the response's top Via again (a response copies its request's
+    Vias as text, and a final one is kept in its sent form: each send would
+    parse that Via, 3 to 4 us each, two sends per REGISTER).  Anything
+    else is a plain tuple, for which C{send} reads the response's Via as
+    before.
+    """
+
+    __slots__ = ()
+
+
 class _UDP(DatagramProtocol):
     """
     One UDP port: datagrams in to the transports, out from them.
@@ -303,8 +322,14 @@ class SIPTransports:
         message = arrival.message
         if message is None:
             return
-        if stream is not None and isinstance(message, Request):
-            self._alias(stream, message.via)
+        if isinstance(message, Request):
+            if stream is not None:
+                self._alias(stream, message.via)
+            elif (
+                message.method != "ACK"
+                and responseDestination(message, transport) == source
+            ):
+                source = _ReturnAddress(source)
         self.deliver(message, source, transport)
 
     # Connections.
@@ -377,14 +402,14 @@ class SIPTransports:
         on an open connection to it when there is one.
 
         @param destination: C{(host, port)}; for a response, its request's
-            source.
+            source (a L{_ReturnAddress} when the responses go there).
         @raise OSError: when it cannot be sent (no UDP socket of the
             destination's family, a host name over UDP).
         """
         data = message.serialise()
         host, port = destination[0], destination[1]
         if transport == "UDP":
-            if isinstance(message, Response):
+            if isinstance(message, Response) and type(destination) is not _ReturnAddress:
                 host, port = responseDestination(message, transport)
             udp = self._udp.get(_family(host))
             if udp is None:

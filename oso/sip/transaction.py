@@ -18,7 +18,6 @@ transport) fires at once, after the transition that started it.
 """
 
 import hashlib
-from collections import deque
 
 from twisted.logger import Logger
 
@@ -196,6 +195,7 @@ class Transaction:
     INITIAL = None
     FINISHED = frozenset()
     _key = None
+    _timers = None
     _intervals = None
     _pending = None
     _PLAN = {}
@@ -236,7 +236,6 @@ class Transaction:
         self.reliable = isReliable(transport) if reliable is None else reliable
         self.state = self.INITIAL
         self.lastResponse = None
-        self._timers = {}
         self._running = False
 
     def __repr__(self):
@@ -265,7 +264,7 @@ class Transaction:
             else:
                 self._step(event, message)
             while self._pending:
-                self._step(*self._pending.popleft())
+                self._step(*self._pending.pop(0))
             self._pending = None
         finally:
             self._running = False
@@ -276,7 +275,7 @@ class Transaction:
         needed: most inputs cause none).
         """
         if self._pending is None:
-            self._pending = deque()
+            self._pending = []
         self._pending.append((event, message))
 
     def _step(self, event, message):
@@ -293,10 +292,11 @@ class Transaction:
 
     def _enter(self, state):
         self.state = state
-        live = self.TIMERS.get(state, ())
-        for name in list(self._timers):
-            if name not in live:
-                call = self._timers.pop(name)
+        timers = self._timers
+        if timers:
+            live = self.TIMERS.get(state, ())
+            for name in [name for name in timers if name not in live]:
+                call = timers.pop(name)
                 if call.active():
                     call.cancel()
         if state in self.FINISHED:
@@ -325,6 +325,8 @@ class Transaction:
             if self._intervals is None:
                 self._intervals = {}
             self._intervals[name] = interval
+        if self._timers is None:
+            self._timers = {}
         self._timers[name] = self._layer.lanes.callLater(interval, self._fire, name)
 
     def _fire(self, name):

@@ -201,7 +201,7 @@ class UserAgent:
         A well-formed message arrived from C{source} (C{(host, port)}).
         Nothing it holds can raise out of here: what fails is logged.
         """
-        self._source = (transport,) + tuple(source)
+        self._source = (transport, source[0], source[1])
         try:
             self.layer.receive(message, source, transport)
         except SIPParseError as e:

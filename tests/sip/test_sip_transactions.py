@@ -699,6 +699,33 @@ def test_nonInviteServerStates():
         transaction.respond(ok)
 
 
+def test_finishedServerKeepsItsDestinationAsAPlainTuple():
+    """
+    A source handed in as a tuple subclass (the transports' note that the
+    responses go there) is where the responses go while the transaction
+    user answers, and a plain tuple of the same address once the
+    transaction only waits for Timer J, which retransmissions still reach.
+    """
+
+    class Noted(tuple):
+        __slots__ = ()
+
+    end = End()
+    destinations = []
+    send = end.layer.send
+    end.layer.send = lambda message, destination, transport: (
+        destinations.append(destination), send(message, destination, transport)
+    )
+    options = request("OPTIONS")
+    end.layer.receive(options, Noted(CLIENT), "UDP")
+    transaction = end.requests[0][1]
+    transaction.respond(makeResponse(options, 100))
+    transaction.respond(makeResponse(options, 200, toTag="b1"))
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    assert [(type(d), d) for d in destinations] == [(Noted, CLIENT)] * 2 + [(tuple, CLIENT)]
+    assert type(transaction.destination) is tuple
+
+
 def test_nonInviteServerFinalFromTryingReliable():
     """
     RFC 3261 17.2.2: a final response straight from Trying moves to
