@@ -297,6 +297,9 @@ class Headers:
         becomes the text its parsed value writes with C{;tag=} after it
         (what that value given the tag would write), without a copy.
 
+        @param tag: the tag, or a function of no arguments that gives it,
+            called only when the value has none (a tag that costs
+            something to make is made only when needed).
         @raise SIPParseError: if the value is malformed.
         """
         key = _KEYS.get(name) or _key(name)
@@ -308,8 +311,10 @@ class Headers:
                     value = sharedAddress(value, field[1])
                 if type(value) is not KnownAddress:
                     if value.tag is None:
-                        value.tag = tag
+                        value.tag = tag if type(tag) is str else tag()
                 elif value.address.tag is None:
+                    if type(tag) is not str:
+                        tag = tag()
                     fields[index] = (key, field[1], f"{value};tag={tag}")
                 return
 
