@@ -350,8 +350,9 @@ class Headers:
     def _field(self, name, value):
         if isinstance(value, str) and ("\r" in value or "\n" in value):
             raise ValueError(f"a header field value cannot hold CR or LF: {value!r}")
-        key = _key(name)
-        self._unsplit(key)
+        key = _KEYS.get(name) or _key(name)
+        if key in self._split:
+            self._unsplit(key)
         return (key, CANONICAL.get(key) or name, value)
 
     def add(self, name, value, first=False):
