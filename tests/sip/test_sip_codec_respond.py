@@ -251,3 +251,23 @@ def test_responseBytes(request_, source, timestamp, block, destination):
         f"Date: Sun, 29 Nov 2026 18:40:00 GMT\r\n{end}",
     ]
     assert _responses(request) == [(text.encode(), destination) for text in expected]
+
+
+def test_noToNoTag():
+    """
+    A request without To (RFC 3261 8.1.1.2 requires one) is refused with a
+    400 that has none either: there is no To to tag (8.2.6.2), and reading
+    it must not fail on looking for one.
+    """
+    arrival = readMessage(
+        b"OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
+        b"From: <sip:b@example.com>;tag=1\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n\r\n",
+        ("192.0.2.1", 5060),
+        True,
+    )
+    assert arrival.reply.serialise() == (
+        b"SIP/2.0 400 Missing To (no To header field)\r\n"
+        b"Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
+        b"From: <sip:b@example.com>;tag=1\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
