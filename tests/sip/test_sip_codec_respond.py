@@ -8,8 +8,8 @@ capitals, To with and without a tag, a top Via stamped with C{received}
 and C{rport} on arrival. The expected bytes were written by the codec
 before the response path was made faster; the shortcuts it takes now
 (the fields copied by a plan of the request's field names, the To tag
-checked without a copy, the stateless tag's inputs read in one pass)
-must not change one of them.
+checked on the copied To, parameters written one by one) must not
+change one of them.
 """
 
 import pytest
