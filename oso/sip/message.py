@@ -336,9 +336,9 @@ class Headers:
                     value = sharedAddress(value, field[1])
                 if type(value) is not KnownAddress:
                     if value.tag is None:
-                        value.tag = tag if type(tag) is str else tag()
+                        value.tag = tag() if callable(tag) else tag
                 elif value.address.tag is None:
-                    if type(tag) is not str:
+                    if callable(tag):
                         tag = tag()
                     fields[index] = (key, field[1], f"{value};tag={tag}")
                 return
