@@ -75,6 +75,23 @@ _SINGLE = frozenset(
 )
 
 
+# Headers.copyFrom's plans, by the fields asked for and the names of the
+# fields copied from: the indexes of the fields to copy, in order.
+_COPY_PLANS = Memo(256)
+# The list fields among the fields asked for, by those fields.
+_LISTED = Memo(64)
+
+
+def _copyPlan(keys, names):
+    """
+    @param keys: the names of the fields to copy, in order.
+    @param names: the names of the fields copied from, in order.
+    @return: the indexes of the fields to copy, field by field in
+        C{keys}' order.
+    """
+    return tuple(index for key in keys for index, name in enumerate(names) if name == key)
+
+
 def _key(name):
     key = _KEYS.get(name)
     if key is None:
@@ -259,30 +276,38 @@ class Headers:
         typed value (an untouched view of a shared address as that shared
         address), any other typed value as its text. A list field split
         in C{other} stays split here when these headers were empty.
+
+        Which of C{other}'s fields go where is planned once per sequence
+        of field names (a client writes its requests' fields in the same
+        order each time) and kept in L{_COPY_PLANS}.
         """
-        for key in keys:
-            if key in LIST_HEADERS and key not in other._split:
+        listed = _LISTED.get(keys)
+        if listed is None:
+            listed = _LISTED.keep(keys, tuple(key for key in keys if key in LIST_HEADERS))
+        for key in listed:
+            if key not in other._split:
                 try:
                     other._splitValues(key)
                 except SIPParseError:
                     pass
-        copied = {key: [] for key in keys}
-        for field in other._fields:
-            bucket = copied.get(field[0])
-            if bucket is not None:
-                bucket.append(field)
+        source = other._fields
+        shape = (keys, *[field[0] for field in source])
+        plan = _COPY_PLANS.get(shape)
+        if plan is None:
+            plan = _COPY_PLANS.keep(shape, _copyPlan(keys, shape[1:]))
         fields = self._fields
         fresh = not fields
-        for key in keys:
-            for field in copied[key]:
-                value = field[2]
-                if type(value) is not str and type(value) is not KnownAddress:
-                    if isinstance(value, NameAddress):
-                        value = value.shared() or value.copy()
-                    else:
-                        value = str(value)
-                    field = (key, field[1], value)
-                fields.append(field)
+        for index in plan:
+            field = source[index]
+            value = field[2]
+            if type(value) is not str and type(value) is not KnownAddress:
+                if isinstance(value, NameAddress):
+                    value = value.shared() or value.copy()
+                else:
+                    value = str(value)
+                field = (field[0], field[1], value)
+            fields.append(field)
+        for key in listed:
             if fresh and key in other._split:
                 if key not in self._split:
                     self._split += (key,)
@@ -297,6 +322,9 @@ class Headers:
         becomes the text its parsed value writes with C{;tag=} after it
         (what that value given the tag would write), without a copy.
 
+        @param tag: the tag, or a function of no arguments that gives it,
+            called only when the value has none (a tag that costs
+            something to make is made only when needed).
         @raise SIPParseError: if the value is malformed.
         """
         key = _KEYS.get(name) or _key(name)
@@ -308,8 +336,10 @@ class Headers:
                     value = sharedAddress(value, field[1])
                 if type(value) is not KnownAddress:
                     if value.tag is None:
-                        value.tag = tag
+                        value.tag = tag() if callable(tag) else tag
                 elif value.address.tag is None:
+                    if callable(tag):
+                        tag = tag()
                     fields[index] = (key, field[1], f"{value};tag={tag}")
                 return
 
@@ -320,8 +350,9 @@ class Headers:
     def _field(self, name, value):
         if isinstance(value, str) and ("\r" in value or "\n" in value):
             raise ValueError(f"a header field value cannot hold CR or LF: {value!r}")
-        key = _key(name)
-        self._unsplit(key)
+        key = _KEYS.get(name) or _key(name)
+        if key in self._split:
+            self._unsplit(key)
         return (key, CANONICAL.get(key) or name, value)
 
     def add(self, name, value, first=False):
