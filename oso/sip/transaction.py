@@ -23,6 +23,7 @@ from twisted.logger import Logger
 
 from oso.randompool import pool
 from oso.sip.message import Response
+from oso.sip.uri import SIPParseError
 
 #: RFC 3261 8.1.1.7: every branch made by an RFC 3261 element starts so.
 MAGIC_COOKIE = "z9hG4bK"
@@ -120,7 +121,12 @@ def statelessTag(request):
     @return: a tag of twelve hexadecimal digits.
     """
     headers = request.headers
-    seed = "\n".join((request.via.branch or "", headers.get("call-id"), headers.get("from")))
+    try:
+        branch = request.via.branch or ""
+    except SIPParseError:
+        # The 400 refusing a malformed top Via is tagged all the same.
+        branch = ""
+    seed = "\n".join((branch, headers.get("call-id") or "", headers.get("from") or ""))
     digest = _STATELESS_HASH.copy()
     digest.update(seed.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
@@ -130,7 +136,7 @@ def statelessTag(request):
 _COPIED = ("via", "from", "to", "call-id", "cseq")
 
 
-def makeResponse(request, status, reason=None, toTag=None):
+def makeResponse(request, status, reason=None, toTag=None, *, tagged=True):
     """
     Build a response to C{request} (RFC 3261 8.2.6.2): every Via in order,
     From, To, Call-ID and CSeq copied, a To tag added when To has none,
@@ -142,12 +148,17 @@ def makeResponse(request, status, reason=None, toTag=None):
         Without it a final response gets L{statelessTag} (8.2.6.2 wants a
         tag on every response but 100 Trying), the same for a request and
         its retransmissions.
+    @param tagged: C{False} to copy To as it is, for the refusal of a
+        request whose To is too malformed to take a tag.
     @return: a new L{oso.sip.message.Response}.
+    @raise SIPParseError: when To is to be tagged and is malformed.
     """
     response = Response(status, reason)
     headers = response.headers
     headers.copyFrom(request.headers, _COPIED)
-    if toTag is not None:
+    if not tagged:
+        pass
+    elif toTag is not None:
         headers.addTag("to", toTag)
     elif status >= 200:
         # The copied To's tag is looked at without making a value of the

@@ -99,8 +99,13 @@ def readMessage(data, source, datagram):
         partial = error.partial
         if not isinstance(partial, Request) or "via" not in partial.headers:
             return Arrival(problem=f"dropped: {error.message}")
+        reason = reasonFor(error)
         try:
-            reply = makeResponse(partial, error.statusCode, reasonFor(error))
+            try:
+                reply = makeResponse(partial, error.statusCode, reason)
+            except SIPParseError:
+                # A To too malformed to take a tag is copied as it came.
+                reply = makeResponse(partial, error.statusCode, reason, tagged=False)
             reply.serialise()
         except (SIPParseError, ValueError):
             return Arrival(problem=f"dropped, unanswerable: {error.message}")

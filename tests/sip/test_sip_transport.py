@@ -162,6 +162,34 @@ class ReadMessageTests(SynchronousTestCase):
         self.assertEqual(parseMessage(arrival.reply.serialise()).status, 400)
         self.assertIn("CSeq", arrival.problem)
 
+    def test_malformedFieldsAnswered(self):
+        """
+        A request missing From or Call-ID, or with a malformed top Via, To
+        or From, still gets its 400: with a To tag that is the same for a
+        retransmission (RFC 3261 8.2.6.2, 8.2.7), or, where To is too
+        malformed to take one, with To copied as it came.
+        """
+        cases = [
+            (b"From: <sip:200@oso.test>;tag=a\r\n", b"", "From", b"To: <sip:200@oso.test>;tag="),
+            (b"Call-ID: c1\r\n", b"", "Call-ID", b"To: <sip:200@oso.test>;tag="),
+            (b"To: <sip:200@oso.test>", b"To: <sip:200@oso.test", "To",
+             b"To: <sip:200@oso.test\r\n"),
+            (b"From: <sip:200@oso.test>", b"From: sip:200@oso.test>", "From",
+             b"To: <sip:200@oso.test>;tag="),
+            (b"Via: SIP/2.0/UDP 192.0.2.10:5070;", b"Via: SIP/2.0/UDP ;;", "Via",
+             b"To: <sip:200@oso.test>;tag="),
+        ]
+        for old, new, fault, to in cases:
+            data = request().replace(old, new)
+            arrival = readMessage(data, ("192.0.2.10", 1), True)
+            self.assertIsNone(arrival.message, data)
+            self.assertEqual(arrival.reply.status, 400, data)
+            self.assertIn(fault, arrival.reply.reason)
+            written = arrival.reply.serialise()
+            self.assertIn(to, written)
+            again = readMessage(data, ("192.0.2.10", 1), True).reply.serialise()
+            self.assertEqual(written, again)
+
     def test_version(self):
         """
         Another SIP version gets 505.
