@@ -8,6 +8,7 @@ varied and unusual-but-valid input.
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oso.sip import parseMessage
 from oso.sip.headers import (
     _AUTH_LAYOUTS,
     _plainAuth,
@@ -180,3 +181,19 @@ def test_layoutReadsAsGeneral(scheme, params):
     gives, or leaves the text to it.
     """
     assertSameReading(scheme + "".join(params))
+
+
+def test_absentListField():
+    """
+    An absent list field reads as no values, and one added afterwards is
+    split as in any message.
+    """
+    request = parseMessage(
+        b"REGISTER sip:h SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
+        b"From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n\r\n"
+    )
+    assert request.headers.getAll("require") == []
+    assert request.headers.getAll("Supported") == []
+    request.headers.add("Require", "a, b")
+    assert request.headers.getAll("require") == ["a", "b"]
+    assert request.headers.getAll("supported") == []
