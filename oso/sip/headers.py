@@ -61,6 +61,7 @@ _ADDRESSES = Memo(2048)
 # The display name and URI of a name-addr, by its text up to the ">".
 _NAME_ADDR_HEADS = Memo(2048)
 _CSEQS = Memo(1024)
+_NUMBERS = Memo(1024)
 _VIA_SENT = Memo(1024)
 # What the layouts of credentials and challenges read before read as.
 _AUTH_LAYOUTS = Memo(1024)
@@ -608,9 +609,16 @@ class CSeq:
 
 
 def _number(text, name, maximum):
-    if not (text.isdigit() and text.isascii() and len(text) <= 10) or int(text) > maximum:
+    # The same few numbers come in every message (Max-Forwards: 70,
+    # Content-Length: 0).
+    number = _NUMBERS.get(text)
+    if number is None:
+        if not (text.isdigit() and text.isascii() and len(text) <= 10):
+            raise _fail(name, text)
+        number = _NUMBERS.keep(text, int(text))
+    if number > maximum:
         raise _fail(name, text)
-    return int(text)
+    return number
 
 
 def parseCSeq(text, name="CSeq"):

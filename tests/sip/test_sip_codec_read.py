@@ -5,6 +5,7 @@ or leave the text to it: each is compared with its general twin on
 varied and unusual-but-valid input.
 """
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +15,9 @@ from oso.sip.headers import (
     _plainAuth,
     _readAuth,
     parseChallenge,
+    parseContentLength,
     parseCredentials,
+    parseMaxForwards,
 )
 from oso.sip.uri import SIPParseError
 
@@ -197,3 +200,19 @@ def test_absentListField():
     request.headers.add("Require", "a, b")
     assert request.headers.getAll("require") == ["a", "b"]
     assert request.headers.getAll("supported") == []
+
+
+def test_numbersKeptChecked():
+    """
+    A number read before is checked against each field's own maximum,
+    and a malformed one is refused every time.
+    """
+    assert parseContentLength("300") == 300
+    with pytest.raises(SIPParseError) as error:
+        parseMaxForwards("300")
+    assert error.value.reason == "Bad Max-Forwards"
+    assert parseMaxForwards("70") == parseMaxForwards("70") == 70
+    for text in ("+1", "1 ", "\u0661", "12345678901", ""):
+        for _ in range(2):
+            with pytest.raises(SIPParseError):
+                parseContentLength(text)
