@@ -43,6 +43,14 @@ _AUTH_SCHEME_RE = re.compile(rf"([{_TOKEN}]+)[ \t]+")
 _AUTH_PARAM_RE = re.compile(
     rf'([{_TOKEN}]+)[ \t]*=[ \t]*({_QUOTED}|[^ \t,"]+)[ \t]*(?:,[ \t]*|$)|(.+)'
 )
+# The layout of credentials or a challenge of the common form (see
+# L{_plainAuth}): a scheme, then parameters without whitespace around
+# "=", separated by "," or ", ", each a token or a quoted-string written
+# as one quote.
+_AUTH_LAYOUT_RE = re.compile(
+    rf'([{_TOKEN}]+)[ \t]+[{_TOKEN}]+=(?:"|[^ \t,"]+)(?:, ?[{_TOKEN}]+=(?:"|[^ \t,"]+))*'
+)
+_AUTH_LAYOUT_PARAM_RE = re.compile(rf'([{_TOKEN}]+)=("|[^ \t,"]+)')
 _LIST_PART_RE = re.compile(rf'{_QUOTED}|<[^>]*>|[^,"<]+|,')
 _DATE_RE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) "
@@ -53,7 +61,10 @@ _ADDRESSES = Memo(2048)
 # The display name and URI of a name-addr, by its text up to the ">".
 _NAME_ADDR_HEADS = Memo(2048)
 _CSEQS = Memo(1024)
+_NUMBERS = Memo(1024)
 _VIA_SENT = Memo(1024)
+# What the layouts of credentials and challenges read before read as.
+_AUTH_LAYOUTS = Memo(1024)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNQUOTE_RE = re.compile(r"\\(.)", re.DOTALL)
 _QUOTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')
@@ -601,9 +612,16 @@ class CSeq:
 
 
 def _number(text, name, maximum):
-    if not (text.isdigit() and text.isascii() and len(text) <= 10) or int(text) > maximum:
+    # The same few numbers come in every message (Max-Forwards: 70,
+    # Content-Length: 0).
+    number = _NUMBERS.get(text)
+    if number is None:
+        if not (text.isdigit() and text.isascii() and len(text) <= 10):
+            raise _fail(name, text)
+        number = _NUMBERS.keep(text, int(text))
+    if number > maximum:
         raise _fail(name, text)
-    return int(text)
+    return number
 
 
 def parseCSeq(text, name="CSeq"):
@@ -710,9 +728,83 @@ class Credentials(_AuthField):
 
 def _parseAuth(cls, text, name):
     """
+    Read a scheme and its auth-params: the common form by its layout
+    (L{_plainAuth}), any other text by L{_readAuth}.
+    """
+    plain = _plainAuth(text)
+    if plain is None:
+        plain = _readAuth(text, name)
+    return cls(*plain)
+
+
+def _plainAuth(text):
+    """
+    Read credentials or a challenge of the common form: no backslash, no
+    whitespace around C{=} or at the end, the parameters separated by
+    C{","} or C{", "}, as clients write them. Split at its quotes, such a
+    text is the text outside its quoted-strings and their contents in
+    turn; its layout, the text outside with each quoted-string written
+    as one quote, is the same in every request of a client (the nonce,
+    cnonce and response are quoted), and what it reads as is kept by it.
+
+    @return: C{(scheme, params)} as L{_readAuth} gives them, or C{None}
+        for any other text (L{_readAuth} decides).
+    """
+    if "\\" in text:
+        return None
+    parts = text.split('"')
+    if not len(parts) % 2:
+        return None
+    layout = '"'.join(parts[0::2])
+    known = _AUTH_LAYOUTS.get(layout)
+    if known is None:
+        known = _readLayout(layout)
+        if known is None:
+            return None
+        _AUTH_LAYOUTS.keep(layout, known)
+    scheme, names, constants, order = known
+    values = parts[1::2] + constants
+    return scheme, dict(zip(names, [values[index] for index in order]))
+
+
+def _readLayout(layout):
+    """
+    What the layout of credentials or a challenge of the common form
+    reads as.
+
+    @return: C{(scheme, names, constants, order)}: the scheme, the
+        lowercased parameter names, the values written as tokens, and
+        for each parameter the index of its value in the contents of
+        the quoted-strings followed by C{constants}; or C{None} when the
+        layout is not of that form, a quote stands for a part of a value
+        or a name is repeated.
+    """
+    match = _AUTH_LAYOUT_RE.fullmatch(layout)
+    if match is None:
+        return None
+    quoted = layout.count('"')
+    names = []
+    constants = []
+    order = []
+    for name, value in _AUTH_LAYOUT_PARAM_RE.findall(layout, match.end(1)):
+        names.append(name.lower())
+        if value == '"':
+            order.append(len(order) - len(constants))
+        else:
+            order.append(quoted + len(constants))
+            constants.append(value)
+    if len(set(names)) != len(names):
+        return None
+    return match.group(1), tuple(names), constants, tuple(order)
+
+
+def _readAuth(text, name):
+    """
     Read a scheme and its auth-params, the params found by one pass of a
     pattern (the same ones, one after the other, that matching one
     auth-param at a time would read).
+
+    @return: C{(scheme, params)}.
     """
     match = _AUTH_SCHEME_RE.match(text)
     if match is None:
@@ -727,7 +819,7 @@ def _parseAuth(cls, text, name):
         params[key] = value
     if not params:
         raise _fail(name, text)
-    return cls(match.group(1), params)
+    return match.group(1), params
 
 
 def parseChallenge(text, name="WWW-Authenticate"):

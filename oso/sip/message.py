@@ -184,6 +184,14 @@ class Headers:
             (one per line where a list field cannot be split, so that even
             a malformed field can be copied into an error response).
         """
+        key = _KEYS.get(name) or _key(name)
+        for field in self._fields:
+            if field[0] == key:
+                break
+        else:
+            # Absent (Require, Supported and Route from most clients):
+            # no split to try, no list to build.
+            return []
         key = self._splitKey(name)
         return [str(field[2]) for field in self._fields if field[0] == key]
 
