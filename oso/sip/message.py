@@ -203,7 +203,9 @@ class Headers:
         @return: the text of the first value of the field C{name} (as
             L{getAll} would give it first), or C{default}.
         """
-        key = self._splitKey(name)
+        key = _KEYS.get(name) or _key(name)
+        if key in LIST_HEADERS:
+            self._splitKey(name)
         for field in self._fields:
             if field[0] == key:
                 return str(field[2])
