@@ -760,9 +760,11 @@ def _fieldPlan(fields):
     this by that order in L{_FIELD_PLANS}).
 
     @return: the index of the first field of each key, and the keys of
-        more than one field.
+        more than one field (shared by every message of that order: not
+        to be changed).
     @raise SIPParseError: when a mandatory field is missing (RFC 3261
-        8.1.1) or a single one repeated (RFC 3261 20).
+        8.1.1) or a single one repeated (RFC 3261 20); such an order is
+        not kept, and is found faulty again each time it comes.
     """
     found = {}
     repeated = set()
