@@ -75,6 +75,9 @@ _SINGLE = frozenset(
 )
 
 
+# _checkFields' plans (where the fields are), by the keys of a message's
+# fields in order.
+_FIELD_PLANS = Memo(256)
 # Headers.copyFrom's plans, by the fields asked for and the names of the
 # fields copied from: the indexes of the fields to copy, in order.
 _COPY_PLANS = Memo(256)
@@ -200,7 +203,9 @@ class Headers:
         @return: the text of the first value of the field C{name} (as
             L{getAll} would give it first), or C{default}.
         """
-        key = self._splitKey(name)
+        key = _KEYS.get(name) or _key(name)
+        if key in LIST_HEADERS:
+            self._splitKey(name)
         for field in self._fields:
             if field[0] == key:
                 return str(field[2])
@@ -269,9 +274,14 @@ class Headers:
 
         @return: that value.
         """
-        key, name, value = self._fields[index]
-        value = parse(value, name) if type(value) is str else value.view()
-        self._fields[index] = (key, name, value)
+        fields = self._fields
+        key, name, value = fields[index]
+        if type(value) is KnownAddress:
+            # KnownAddress.view, without its call.
+            value = NameAddress._view(value, value.address.displayName)
+        else:
+            value = parse(value, name)
+        fields[index] = (key, name, value)
         return value
 
     def copyFrom(self, other, keys):
@@ -743,6 +753,36 @@ def _splitFields(lines):
     return [(key, name, " ".join(part for part in parts if part)) for key, name, parts in fields], fault
 
 
+def _fieldPlan(fields):
+    """
+    Where the fields are, by their keys alone (a client writes its
+    requests' fields in the same order each time: L{_checkFields} keeps
+    this by that order in L{_FIELD_PLANS}).
+
+    @return: the index of the first field of each key, and the keys of
+        more than one field (shared by every message of that order: not
+        to be changed).
+    @raise SIPParseError: when a mandatory field is missing (RFC 3261
+        8.1.1) or a single one repeated (RFC 3261 20); such an order is
+        not kept, and is found faulty again each time it comes.
+    """
+    found = {}
+    repeated = set()
+    for index, field in enumerate(fields):
+        key = field[0]
+        if key not in found:
+            found[key] = index
+        elif key in _SINGLE:
+            raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
+        else:
+            repeated.add(key)
+    for key in _MANDATORY:
+        if key not in found:
+            name = CANONICAL[key]
+            raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
+    return found, frozenset(repeated)
+
+
 def _checkFields(headers, request):
     """
     The checks every receiver makes (RFC 3261 8.1.1, 8.2.2, 20): mandatory
@@ -759,20 +799,11 @@ def _checkFields(headers, request):
     @return: the index of the Content-Length field, or C{None}.
     """
     fields = headers._fields
-    found = {}
-    repeated = set()
-    for index, field in enumerate(fields):
-        key = field[0]
-        if key not in found:
-            found[key] = index
-        elif key in _SINGLE:
-            raise SIPParseError(f"more than one {field[1]} header field", reason=f"Bad {field[1]}")
-        else:
-            repeated.add(key)
-    for key in _MANDATORY:
-        if key not in found:
-            name = CANONICAL[key]
-            raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
+    shape = tuple([field[0] for field in fields])
+    plan = _FIELD_PLANS.get(shape)
+    if plan is None:
+        plan = _FIELD_PLANS.keep(shape, _fieldPlan(fields))
+    found, repeated = plan
     callID = fields[found["call-id"]][2]
     if not _CALL_ID_RE.fullmatch(callID):
         raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")

@@ -7,6 +7,7 @@ pattern, URI parameters are checked for escaping at once. Each is checked
 against what the message (or the general code path) gives without it.
 """
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -195,3 +196,23 @@ def test_uriParamsWritten(params):
         else f";{_encodeParam(name)}={_encodeParam(value)}"
         for name, value in params.items()
     )
+
+
+def test_fieldPlanPerMessage():
+    """
+    Messages whose fields come in the same order share where each field
+    is, but each is read from its own fields; an order refused is refused
+    again, with the same reason, each time it comes.
+    """
+    first = parseMessage(register(fromText="<sip:alice@example.com>;tag=a1"))
+    second = parseMessage(register(fromText="<sip:bob@example.com>;tag=b2",
+                                   contact="<sip:bob@192.0.2.2>"))
+    assert (first.fromAddress.tag, second.fromAddress.tag) == ("a1", "b2")
+    assert str(second.contacts[0]) == "<sip:bob@192.0.2.2>"
+    assert [str(via) for via in second.vias] == [str(via) for via in first.vias]
+    noCallID = register().replace(b"Call-ID: r1@192.0.2.1\r\n", b"")
+    twoTo = register().replace(b"To:", b"To: <sip:x@example.com>\r\nTo:")
+    for data, reason in [(noCallID, "Missing Call-ID"), (twoTo, "Bad To")] * 2:
+        with pytest.raises(SIPParseError) as caught:
+            parseMessage(data)
+        assert caught.value.reason == reason
