@@ -420,14 +420,17 @@ class Registrar:
                 raise _Refusal(
                     423, "Interval Too Brief", [("Min-Expires", str(self.minExpires))]
                 )
-            expires = min(expires, self.maxExpires)
+            if expires > self.maxExpires:
+                expires = self.maxExpires
             q = params.get("q")
             if q is not None:
                 if not _QVALUE_RE.fullmatch(q):
                     raise _Refusal(400, "Bad Contact q")
                 q = float(q)
             instance = params.get("+sip.instance")
-            regID = _delta(params.get("reg-id"))
+            regID = params.get("reg-id")
+            if regID is not None:
+                regID = _delta(regID)
             key = contact.uri
             existing = current.get(key)
             if existing is not None:
