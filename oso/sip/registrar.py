@@ -112,6 +112,17 @@ def _delta(text):
     return min(int(text), _MAX_DELTA)
 
 
+def _checkOrder(binding, callID, cseq):
+    """
+    RFC 3261 10.3 step 7: the same Call-ID with a CSeq not higher is an
+    old request overtaken by a newer one.
+
+    @raise _Refusal: for such a request.
+    """
+    if binding.callID == callID and cseq <= binding.cseq:
+        raise _Refusal(400, "CSeq Out Of Order")
+
+
 def _writeQ(q):
     return f"{q:.3f}".rstrip("0").rstrip(".")
 
@@ -378,19 +389,12 @@ class Registrar:
         expiresText = request.headers.get("expires")
         callID = request.callID
         cseq = request.cseq.number
-
-        def checkOrder(binding):
-            # RFC 3261 10.3 step 7: the same Call-ID with a CSeq not higher
-            # is an old request overtaken by a newer one.
-            if binding.callID == callID and cseq <= binding.cseq:
-                raise _Refusal(400, "CSeq Out Of Order")
-
         if "*" in contacts:
             # RFC 3261 10.3 step 6.
             if len(contacts) != 1 or _delta(expiresText) != 0:
                 raise _Refusal(400, "Wildcard Contact Needs Expires 0 Alone")
             for binding in current.values():
-                checkOrder(binding)
+                _checkOrder(binding, callID, cseq)
             return {}
         headerExpires = _delta(expiresText)
         if headerExpires is None:
@@ -416,41 +420,35 @@ class Registrar:
                 raise _Refusal(
                     423, "Interval Too Brief", [("Min-Expires", str(self.minExpires))]
                 )
-            expires = min(expires, self.maxExpires)
+            if expires > self.maxExpires:
+                expires = self.maxExpires
             q = params.get("q")
             if q is not None:
                 if not _QVALUE_RE.fullmatch(q):
                     raise _Refusal(400, "Bad Contact q")
                 q = float(q)
             instance = params.get("+sip.instance")
-            regID = _delta(params.get("reg-id"))
+            regID = params.get("reg-id")
+            if regID is not None:
+                regID = _delta(regID)
             key = contact.uri
             existing = current.get(key)
             if existing is not None:
-                checkOrder(existing)
+                _checkOrder(existing, callID, cseq)
             if instance is not None and regID is not None:
                 # RFC 5626 6: the same instance and reg-id is the same
                 # flow, whatever its contact URI now.
                 for other, binding in current.items():
                     if binding.instance == instance and binding.regID == regID and other != key:
-                        checkOrder(binding)
+                        _checkOrder(binding, callID, cseq)
                         updated.pop(other, None)
             if expires == 0:
                 updated.pop(key, None)
                 continue
+            # Every field in order, without keywords: a quarter cheaper.
             updated[key] = Binding(
-                aor=aor,
-                contact=str(key),
-                expires=now + expires,
-                updated=now,
-                q=q,
-                callID=callID,
-                cseq=cseq,
-                transport=transport,
-                host=host,
-                port=port,
-                instance=instance,
-                regID=regID,
+                aor, str(key), now + expires, now, q, callID, cseq,
+                transport, host, port, instance, regID,
             )
         if len(updated) > self.maxContacts:
             raise _Refusal(403, "Too Many Contacts")
@@ -465,19 +463,27 @@ class Registrar:
             be written to the store (L{_persist}).
         """
         # Whether a contact was added or removed (not merely refreshed),
-        # and whether anything changed at all.
+        # and whether anything changed at all. One look-up per contact
+        # bound before (each hashes its URI): those it leaves out of
+        # C{updated} are removed; C{updated} holds others only when it is
+        # longer than what is left of C{current}.
         changed = dirty = False
-        for key in current:
-            if key not in updated:
+        kept = 0
+        for key, existing in current.items():
+            binding = updated.get(key)
+            if binding is None:
                 self._disarm(aor, key)
                 changed = dirty = True
-        for key, binding in updated.items():
-            existing = current.get(key)
-            if existing is not binding:
-                self._arm(aor, key, binding, now)
-                dirty = True
-                if existing is None:
-                    changed = True
+            else:
+                kept += 1
+                if binding is not existing:
+                    self._arm(aor, key, binding, now)
+                    dirty = True
+        if len(updated) > kept:
+            for key, binding in updated.items():
+                if key not in current:
+                    self._arm(aor, key, binding, now)
+                    changed = dirty = True
         if updated:
             self._aors[aor] = updated
         else:

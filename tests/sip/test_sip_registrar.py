@@ -162,6 +162,29 @@ class RegistrarTests(SynchronousTestCase):
         self.assertEqual(list(self.stored()), ["sip:b@192.0.2.1"])
         self.assertEqual(self.changed, ["201", "201"])
 
+    def test_removeAndAddInOneRequest(self):
+        """
+        A REGISTER that removes one contact and adds another leaves as
+        many bindings as before: the added one still gets its expiry
+        timer, the removed one loses its own, and the change is announced.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", "<sip:b@192.0.2.1>", expires=600))
+        result = self.handle(
+            register("<sip:a@192.0.2.1>;expires=0", "<sip:c@192.0.2.1>;expires=100", cseq=2)
+        )
+        self.assertEqual(
+            contactExpires(result), {"sip:b@192.0.2.1": 600, "sip:c@192.0.2.1": 100}
+        )
+        self.assertEqual(self.changed, ["201", "201"])
+        self.clock.advance(100)
+        self.assertEqual([b.contact for b in self.registrar.contacts("201")], ["sip:b@192.0.2.1"])
+        self.assertEqual(list(self.stored()), ["sip:b@192.0.2.1"])
+        self.assertEqual(self.changed, ["201", "201", "201"])
+        self.clock.advance(500)
+        self.assertEqual(self.registrar.bindings("201"), ())
+        self.assertEqual(self.stored(), {})
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
     def test_wildcard(self):
         """
         RFC 3261 10.2.2, 10.3 step 6: C{Contact: *} with C{Expires: 0}
