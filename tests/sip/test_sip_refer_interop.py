@@ -54,21 +54,31 @@ def dial(tmp_path, oso, scenario, number, called, port, fields=(), options=(), b
     )
 
 
-def dialogOf(log, start):
+def dialogOf(log, start, timeout=10):
     """
     From a SIPp message log: the Call-ID and the From and To tags (C{None}
     when absent) of the first message whose start line begins with
-    C{start}.
+    C{start}.  SIPp writes a message to its log after sending it: under
+    load oso may have acted on the message before the log has it, so the
+    log is read again until it does or C{timeout} seconds have passed.
     """
-    for chunk in re.split(r"^-{20,}.*$", log.read_text(), flags=re.M):
-        lines = [line.strip() for line in chunk.splitlines()[2:] if line.strip()]
-        if lines and lines[0].startswith(start):
-            fields = "\n".join(lines)
-            tags = [re.search(rf"^{name}:.*;tag=([^;\s>]+)", fields, re.M | re.I)
-                    for name in ("From", "To")]
-            callID = re.search(r"^Call-ID:\s*(\S+)", fields, re.M | re.I).group(1)
-            return (callID, *(tag.group(1) if tag else None for tag in tags))
-    raise AssertionError(f"no {start!r} in {log}")
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text() if log.exists() else ""
+        for chunk in re.split(r"^-{20,}.*$", text, flags=re.M):
+            lines = [line.strip() for line in chunk.splitlines()[2:] if line.strip()]
+            if lines and lines[0].startswith(start):
+                fields = "\n".join(lines)
+                callID = re.search(r"^Call-ID:\s*(\S+)", fields, re.M | re.I)
+                if callID is None:
+                    # Not all of it written yet.
+                    break
+                tags = [re.search(rf"^{name}:.*;tag=([^;\s>]+)", fields, re.M | re.I)
+                        for name in ("From", "To")]
+                return (callID.group(1), *(tag.group(1) if tag else None for tag in tags))
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {start!r} in {log}")
+        time.sleep(0.05)
 
 
 def transferParties(tmp_path, oso, transferee, target):
