@@ -156,14 +156,13 @@ def makeResponse(request, status, reason=None, toTag=None, *, tagged=True):
     response = Response(status, reason)
     headers = response.headers
     headers.copyFrom(request.headers, _COPIED)
-    if not tagged:
-        pass
-    elif toTag is not None:
-        headers.addTag("to", toTag)
-    elif status >= 200:
-        # The copied To's tag is looked at without making a value of the
-        # request's own; the hash is made only when there is none.
-        headers.addTag("to", lambda: statelessTag(request))
+    if tagged:
+        if toTag is not None:
+            headers.addTag("to", toTag)
+        elif status >= 200:
+            # The copied To's tag is looked at without making a value of
+            # the request's own; the hash is made only when there is none.
+            headers.addTag("to", lambda: statelessTag(request))
     if status == 100 and "timestamp" in request.headers:
         headers.add("timestamp", request.headers.get("timestamp"))
     return response

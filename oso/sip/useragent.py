@@ -333,16 +333,12 @@ class UserAgent:
         401 challenges sent statelessly, authorisation of the user for the
         AOR, the AOR from To), 6 to 8 in the registrar.
         """
-        # Nearly every REGISTER has no Require: its options are split only
-        # when there is one.
-        required = request.headers.getAll("require")
-        if required:
-            required = [o.strip() for v in required for o in v.split(",")]
-            if any(required):
-                response = makeResponse(request, 420, toTag=newTag())
-                response.headers.add("unsupported", ", ".join(o for o in required if o))
-                transaction.respond(response)
-                return
+        required = [o.strip() for v in request.headers.getAll("require") for o in v.split(",")]
+        if any(required):
+            response = makeResponse(request, 420, toTag=newTag())
+            response.headers.add("unsupported", ", ".join(o for o in required if o))
+            transaction.respond(response)
+            return
         result = self.authenticator.verify(request, self._lookupHA1)
         if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
             # Stateless (RFC 3261 8.2.7): a flood of unauthenticated
