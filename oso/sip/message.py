@@ -10,6 +10,7 @@ value replaces the text in the message so that changes to it are written.
 """
 
 import re
+from operator import itemgetter
 
 from oso.sip.headers import (
     CANONICAL,
@@ -83,6 +84,8 @@ _FIELD_PLANS = Memo(256)
 _COPY_PLANS = Memo(256)
 # The list fields among the fields asked for, by those fields.
 _LISTED = Memo(64)
+# A field's key.
+_KEY = itemgetter(0)
 
 
 def _copyPlan(keys, names):
@@ -309,7 +312,7 @@ class Headers:
                 except SIPParseError:
                     pass
         source = other._fields
-        shape = (keys, *[field[0] for field in source])
+        shape = (keys, *map(_KEY, source))
         plan = _COPY_PLANS.get(shape)
         if plan is None:
             plan = _COPY_PLANS.keep(shape, _copyPlan(keys, shape[1:]))
