@@ -70,6 +70,9 @@ _PARAM_PLAIN = re.compile(rf"[{_UNRESERVED}\[\]/:&+$]*")
 _HNV_PLAIN = re.compile(rf"[{_UNRESERVED}\[\]/?:+$]*")
 
 _URIS = Memo(2048)
+# User parts written before (a phone's is in every URI of its requests),
+# to their escaped form.
+_USERS_WRITTEN = Memo(2048)
 
 # RFC 3261 19.1.4: these parameters take part in the comparison even when
 # only one of the two URIs carries them.
@@ -197,7 +200,10 @@ class SIPURI:
         if user is None:
             text = f"{self.scheme}:{self.host}"
         else:
-            user = _encode(user, _USER_PLAIN, _USER_SAFE)
+            written = _USERS_WRITTEN.get(user)
+            if written is None:
+                written = _USERS_WRITTEN.keep(user, _encode(user, _USER_PLAIN, _USER_SAFE))
+            user = written
             if self.password is not None:
                 user = f"{user}:{_encode(self.password, _PASSWORD_PLAIN, _PASSWORD_SAFE)}"
             text = f"{self.scheme}:{user}@{self.host}"

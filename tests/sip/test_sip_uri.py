@@ -152,6 +152,21 @@ def test_writeEscapes():
     assert parseURI(str(uri)) == uri
 
 
+def test_writtenUserKeptByItsText():
+    """
+    A user part is escaped once and its written form kept by its text:
+    every URI with that user writes the same escapes, and a URI whose
+    user is changed writes the new one.
+    """
+    first = SIPURI("example.com", user="a b")
+    second = SIPURI("example.org", user="a b")
+    assert str(first) == "sip:a%20b@example.com"
+    assert str(second) == "sip:a%20b@example.org"
+    second.user = "a@b"
+    assert str(second) == "sip:a%40b@example.org"
+    assert str(first) == "sip:a%20b@example.com"
+
+
 @pytest.mark.parametrize(
     "a, b",
     [
