@@ -122,11 +122,12 @@ def statelessTag(request):
     """
     headers = request.headers
     try:
-        branch = request.via.branch or ""
+        # The top Via is parsed on reading; its properties cost a call each.
+        branch = headers.getParsed("via").params.get("branch") or ""
     except SIPParseError:
         # The 400 refusing a malformed top Via is tagged all the same.
         branch = ""
-    seed = "\n".join((branch, headers.get("call-id") or "", headers.get("from") or ""))
+    seed = f"{branch}\n{headers.get('call-id') or ''}\n{headers.get('from') or ''}"
     digest = _STATELESS_HASH.copy()
     digest.update(seed.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
