@@ -300,7 +300,10 @@ class Transaction:
         actions, state = transition
         for function, argument in actions:
             function(self, message if argument is None else argument)
-        self._enter(state)
+        if self.state != "Terminated":
+            # (Terminated here: an action ended the transaction, a stateless
+            # answer given while the request was passed up.)
+            self._enter(state)
 
     def _enter(self, state):
         self.state = state
