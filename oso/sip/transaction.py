@@ -342,9 +342,12 @@ class Transaction:
             self._intervals[name] = interval
         if self._timers is None:
             self._timers = {}
-        self._timers[name] = self._layer.lanes.callLater(interval, self._fire, name)
+        self._timers[name] = self._layer.lanes.ownerTimer(interval, self, name)
 
-    def _fire(self, name):
+    def timerExpired(self, name):
+        """
+        Timer C{name} fired (L{oso.sip.timerlanes.TimerLanes.ownerTimer}).
+        """
         del self._timers[name]
         self._feed("timer" + name)
 
