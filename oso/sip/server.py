@@ -108,6 +108,15 @@ class ServerTransaction(Transaction):
         """
         if response.status < 300 or self.lastResponse is not None or self._pending:
             raise TransactionError(f"{self!r} cannot answer {response.status} statelessly")
+        if self._running:
+            # Given while the request is passed up (the only input during
+            # which the transaction user is called with nothing sent yet):
+            # sent and ended at once, rather than queued for after the
+            # start, so that a challenge costs no more of the engine than
+            # passing its request up (the start then stops, see _step).
+            self._sendStateless(response)
+            self._enter("Terminated")
+            return
         self._feed("tuStateless", response)
 
     def _classify(self, status):
@@ -202,9 +211,10 @@ class ServerInviteTransaction(ServerTransaction):
         Start the 200 ms after which 100 Trying goes out (17.2.1), unless
         the transaction user answered while the INVITE was passed up: a
         response it gave then has gone out or waits to, so the timer
-        would only be cancelled (or send nothing).
+        would only be cancelled (or send nothing); a stateless one ended
+        the transaction.
         """
-        if self.lastResponse is None and not self._pending:
+        if self.lastResponse is None and not self._pending and self.state != "Terminated":
             self._startTimer("Trying")
 
     def _sendTrying(self, message):

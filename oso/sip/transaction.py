@@ -208,7 +208,6 @@ class Transaction:
     INITIAL = None
     FINISHED = frozenset()
     _key = None
-    _timers = None
     _intervals = None
     _pending = None
     _PLAN = {}
@@ -219,6 +218,23 @@ class Transaction:
         cls._PLAN = {
             key: (tuple(cls._planned(action) for action in actions), state)
             for key, (actions, state) in cls.TABLE.items()
+        }
+        # Each timer's running L{oso.sip.timerlanes.LaneTimer} is an
+        # attribute of its own (None when it does not run), rather than an
+        # entry of a table made per transaction: a transaction waiting for
+        # Timer J then keeps no table (one object less for the collector
+        # to walk, doc/sip.md "Eighth pass"). _STOPS: the attributes that
+        # entering each state stops.
+        names = set().union(*cls.TIMERS.values()) if cls.TIMERS else set()
+        cls._TIMER_FIELDS = {name: "_timer" + name for name in names}
+        for field in cls._TIMER_FIELDS.values():
+            setattr(cls, field, None)
+        states = {state for state, _ in cls.TABLE} | {state for _, state in cls.TABLE.values()}
+        cls._STOPS = {
+            state: tuple(
+                sorted(cls._TIMER_FIELDS[name] for name in names - cls.TIMERS.get(state, set()))
+            )
+            for state in states
         }
 
     @classmethod
@@ -301,17 +317,18 @@ class Transaction:
         actions, state = transition
         for function, argument in actions:
             function(self, message if argument is None else argument)
-        self._enter(state)
+        if self.state != "Terminated":
+            # (Terminated here: an action ended the transaction, a stateless
+            # answer given while the request was passed up.)
+            self._enter(state)
 
     def _enter(self, state):
         self.state = state
-        timers = self._timers
-        if timers:
-            live = self.TIMERS.get(state, ())
-            for name in [name for name in timers if name not in live]:
-                call = timers.pop(name)
-                if call.active():
-                    call.cancel()
+        for field in self._STOPS[state]:
+            call = getattr(self, field)
+            if call is not None:
+                setattr(self, field, None)
+                call.cancel()
         if state in self.FINISHED:
             self._finish()
         if state == "Terminated":
@@ -338,12 +355,13 @@ class Transaction:
             if self._intervals is None:
                 self._intervals = {}
             self._intervals[name] = interval
-        if self._timers is None:
-            self._timers = {}
-        self._timers[name] = self._layer.lanes.callLater(interval, self._fire, name)
+        setattr(self, self._TIMER_FIELDS[name], self._layer.lanes.ownerTimer(interval, self, name))
 
-    def _fire(self, name):
-        del self._timers[name]
+    def timerExpired(self, name):
+        """
+        Timer C{name} fired (L{oso.sip.timerlanes.TimerLanes.ownerTimer}).
+        """
+        setattr(self, self._TIMER_FIELDS[name], None)
         self._feed("timer" + name)
 
     def _backoff(self, name):

@@ -159,3 +159,48 @@ def test_stopCancelsEverything():
     timers.callLater(0.5, fired.append, "after")
     clock.advance(0.5)
     assert fired == ["after"]
+
+
+class Owner:
+    """
+    What an owner timer calls: C{timerExpired(name)}, recorded with the
+    time.
+    """
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.expired = []
+
+    def timerExpired(self, name):
+        self.expired.append((name, self.clock.seconds()))
+
+
+def test_ownerTimersShareLanesWithCalls():
+    """
+    An owner timer calls C{owner.timerExpired(name)} at its time, in its
+    lane's order with the C{callLater} timers of its duration; a
+    cancelled one calls nothing and leaves no clock call behind.
+    """
+    clock, timers = lanes()
+    owner = Owner(clock)
+    fired = []
+    first = timers.ownerTimer(32, owner, "J")
+    timers.callLater(32, fired.append, "call")
+    clock.advance(1)
+    cancelled = timers.ownerTimer(32, owner, "K")
+    later = timers.ownerTimer(32, owner, "L")
+    assert len(clock.getDelayedCalls()) == 1
+    assert (first.active(), first.getTime()) == (True, 1032)
+    cancelled.cancel()
+    assert not cancelled.active()
+    clock.advance(31)
+    assert (owner.expired, fired) == ([("J", 1032)], ["call"])
+    assert not first.active()
+    clock.advance(1)
+    assert owner.expired == [("J", 1032), ("L", 1033)]
+    assert clock.getDelayedCalls() == []
+    later.cancel()
+    alone = timers.ownerTimer(5, owner, "D")
+    alone.cancel()
+    assert clock.getDelayedCalls() == []
+    assert owner.expired == [("J", 1032), ("L", 1033)]

@@ -878,6 +878,45 @@ def test_statelessAnswerAfterPassUpCancelsTrying():
     assert end.layer.transactions == []
 
 
+def test_statelessAnswerInPassUpGoesOutAtOnce():
+    """
+    A stateless answer given while the request is passed up is sent
+    before C{deliverRequest} returns (there is nothing for it to wait
+    for), and what the TU does after it finds the transaction ended.
+    """
+    end = End()
+    seen = []
+
+    def deliver(message, transaction):
+        transaction.respondStatelessly(makeResponse(message, 401, toTag="b1"))
+        seen.append(([m.status for _, m in end.sent], transaction.state))
+        with pytest.raises(TransactionError):
+            transaction.respond(makeResponse(message, 200, toTag="b1"))
+
+    end.layer.deliverRequest = deliver
+    end.layer.receive(request("REGISTER"), CLIENT, "UDP")
+    assert seen == [([401], "Terminated")]
+    assert len(end.sent) == 1
+    assert end.layer.transactions == []
+
+
+def test_nonInviteStatelessAnswerAfterPassUp():
+    """
+    A non-INVITE answered statelessly after it was passed up (a TU that
+    decided later): retransmissions meanwhile are absorbed, the answer
+    goes out once and the transaction ends with nothing left.
+    """
+    end = End()
+    end.layer.receive(request("REGISTER"), CLIENT, "UDP")
+    end.layer.receive(request("REGISTER"), CLIENT, "UDP")
+    (message, transaction), = end.requests
+    transaction.respondStatelessly(makeResponse(message, 401, toTag="b1"))
+    assert [m.status for _, m in end.sent] == [401]
+    assert transaction.state == "Terminated"
+    assert end.layer.transactions == []
+    assert end.clock.getDelayedCalls() == []
+
+
 def test_statelessAnswerTransportErrorIsOnlyLogged():
     """
     A stateless answer the transport refuses ends the transaction like
