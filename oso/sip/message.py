@@ -1003,10 +1003,13 @@ def parseMessage(data, datagram=True):
         start += 2
     end = data.find(b"\r\n\r\n", start)
     head = (data[start:] if end < 0 else data[start:end]).decode("utf-8", "surrogateescape")
-    newlines = head.count("\n")
-    if head.count("\r") != newlines or head.count("\r\n") != newlines:
-        raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
     lines = head.split("\r\n")
+    # A CR or LF left once the lines are cut at their CRLFs is a bare one.
+    # (Joined, the lines are searched at once: counting each of CR, LF and
+    # CRLF in the head went character by character.)
+    joined = "".join(lines)
+    if "\r" in joined or "\n" in joined:
+        raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
     fields = _quickFields(lines[1:])
     fault = None
     if fields is None:
