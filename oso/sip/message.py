@@ -254,15 +254,24 @@ class Headers:
         @raise KeyError: if the codec has no typed view of the field.
         """
         key = _KEYS.get(name) or _key(name)
-        parse = PARSERS[key]
+        if key not in PARSERS:
+            raise KeyError(key)
         if key in LIST_HEADERS and key not in self._split:
             self._splitValues(key)
-        for field in self._fields:
+        return self._first(key)
+
+    def _first(self, key):
+        """
+        L{getParsed} of the field C{key} (a lowercased full name), its
+        values split already if it is a list field.
+        """
+        fields = self._fields
+        for field in fields:
             if field[0] == key:
                 value = field[2]
                 if type(value) is str or type(value) is KnownAddress:
                     # The first field of its key: no equal one before it.
-                    return self._own(self._fields.index(field), parse)
+                    return self._own(fields.index(field), PARSERS[key])
                 return value
         return None
 
@@ -477,6 +486,25 @@ class Headers:
         return f"<Headers {self.items()!r}>"
 
 
+def _firstParsed(key, doc):
+    """
+    A property of L{Message}: L{Headers.getParsed} of the field C{key} (a
+    lowercased full name), found without looking the name up again and,
+    for a list field, without a split when its values are split already
+    (as reading leaves Via and a request's Contacts). The accessors are
+    read again and again by every layer.
+    """
+    listed = key in LIST_HEADERS
+
+    def first(message):
+        headers = message.headers
+        if listed and key not in headers._split:
+            headers._splitValues(key)
+        return headers._first(key)
+
+    return property(first, doc=doc)
+
+
 class Message:
     """
     What requests and responses share: header fields and a body, typed
@@ -496,12 +524,7 @@ class Message:
         self.headers = headers
         self.body = body
 
-    @property
-    def via(self):
-        """
-        The first (topmost) L{oso.sip.headers.Via}, or C{None}.
-        """
-        return self.headers.getParsed("via")
+    via = _firstParsed("via", "The first (topmost) L{oso.sip.headers.Via}, or C{None}.")
 
     @property
     def vias(self):
@@ -510,33 +533,20 @@ class Message:
         """
         return self.headers.getAllParsed("via")
 
-    @property
-    def fromAddress(self):
-        """
-        From as a L{oso.sip.headers.NameAddress}.
-        """
-        return self.headers.getParsed("from")
-
-    @property
-    def toAddress(self):
-        """
-        To as a L{oso.sip.headers.NameAddress}.
-        """
-        return self.headers.getParsed("to")
+    fromAddress = _firstParsed("from", "From as a L{oso.sip.headers.NameAddress}.")
+    toAddress = _firstParsed("to", "To as a L{oso.sip.headers.NameAddress}.")
 
     @property
     def callID(self):
         """
         The Call-ID text.
         """
-        return self.headers.get("call-id")
+        for field in self.headers._fields:
+            if field[0] == "call-id":
+                return str(field[2])
+        return None
 
-    @property
-    def cseq(self):
-        """
-        The L{oso.sip.headers.CSeq}.
-        """
-        return self.headers.getParsed("cseq")
+    cseq = _firstParsed("cseq", "The L{oso.sip.headers.CSeq}.")
 
     @property
     def maxForwards(self):
