@@ -10,6 +10,7 @@ value replaces the text in the message so that changes to it are written.
 """
 
 import re
+from operator import itemgetter
 
 from oso.sip.headers import (
     CANONICAL,
@@ -78,6 +79,7 @@ _SINGLE = frozenset(
 # _checkFields' plans (where the fields are), by the keys of a message's
 # fields in order.
 _FIELD_PLANS = Memo(256)
+_KEY_OF = itemgetter(0)
 # Headers.copyFrom's plans, by the fields asked for and the names of the
 # fields copied from: the indexes of the fields to copy, in order.
 _COPY_PLANS = Memo(256)
@@ -769,9 +771,10 @@ def _fieldPlan(fields):
     requests' fields in the same order each time: L{_checkFields} keeps
     this by that order in L{_FIELD_PLANS}).
 
-    @return: the index of the first field of each key, and the keys of
-        more than one field (shared by every message of that order: not
-        to be changed).
+    @return: the indexes of the first Via, From, To, Call-ID, CSeq,
+        Max-Forwards, Content-Length, Date and Contact fields (C{None}
+        for one absent), and whether Via and Contact are on more than
+        one line.
     @raise SIPParseError: when a mandatory field is missing (RFC 3261
         8.1.1) or a single one repeated (RFC 3261 20); such an order is
         not kept, and is found faulty again each time it comes.
@@ -790,7 +793,12 @@ def _fieldPlan(fields):
         if key not in found:
             name = CANONICAL[key]
             raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
-    return found, frozenset(repeated)
+    return (
+        *[found[key] for key in _MANDATORY],
+        *[found.get(key) for key in ("max-forwards", "content-length", "date", "contact")],
+        "via" in repeated,
+        "contact" in repeated,
+    )
 
 
 def _checkFields(headers, request):
@@ -809,51 +817,48 @@ def _checkFields(headers, request):
     @return: the index of the Content-Length field, or C{None}.
     """
     fields = headers._fields
-    shape = tuple([field[0] for field in fields])
+    shape = tuple(map(_KEY_OF, fields))
     plan = _FIELD_PLANS.get(shape)
     if plan is None:
         plan = _FIELD_PLANS.keep(shape, _fieldPlan(fields))
-    found, repeated = plan
-    callID = fields[found["call-id"]][2]
+    via, origin, to, callID, sequence, maxForwards, length, date, contact, vias, contacts = plan
+    callID = fields[callID][2]
     if not _CALL_ID_RE.fullmatch(callID):
         raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")
-    index = found["cseq"]
-    _, name, text = fields[index]
+    _, name, text = fields[sequence]
     cseq = parseCSeq(text, name)
-    fields[index] = ("cseq", name, cseq)
-    for key in ("from", "to"):
-        index = found[key]
-        _, name, text = fields[index]
-        fields[index] = (key, name, sharedAddress(text, name))
-    index = found.get("max-forwards")
-    if index is not None:
-        _, name, text = fields[index]
-        fields[index] = ("max-forwards", name, parseMaxForwards(text, name))
+    fields[sequence] = ("cseq", name, cseq)
+    _, name, text = fields[origin]
+    fields[origin] = ("from", name, sharedAddress(text, name))
+    _, name, text = fields[to]
+    fields[to] = ("to", name, sharedAddress(text, name))
+    if maxForwards is not None:
+        _, name, text = fields[maxForwards]
+        fields[maxForwards] = ("max-forwards", name, parseMaxForwards(text, name))
     if request is not None and cseq.method != request.method:
         raise SIPParseError(
             f"CSeq method {cseq.method} differs from the request method {request.method}",
             reason="CSeq method mismatch",
         )
-    length = found.get("content-length")
-    length = None if length is None else fields[length]
-    date = found.get("date")
-    date = None if date is None else fields[date][2]
-    _checkVia(headers, found["via"], "via" in repeated)
+    lengthField = None if length is None else fields[length]
+    if date is not None:
+        date = fields[date][2]
+    _checkVia(headers, via, vias)
     # Splitting Via lines moves the fields after them.
     moved = headers._fields is not fields
     if moved:
         fields = headers._fields
     if request is not None:
-        if "contact" in found:
-            _checkContacts(headers, found["contact"], moved or "contact" in repeated)
+        if contact is not None:
+            _checkContacts(headers, contact, moved or contacts)
         if date is not None:
             parseDate(date)
     if length is None:
         return None
     if moved or headers._fields is not fields:
         # Via or Contact lines split.
-        return headers._fields.index(length)
-    return found["content-length"]
+        return headers._fields.index(lengthField)
+    return length
 
 
 def _single(headers, key, index, several):
