@@ -67,7 +67,7 @@ _KEYS = {}
 _LINES = Memo(4096)
 _NEW_EACH_TIME = frozenset(("via", "call-id", "authorization", "proxy-authorization"))
 # Request-Lines read before (a phone sends the same one again and again),
-# to their method and Request-URI.
+# to their method and parsed Request-URI.
 _REQUEST_LINES = Memo(1024)
 # RFC 3261 8.1.1 (and 20: at most one of each).
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
@@ -933,7 +933,7 @@ def _parseStartLine(line, headers):
     """
     known = _REQUEST_LINES.get(line)
     if known is not None:
-        return Request(known[0], parseURI(known[1]), headers), None
+        return Request(known[0], known[1].copy(), headers), None
     if line[:4].upper() == "SIP/":
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
@@ -980,7 +980,9 @@ def _parseStartLine(line, headers):
             partial=request,
         )
     request.uri = uri
-    _REQUEST_LINES.keep(line, (method, parts[1]))
+    # Kept as a URI of its own (never handed out: each request gets a
+    # copy).
+    _REQUEST_LINES.keep(line, (method, uri.copy()))
     return request, None
 
 
