@@ -28,7 +28,9 @@ _GENERIC_PARAM_RE = re.compile(
 )
 # Parameters with neither whitespace nor quoted-strings, checked at once
 # (the common case; any other text takes the general loop).
-_PLAIN_PARAMS_RE = re.compile(rf"(?:;[{_TOKEN}]+(?:=[{_TOKEN}:\[\]]+)?)*")
+# (Possessive: each name and value ends at the one character that can
+# follow it, so nothing is given back; the engine keeps no state to.)
+_PLAIN_PARAMS_RE = re.compile(rf"(?:;[{_TOKEN}]++(?:=[{_TOKEN}:\[\]]++)?+)*+")
 _NAME_ADDR_RE = re.compile(rf"(?:({_QUOTED})[ \t]*|([{_TOKEN} \t]*))<([^>]*)>")
 _VIA_RE = re.compile(
     rf"([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]+"
@@ -202,8 +204,13 @@ def parseParams(text, pos, name="header"):
     """
     if pos == len(text) or not _PLAIN_PARAMS_RE.fullmatch(text, pos):
         return _readParams(text, pos, name)
+    rest = text[pos + 1 :]
+    if ";" not in rest:
+        # One parameter (a From tag, a Via branch): nothing to split.
+        key, eq, value = rest.partition("=")
+        return {key.lower(): value if eq else None}
     params = {}
-    for item in text[pos + 1 :].split(";"):
+    for item in rest.split(";"):
         key, eq, value = item.partition("=")
         key = key.lower()
         if key in params:

@@ -67,7 +67,7 @@ _KEYS = {}
 _LINES = Memo(4096)
 _NEW_EACH_TIME = frozenset(("via", "call-id", "authorization", "proxy-authorization"))
 # Request-Lines read before (a phone sends the same one again and again),
-# to their method and Request-URI.
+# to their method and parsed Request-URI.
 _REQUEST_LINES = Memo(1024)
 # RFC 3261 8.1.1 (and 20: at most one of each).
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
@@ -79,6 +79,7 @@ _SINGLE = frozenset(
 # _checkFields' plans (where the fields are), by the keys of a message's
 # fields in order.
 _FIELD_PLANS = Memo(256)
+_KEY_OF = itemgetter(0)
 # Headers.copyFrom's plans, by the fields asked for and the names of the
 # fields copied from: the indexes of the fields to copy, in order.
 _COPY_PLANS = Memo(256)
@@ -257,15 +258,24 @@ class Headers:
         @raise KeyError: if the codec has no typed view of the field.
         """
         key = _KEYS.get(name) or _key(name)
-        parse = PARSERS[key]
+        if key not in PARSERS:
+            raise KeyError(key)
         if key in LIST_HEADERS and key not in self._split:
             self._splitValues(key)
-        for field in self._fields:
+        return self._first(key)
+
+    def _first(self, key):
+        """
+        L{getParsed} of the field C{key} (a lowercased full name), its
+        values split already if it is a list field.
+        """
+        fields = self._fields
+        for field in fields:
             if field[0] == key:
                 value = field[2]
                 if type(value) is str or type(value) is KnownAddress:
                     # The first field of its key: no equal one before it.
-                    return self._own(self._fields.index(field), parse)
+                    return self._own(fields.index(field), PARSERS[key])
                 return value
         return None
 
@@ -480,6 +490,25 @@ class Headers:
         return f"<Headers {self.items()!r}>"
 
 
+def _firstParsed(key, doc):
+    """
+    A property of L{Message}: L{Headers.getParsed} of the field C{key} (a
+    lowercased full name), found without looking the name up again and,
+    for a list field, without a split when its values are split already
+    (as reading leaves Via and a request's Contacts). The accessors are
+    read again and again by every layer.
+    """
+    listed = key in LIST_HEADERS
+
+    def first(message):
+        headers = message.headers
+        if listed and key not in headers._split:
+            headers._splitValues(key)
+        return headers._first(key)
+
+    return property(first, doc=doc)
+
+
 class Message:
     """
     What requests and responses share: header fields and a body, typed
@@ -499,12 +528,7 @@ class Message:
         self.headers = headers
         self.body = body
 
-    @property
-    def via(self):
-        """
-        The first (topmost) L{oso.sip.headers.Via}, or C{None}.
-        """
-        return self.headers.getParsed("via")
+    via = _firstParsed("via", "The first (topmost) L{oso.sip.headers.Via}, or C{None}.")
 
     @property
     def vias(self):
@@ -513,33 +537,20 @@ class Message:
         """
         return self.headers.getAllParsed("via")
 
-    @property
-    def fromAddress(self):
-        """
-        From as a L{oso.sip.headers.NameAddress}.
-        """
-        return self.headers.getParsed("from")
-
-    @property
-    def toAddress(self):
-        """
-        To as a L{oso.sip.headers.NameAddress}.
-        """
-        return self.headers.getParsed("to")
+    fromAddress = _firstParsed("from", "From as a L{oso.sip.headers.NameAddress}.")
+    toAddress = _firstParsed("to", "To as a L{oso.sip.headers.NameAddress}.")
 
     @property
     def callID(self):
         """
         The Call-ID text.
         """
-        return self.headers.get("call-id")
+        for field in self.headers._fields:
+            if field[0] == "call-id":
+                return str(field[2])
+        return None
 
-    @property
-    def cseq(self):
-        """
-        The L{oso.sip.headers.CSeq}.
-        """
-        return self.headers.getParsed("cseq")
+    cseq = _firstParsed("cseq", "The L{oso.sip.headers.CSeq}.")
 
     @property
     def maxForwards(self):
@@ -762,9 +773,10 @@ def _fieldPlan(fields):
     requests' fields in the same order each time: L{_checkFields} keeps
     this by that order in L{_FIELD_PLANS}).
 
-    @return: the index of the first field of each key, and the keys of
-        more than one field (shared by every message of that order: not
-        to be changed).
+    @return: the indexes of the first Via, From, To, Call-ID, CSeq,
+        Max-Forwards, Content-Length, Date and Contact fields (C{None}
+        for one absent), and whether Via and Contact are on more than
+        one line.
     @raise SIPParseError: when a mandatory field is missing (RFC 3261
         8.1.1) or a single one repeated (RFC 3261 20); such an order is
         not kept, and is found faulty again each time it comes.
@@ -783,7 +795,12 @@ def _fieldPlan(fields):
         if key not in found:
             name = CANONICAL[key]
             raise SIPParseError(f"no {name} header field", reason=f"Missing {name}")
-    return found, frozenset(repeated)
+    return (
+        *[found[key] for key in _MANDATORY],
+        *[found.get(key) for key in ("max-forwards", "content-length", "date", "contact")],
+        "via" in repeated,
+        "contact" in repeated,
+    )
 
 
 def _checkFields(headers, request):
@@ -802,51 +819,48 @@ def _checkFields(headers, request):
     @return: the index of the Content-Length field, or C{None}.
     """
     fields = headers._fields
-    shape = tuple([field[0] for field in fields])
+    shape = tuple(map(_KEY_OF, fields))
     plan = _FIELD_PLANS.get(shape)
     if plan is None:
         plan = _FIELD_PLANS.keep(shape, _fieldPlan(fields))
-    found, repeated = plan
-    callID = fields[found["call-id"]][2]
+    via, origin, to, callID, sequence, maxForwards, length, date, contact, vias, contacts = plan
+    callID = fields[callID][2]
     if not _CALL_ID_RE.fullmatch(callID):
         raise SIPParseError(f"malformed Call-ID: {callID!r}", reason="Bad Call-ID")
-    index = found["cseq"]
-    _, name, text = fields[index]
+    _, name, text = fields[sequence]
     cseq = parseCSeq(text, name)
-    fields[index] = ("cseq", name, cseq)
-    for key in ("from", "to"):
-        index = found[key]
-        _, name, text = fields[index]
-        fields[index] = (key, name, sharedAddress(text, name))
-    index = found.get("max-forwards")
-    if index is not None:
-        _, name, text = fields[index]
-        fields[index] = ("max-forwards", name, parseMaxForwards(text, name))
+    fields[sequence] = ("cseq", name, cseq)
+    _, name, text = fields[origin]
+    fields[origin] = ("from", name, sharedAddress(text, name))
+    _, name, text = fields[to]
+    fields[to] = ("to", name, sharedAddress(text, name))
+    if maxForwards is not None:
+        _, name, text = fields[maxForwards]
+        fields[maxForwards] = ("max-forwards", name, parseMaxForwards(text, name))
     if request is not None and cseq.method != request.method:
         raise SIPParseError(
             f"CSeq method {cseq.method} differs from the request method {request.method}",
             reason="CSeq method mismatch",
         )
-    length = found.get("content-length")
-    length = None if length is None else fields[length]
-    date = found.get("date")
-    date = None if date is None else fields[date][2]
-    _checkVia(headers, found["via"], "via" in repeated)
+    lengthField = None if length is None else fields[length]
+    if date is not None:
+        date = fields[date][2]
+    _checkVia(headers, via, vias)
     # Splitting Via lines moves the fields after them.
     moved = headers._fields is not fields
     if moved:
         fields = headers._fields
     if request is not None:
-        if "contact" in found:
-            _checkContacts(headers, found["contact"], moved or "contact" in repeated)
+        if contact is not None:
+            _checkContacts(headers, contact, moved or contacts)
         if date is not None:
             parseDate(date)
     if length is None:
         return None
     if moved or headers._fields is not fields:
         # Via or Contact lines split.
-        return headers._fields.index(length)
-    return found["content-length"]
+        return headers._fields.index(lengthField)
+    return length
 
 
 def _single(headers, key, index, several):
@@ -921,7 +935,7 @@ def _parseStartLine(line, headers):
     """
     known = _REQUEST_LINES.get(line)
     if known is not None:
-        return Request(known[0], parseURI(known[1]), headers), None
+        return Request(known[0], known[1].copy(), headers), None
     if line[:4].upper() == "SIP/":
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
@@ -968,7 +982,9 @@ def _parseStartLine(line, headers):
             partial=request,
         )
     request.uri = uri
-    _REQUEST_LINES.keep(line, (method, parts[1]))
+    # Kept as a URI of its own (never handed out: each request gets a
+    # copy).
+    _REQUEST_LINES.keep(line, (method, uri.copy()))
     return request, None
 
 
@@ -1006,10 +1022,13 @@ def parseMessage(data, datagram=True):
         start += 2
     end = data.find(b"\r\n\r\n", start)
     head = (data[start:] if end < 0 else data[start:end]).decode("utf-8", "surrogateescape")
-    newlines = head.count("\n")
-    if head.count("\r") != newlines or head.count("\r\n") != newlines:
-        raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
     lines = head.split("\r\n")
+    # A CR or LF left once the lines are cut at their CRLFs is a bare one.
+    # (Joined, the lines are searched at once: counting each of CR, LF and
+    # CRLF in the head went character by character.)
+    joined = "".join(lines)
+    if "\r" in joined or "\n" in joined:
+        raise SIPParseError("bare CR or LF in the header", reason="Bad Header")
     fields = _quickFields(lines[1:])
     fault = None
     if fields is None:

