@@ -25,10 +25,14 @@ from enum import Enum
 
 from oso.randompool import pool
 from oso.sip.headers import Challenge
+from oso.sip.memo import Memo
 from oso.sip.uri import SIPParseError, parseURI
 
 _HEX32_RE = re.compile(r"[0-9a-fA-F]{32}")
 _NC_RE = re.compile(r"[0-9a-fA-F]{8}")
+# H(A2) by A2 (C{method:uri}): a client sends the same method and uri
+# again and again, and RFC 2617 3.2.2.5 holds the uri to the Request-URI.
+_HA2 = Memo(256)
 
 
 def _md5(text):
@@ -49,7 +53,8 @@ def digestResponse(ha1, method, uri, nonce, qop=None, nc=None, cnonce=None):
     @raise UnicodeEncodeError: when a value holds a lone surrogate that no
         octets stand for.
     """
-    ha2 = _md5(f"{method}:{uri}")
+    a2 = f"{method}:{uri}"
+    ha2 = _HA2.get(a2) or _HA2.keep(a2, _md5(a2))
     if qop is None:
         return _md5(f"{ha1}:{nonce}:{ha2}")
     return _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
