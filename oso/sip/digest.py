@@ -19,16 +19,21 @@ with a new nonce, without asking its user.
 import functools
 import hashlib
 import hmac
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
 
 from oso.randompool import pool
 from oso.sip.headers import Challenge
+from oso.sip.memo import Memo
 from oso.sip.uri import SIPParseError, parseURI
 
 _HEX32_RE = re.compile(r"[0-9a-fA-F]{32}")
 _NC_RE = re.compile(r"[0-9a-fA-F]{8}")
+# H(A2) by A2 (C{method:uri}): a client sends the same method and uri
+# again and again, and RFC 2617 3.2.2.5 holds the uri to the Request-URI.
+_HA2 = Memo(256)
 
 
 def _md5(text):
@@ -49,7 +54,8 @@ def digestResponse(ha1, method, uri, nonce, qop=None, nc=None, cnonce=None):
     @raise UnicodeEncodeError: when a value holds a lone surrogate that no
         octets stand for.
     """
-    ha2 = _md5(f"{method}:{uri}")
+    a2 = f"{method}:{uri}"
+    ha2 = _HA2.get(a2) or _HA2.keep(a2, _md5(a2))
     if qop is None:
         return _md5(f"{ha1}:{nonce}:{ha2}")
     return _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
@@ -163,6 +169,15 @@ def _missing(headerName):
     return AuthResult(AuthOutcome.missing, reason=f"no digest {headerName}")
 
 
+@functools.lru_cache(maxsize=1024)
+def _accepted(username):
+    """
+    The result for good credentials of C{username}, made once per user
+    while it is among the last 1024: results are immutable.
+    """
+    return AuthResult(AuthOutcome.ok, username)
+
+
 class DigestAuthenticator:
     """
     Challenges requests and checks their digest credentials, for one
@@ -198,8 +213,10 @@ class DigestAuthenticator:
             f'{Challenge("Digest", {"realm": self.realm})}, nonce=',
             ", " + str(rest).partition(" ")[2],
         )
-        # nonce -> (issued, highest nonce count seen), oldest first use first.
+        # nonce -> (issued, highest nonce count seen), oldest first use
+        # first; and when the first one's lifetime ends.
         self._counts = {}
+        self._sweepAt = math.inf
 
     def challenge(self, stale=False):
         """
@@ -230,14 +247,19 @@ class DigestAuthenticator:
             fields = request.headers.getAllParsed(headerName)
         except SIPParseError:
             return _failed(f"malformed {headerName}")
-        digests = [f for f in fields if f.scheme.lower() == "digest"]
-        if not digests:
-            return _missing(headerName)
-        ours = [f for f in digests if f.params.get("realm") == self.realm]
-        if not ours:
-            return _failed(f"realm is not {self.realm!r}")
+        # The first digest field for our realm; without one, whether
+        # there was any digest field at all.
+        digest = False
+        for field in fields:
+            if field.scheme.lower() == "digest":
+                params = field.params
+                if params.get("realm") == self.realm:
+                    break
+                digest = True
+        else:
+            return _failed(f"realm is not {self.realm!r}") if digest else _missing(headerName)
         try:
-            return self._check(request, ours[0].params, lookupHA1)
+            return self._check(request, params, lookupHA1)
         except UnicodeEncodeError:
             return _failed("unreadable credentials")
 
@@ -258,7 +280,8 @@ class DigestAuthenticator:
             self._opaqueOctets,
         ):
             return _failed("opaque not echoed", username)
-        if not self._sameURI(uri, request.uri):
+        requestURI = request.uri
+        if uri != str(requestURI) and not _equalURI(uri, requestURI):
             return _failed("uri is not the Request-URI", username)
         qop = params.get("qop")
         nc = params.get("nc")
@@ -281,39 +304,46 @@ class DigestAuthenticator:
         # RFC 2617 3.2.1: stale only when the digest is right for the nonce.
         issued = self._mint.issuedAt(nonce)
         now = self._clock.seconds()
-        self._forgetExpired(now)
+        if now > self._sweepAt:
+            self._forgetExpired(now)
         if issued is None or not (issued <= now <= issued + self._lifetime):
             return AuthResult(AuthOutcome.stale, username, "nonce expired or not ours")
         if qop is not None:
             count = int(nc, 16)
-            seen = self._counts.get(nonce)
-            if seen is not None and count <= seen[1]:
+            counts = self._counts
+            seen = counts.get(nonce)
+            if seen is None:
+                if not counts:
+                    self._sweepAt = issued + self._lifetime
+            elif count <= seen[1]:
                 return AuthResult(AuthOutcome.stale, username, "nonce count replayed")
-            self._counts[nonce] = (issued, count)
-        return AuthResult(AuthOutcome.ok, username)
+            counts[nonce] = (issued, count)
+        return _accepted(username)
 
     def _forgetExpired(self, now):
         """
         Drop the counts of nonces past their lifetime, oldest first use
         first: memory stays bounded by the nonces used in about two
-        lifetimes.
+        lifetimes. Called once C{now} is past C{_sweepAt}, the end of the
+        lifetime of the first nonce kept, which it moves on.
         """
         counts = self._counts
+        lifetime = self._lifetime
         while counts:
             nonce, (issued, _) = next(iter(counts.items()))
-            if issued + self._lifetime >= now:
-                break
+            if issued + lifetime >= now:
+                self._sweepAt = issued + lifetime
+                return
             del counts[nonce]
+        self._sweepAt = math.inf
 
-    @staticmethod
-    def _sameURI(text, requestURI):
-        """
-        RFC 2617 3.2.2.5: the C{uri} directive names the Request-URI (as
-        written, or equal by the rules of RFC 3261 19.1.4).
-        """
-        if text == str(requestURI):
-            return True
-        try:
-            return parseURI(text) == requestURI
-        except SIPParseError:
-            return False
+
+def _equalURI(text, requestURI):
+    """
+    RFC 2617 3.2.2.5: a C{uri} directive not written as the Request-URI
+    still names it when equal to it by the rules of RFC 3261 19.1.4.
+    """
+    try:
+        return parseURI(text) == requestURI
+    except SIPParseError:
+        return False

@@ -13,6 +13,7 @@ name for its error, and raises L{SIPParseError} with reason C{"Bad <name>"}.
 import ipaddress
 import re
 from datetime import datetime, timezone
+from operator import itemgetter
 
 from oso.sip.memo import Memo
 from oso.sip.uri import SIPParseError, parseURI
@@ -769,9 +770,8 @@ def _plainAuth(text):
         if known is None:
             return None
         _AUTH_LAYOUTS.keep(layout, known)
-    scheme, names, constants, order = known
-    values = parts[1::2] + constants
-    return scheme, dict(zip(names, [values[index] for index in order]))
+    scheme, names, constants, pick = known
+    return scheme, dict(zip(names, pick(parts + constants)))
 
 
 def _readLayout(layout):
@@ -779,30 +779,34 @@ def _readLayout(layout):
     What the layout of credentials or a challenge of the common form
     reads as.
 
-    @return: C{(scheme, names, constants, order)}: the scheme, the
+    @return: C{(scheme, names, constants, pick)}: the scheme, the
         lowercased parameter names, the values written as tokens, and
-        for each parameter the index of its value in the contents of
-        the quoted-strings followed by C{constants}; or C{None} when the
+        what picks the parameters' values in order from the text's parts
+        split at its quotes followed by C{constants} (the contents of
+        the quoted-strings are every other part); or C{None} when the
         layout is not of that form, a quote stands for a part of a value
         or a name is repeated.
     """
     match = _AUTH_LAYOUT_RE.fullmatch(layout)
     if match is None:
         return None
-    quoted = layout.count('"')
+    parts = layout.count('"') * 2 + 1
     names = []
     constants = []
     order = []
     for name, value in _AUTH_LAYOUT_PARAM_RE.findall(layout, match.end(1)):
         names.append(name.lower())
         if value == '"':
-            order.append(len(order) - len(constants))
+            order.append(2 * (len(order) - len(constants)) + 1)
         else:
-            order.append(quoted + len(constants))
+            order.append(parts + len(constants))
             constants.append(value)
     if len(set(names)) != len(names):
         return None
-    return match.group(1), tuple(names), constants, tuple(order)
+    # One index twice: itemgetter gives a tuple only for two or more
+    # (zip stops at the one name).
+    pick = itemgetter(*order) if len(order) > 1 else itemgetter(order[0], order[0])
+    return match.group(1), tuple(names), constants, pick
 
 
 def _readAuth(text, name):

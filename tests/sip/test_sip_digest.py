@@ -378,6 +378,32 @@ def test_countsForgotten():
     assert len(server._counts) <= 11
 
 
+def test_countsForgottenAfterAllExpired():
+    """
+    Once every count kept has expired and been dropped, the counts of
+    nonces used later are dropped in their turn when they expire; a
+    count still within its nonce's lifetime is kept (a replay of it is
+    stale).
+    """
+    clock = Clock()
+    server = authenticator(clock, lifetime=10)
+    first = server.challenge()
+    assert server.verify(register(answer(first)), USERS.get).ok
+    clock.advance(20)
+    second = server.challenge()
+    assert server.verify(register(answer(second)), USERS.get).ok
+    assert list(server._counts) == [parseChallenge(second).params["nonce"]]
+    clock.advance(5)
+    third = server.challenge()
+    assert server.verify(register(answer(third)), USERS.get).ok
+    replay = server.verify(register(answer(second)), USERS.get)
+    assert replay.reason == "nonce count replayed"
+    clock.advance(10)
+    assert server.verify(register(answer(server.challenge())), USERS.get).ok
+    assert parseChallenge(second).params["nonce"] not in server._counts
+    assert parseChallenge(third).params["nonce"] in server._counts
+
+
 def test_mintRoundTrip():
     """
     A nonce tells the time it was made; a malformed one is not ours.
