@@ -546,34 +546,32 @@ class Registrar:
         Keep what a repeat of a REGISTER that changed the bindings of
         C{aor} to C{updated} needs (L{_repeat}), when a repeat of it
         would be one: each of its Contacts made one of the bindings there
-        are now, and no two of them are one flow (RFC 5626: the second
-        would remove the first).
+        are now, in their order, and no two of them are one flow (RFC
+        5626: the second would remove the first).
 
         @param knowns: the shared value of each Contact, or C{None}.
         @param grants: C{(binding, interval)} for each binding the
-            REGISTER made.
+            REGISTER made, in the order of its Contacts.
         @return: the L{_Repeat} kept, or C{None}.
         """
         if knowns is None or len(grants) != len(knowns) or len(updated) != len(grants):
             return None
-        intervals = {id(binding): interval for binding, interval in grants}
-        flows = {
-            (binding.instance, binding.regID)
-            for binding, _ in grants
-            if binding.instance is not None and binding.regID is not None
-        }
-        if len(flows) != sum(
-            binding.instance is not None and binding.regID is not None for binding, _ in grants
-        ):
-            return None
-        keys = tuple(updated)
-        bindings = tuple(updated.values())
-        if any(id(binding) not in intervals for binding in bindings):
-            return None
+        intervals = []
+        timers = []
+        flows = set()
+        for (key, binding), (made, interval) in zip(updated.items(), grants):
+            if binding is not made:
+                return None
+            if binding.instance is not None and binding.regID is not None:
+                flow = (binding.instance, binding.regID)
+                if flow in flows:
+                    return None
+                flows.add(flow)
+            intervals.append(interval)
+            timers.append(self._timers[aor, key])
         repeat = _Repeat(
-            tuple(knowns), expiresText, source, keys,
-            tuple(intervals[id(binding)] for binding in bindings), tuple(pieces),
-            tuple(self._timers[aor, key] for key in keys), bindings,
+            tuple(knowns), expiresText, source, tuple(updated), tuple(intervals), tuple(pieces),
+            tuple(timers), tuple(updated.values()),
         )  # fmt: skip
         self._repeats[aor] = repeat
         return repeat
