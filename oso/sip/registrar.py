@@ -241,6 +241,10 @@ class Registrar:
     expiry at most a tenth of its interval early (the phone, refreshing
     that often, registers again long before), the Call-ID, CSeq and
     registration time of its last written REGISTER.
+
+    A phone's refreshes repeat its REGISTER but for the Call-ID and CSeq:
+    such a repeat refreshes the bindings from what the REGISTER before
+    it left (L{_repeat}), as deciding it in full would.
     """
 
     log = Logger()
