@@ -748,3 +748,191 @@ def test_storeMirrorsMemory(actions):
     registrar.stop()
     live = registrar.contacts("201")
     assert sorted(store.loadRegistrations().result, key=repr) == sorted(live, key=repr)
+
+
+
+class _Forgetting(dict):
+    """
+    A registrar's C{_repeats} that keeps nothing: every REGISTER is
+    decided in full, as before repeats were recognised.
+    """
+
+    def __setitem__(self, key, value):
+        pass
+
+
+CONTACTS = {
+    "a": "<sip:a@192.0.2.1>",
+    "A": "<sip:a@192.0.2.1;transport=udp>;expires=120",
+    "b": "<sip:b@192.0.2.1>;q=0.5",
+    "f1": '<sip:f1@192.0.2.1>;+sip.instance="<urn:uuid:1>";reg-id=1',
+    "f2": '<sip:f2@192.0.2.1>;+sip.instance="<urn:uuid:1>";reg-id=1',
+    "z": "<sip:z@192.0.2.1>;expires=0",
+    "*": "*",
+}
+
+repeats = st.lists(
+    st.tuples(
+        # Few sets of Contacts, so that REGISTERs repeat.
+        st.sampled_from([(), ("a",), ("a", "b"), ("b", "a"), ("A",), ("f1",), ("f1", "f2"),
+                         ("z", "a"), ("a", "b", "f1"), ("*",)]),
+        st.sampled_from([None, "0", "600"]),
+        st.sampled_from(["call-1", "call-2"]),
+        st.integers(1, 3),
+        st.sampled_from([0, 1, 30, 200, 700]),
+        st.sampled_from([("UDP", "198.51.100.7", 40000), ("UDP", "198.51.100.8", 40000)]),
+        st.booleans(),
+    ),
+    max_size=14,
+)
+
+
+def _state(clock, store, registrar, changed, answers):
+    """
+    @return: all a registrar has done that can be seen: its answers, the
+        changes announced, its bindings, its timers running (contact and
+        time), what the store has and what it was asked to write.
+    """
+    timers = sorted(
+        (str(key), timer.getTime())
+        for (_, key), timer in registrar._timers.items()
+        if timer.active()
+    )
+    return (answers, changed, registrar.bindings("201"), timers, store.registrations(),
+            [batch for batch, _ in store.batches], registrar._behind)
+
+
+@settings(max_examples=200, deadline=None)
+@given(repeats)
+def test_repeatsAsDecidedInFull(actions):
+    """
+    A registrar that answers repeats of a REGISTER from what the last
+    one left (L{Registrar._repeat}) answers, binds, arms timers and
+    writes exactly as one that decides every REGISTER in full, whatever
+    REGISTERs come, whatever time passes and whenever the store commits.
+    """
+    twins = []
+    for forgetting in (False, True):
+        clock = Clock()
+        clock.advance(START)
+        changed = []
+        store = HeldStore()
+        registrar = Registrar(clock, store, maxContacts=3, bindingsChanged=changed.append)
+        if forgetting:
+            registrar._repeats = _Forgetting()
+        twins.append((clock, store, registrar, changed, []))
+    for contacts, expires, callID, cseq, advance, source, release in actions:
+        for clock, store, registrar, changed, answers in twins:
+            request = register(*[CONTACTS[c] for c in contacts], expires=expires,
+                               callID=callID, cseq=cseq)
+            registrar.register(request, "201", source, answers.append)
+            if release and store.batches:
+                store.release()
+            clock.advance(advance)
+        assert _state(*twins[0]) == _state(*twins[1])
+
+
+class RepeatTests(SynchronousTestCase):
+    """
+    A REGISTER that repeats the one before but for its Call-ID and CSeq
+    is answered from what that one left, without deciding in full.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(START)
+        self.registrar = Registrar(self.clock, MemoryStore())
+        self.decided = []
+        decide = self.registrar._decide
+
+        def counted(*args):
+            self.decided.append(args[0])
+            return decide(*args)
+
+        self.registrar._decide = counted
+
+    def handle(self, request, source=("UDP", "198.51.100.7", 40000)):
+        return self.successResultOf(self.registrar.handle(request, "201", source))
+
+    def test_repeat(self):
+        """
+        The same Contacts, Expires and source again: refreshed without
+        L{Registrar._decide}, answered as in full.
+        """
+        contacts = ("<sip:a@192.0.2.1>;q=0.5", "<sip:b@192.0.2.1>")
+        self.handle(register(*contacts, expires=600, callID="c", cseq=1))
+        self.clock.advance(10)
+        result = self.handle(register(*contacts, expires=600, callID="c", cseq=2))
+        self.assertEqual(len(self.decided), 1)
+        self.assertEqual(result.status, 200)
+        self.assertEqual(
+            [value for name, value in result.headers if name == "Contact"],
+            ["<sip:a@192.0.2.1>;expires=600;q=0.5", "<sip:b@192.0.2.1>;expires=600"],
+        )
+        self.assertEqual(
+            sorted((b.contact, b.expires, b.cseq) for b in self.registrar.bindings("201")),
+            [("sip:a@192.0.2.1", START + 610, 2), ("sip:b@192.0.2.1", START + 610, 2)],
+        )
+
+    def test_outOfOrder(self):
+        """
+        A repeat with a CSeq not above the last one's is decided in full,
+        and refused.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", callID="c", cseq=2))
+        result = self.handle(register("<sip:a@192.0.2.1>", callID="c", cseq=2))
+        self.assertEqual((result.status, len(self.decided)), (400, 2))
+
+    def test_otherwise(self):
+        """
+        Another Expires, another source, or a Contact written otherwise
+        is decided in full.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", callID="c1"))
+        self.handle(register("<sip:a@192.0.2.1>", expires=600, callID="c2"))
+        self.handle(register("<sip:a@192.0.2.1>", expires=600, callID="c3"),
+                    ("UDP", "198.51.100.8", 5060))
+        self.handle(register("<sip:A@192.0.2.1>", expires=600, callID="c4"))
+        self.assertEqual(len(self.decided), 4)
+
+    def test_flowsNotRepeated(self):
+        """
+        Two Contacts of one flow (RFC 5626): a second such REGISTER binds
+        only the last one, as decided in full.
+        """
+        contacts = ('<sip:f1@192.0.2.1>;+sip.instance="<urn:uuid:1>";reg-id=1',
+                    '<sip:f2@192.0.2.1>;+sip.instance="<urn:uuid:1>";reg-id=1')
+        self.handle(register(*contacts, callID="c", cseq=1))
+        self.handle(register(*contacts, callID="c", cseq=2))
+        self.assertEqual(len(self.decided), 2)
+        self.assertEqual([b.contact for b in self.registrar.bindings("201")],
+                         ["sip:f2@192.0.2.1"])
+
+    def test_afterStop(self):
+        """
+        Once stopped, a repeat is decided in full: its timers are gone.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", callID="c", cseq=1))
+        self.registrar.stop()
+        self.handle(register("<sip:a@192.0.2.1>", callID="c", cseq=2))
+        self.assertEqual(len(self.decided), 2)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+
+
+def test_refreshed():
+    """
+    L{Binding.refreshed} gives what L{dataclasses.replace} would: an
+    equal, frozen L{Binding}.
+    """
+    binding = Binding("201", "sip:a@192.0.2.1", 1.0, 0.5, 0.5, "c", 1, "UDP", "192.0.2.1",
+                      5060, "<urn:uuid:1>", 1)
+    refreshed = binding.refreshed(2.0, 1.5, "d", 2)
+    assert type(refreshed) is Binding
+    assert refreshed == replace(binding, expires=2.0, updated=1.5, callID="d", cseq=2)
+    assert hash(refreshed) == hash(replace(binding, expires=2.0, updated=1.5, callID="d", cseq=2))
+    try:
+        refreshed.expires = 3.0
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a refreshed binding can be changed")
