@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oso.sip import Request, Response, parseMessage
-from oso.sip.headers import KnownAddress, _readParams, parseParams
+from oso.sip.headers import KnownAddress, NameAddress, _readParams, parseParams, sharedAddress
 from oso.sip.transaction import makeResponse
 from oso.sip.uri import SIPURI, SIPParseError, _encodeParam, _writeParams
 
@@ -111,6 +111,29 @@ def test_responseWritesAddressesAsParsed():
     written = makeResponse(request, 200, toTag="t9").serialise()
     assert b"\r\nFrom: <sip:alice@example.com>;tag=a1\r\n" in written
     assert b'\r\nTo: "Al" <sip:alice@example.com>;tag=t9\r\n' in written
+
+
+@given(
+    st.sampled_from(
+        ("<sip:alice@example.com>", '"Al" <sip:alice@example.com>', 'Al  B <sip:al%41@h>',
+         '"A\\"l" <tel:+1>', "<sip:a@h;Lr>")
+    ),
+    st.text(alphabet=';=: \t"aBt1', max_size=14),
+)
+def test_knownHeadWritten(head, params):
+    """
+    A shared address whose text up to its ">" was read before (a new
+    From tag on a known name-addr) writes what its parsed value writes,
+    whatever the parameters' spelling.
+    """
+    sharedAddress(head + ";first=" + str(len(params)))
+    try:
+        known = sharedAddress(head + params)
+    except SIPParseError:
+        return
+    address = known.address
+    assert str(known) == str(NameAddress(address.uri.copy(), address.displayName,
+                                         dict(address.params)))
 
 
 def test_responseKeepsTag():
