@@ -61,7 +61,8 @@ _DATE_RE = re.compile(
     r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
 )
 _ADDRESSES = Memo(2048)
-# The display name and URI of a name-addr, by its text up to the ">".
+# The display name and URI of a name-addr, and what a value with them
+# writes before its parameters, by its text up to the ">".
 _NAME_ADDR_HEADS = Memo(2048)
 _CSEQS = Memo(1024)
 _NUMBERS = Memo(1024)
@@ -396,9 +397,12 @@ class KnownAddress:
 
     __slots__ = ("address", "_written")
 
-    def __init__(self, address):
+    def __init__(self, address, written=None):
+        """
+        @param written: what C{address} writes, when known already.
+        """
         self.address = address
-        self._written = None
+        self._written = written
 
     def view(self):
         """
@@ -430,19 +434,29 @@ def sharedAddress(text, name="Address"):
     """
     known = _ADDRESSES.get(text)
     if known is None:
-        known = _ADDRESSES.keep(text, KnownAddress(_readNameAddress(text, name)))
+        known = _ADDRESSES.keep(text, _readNameAddress(text, name))
     return known
 
 
 def _readNameAddress(text, name):
+    """
+    L{sharedAddress} of a text not in its cache.
+
+    @return: a new L{KnownAddress}.
+    """
     close = text.find(">")
     known = _NAME_ADDR_HEADS.get(text[: close + 1]) if close > 0 else None
     if known is not None:
         # The same display name and URI as before, other parameters (a
-        # new From tag).
+        # new From tag): what the value writes is what its head wrote
+        # before, then its parameters (NameAddress.__str__, without the
+        # URI's writing and the display name's quoting).
+        display, uri, head = known
         end = close + 1
-        params = parseParams(text, end, name) if end < len(text) else {}
-        return NameAddress(known[1], known[0], params)
+        if end < len(text):
+            params = parseParams(text, end, name)
+            return KnownAddress(NameAddress(uri, display, params), head + writeParams(params))
+        return KnownAddress(NameAddress(uri, display, {}), head)
     match = _NAME_ADDR_RE.match(text)
     if match is None:
         if text.startswith('"'):
@@ -453,7 +467,7 @@ def _readNameAddress(text, name):
             raise _fail(name, text)
         uri = _parseURI(spec, name)
         params = {} if semicolon < 0 else parseParams(text, semicolon, name)
-        return NameAddress(uri, None, params)
+        return KnownAddress(NameAddress(uri, None, params))
     quoted, tokens, uri = match.groups()
     if quoted is not None:
         display = unquoteString(quoted)
@@ -466,8 +480,9 @@ def _readNameAddress(text, name):
         # Up to its first ">", any text with the same start reads the
         # same (the URI is shared: the parsed values of the cache are
         # never changed).
-        _NAME_ADDR_HEADS.keep(text[:end], (display, uri))
-    return NameAddress(uri, display, params)
+        address = NameAddress(uri, display, {})
+        _NAME_ADDR_HEADS.keep(text[:end], (display, uri, str(address)))
+    return KnownAddress(NameAddress(uri, display, params))
 
 
 def parseContact(text, name="Contact"):

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oso.sip import Request, Response, parseMessage
-from oso.sip.headers import KnownAddress, _readParams, parseParams
+from oso.sip.headers import KnownAddress, NameAddress, _readParams, parseParams, sharedAddress
 from oso.sip.transaction import makeResponse
 from oso.sip.uri import SIPURI, SIPParseError, _encodeParam, _writeParams
 
@@ -111,6 +111,74 @@ def test_responseWritesAddressesAsParsed():
     written = makeResponse(request, 200, toTag="t9").serialise()
     assert b"\r\nFrom: <sip:alice@example.com>;tag=a1\r\n" in written
     assert b'\r\nTo: "Al" <sip:alice@example.com>;tag=t9\r\n' in written
+
+
+@given(
+    st.sampled_from(
+        ("<sip:alice@example.com>", '"Al" <sip:alice@example.com>', 'Al  B <sip:al%41@h>',
+         '"A\\"l" <tel:+1>', "<sip:a@h;Lr>")
+    ),
+    st.text(alphabet=';=: \t"aBt1', max_size=14),
+)
+def test_knownHeadWritten(head, params):
+    """
+    A shared address whose text up to its ">" was read before (a new
+    From tag on a known name-addr) writes what its parsed value writes,
+    whatever the parameters' spelling.
+    """
+    sharedAddress(head + ";first=" + str(len(params)))
+    try:
+        known = sharedAddress(head + params)
+    except SIPParseError:
+        return
+    address = known.address
+    assert str(known) == str(NameAddress(address.uri.copy(), address.displayName,
+                                         dict(address.params)))
+
+
+def _reorder(via):
+    branch = via.params.pop("branch")
+    via.params["branch"] = branch
+
+
+@pytest.mark.parametrize(
+    "change, line",
+    [
+        (lambda via: None, b"Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKr1;x=1"),
+        (lambda via: setattr(via, "received", "192.0.2.9"),
+         b"Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKr1;x=1;received=192.0.2.9"),
+        (lambda via: via.params.update(branch="z9hG4bKr2"),
+         b"Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKr2;x=1"),
+        (_reorder, b"Via: SIP/2.0/UDP 192.0.2.1:5062;x=1;branch=z9hG4bKr1"),
+        (lambda via: setattr(via, "host", "192.0.2.2"),
+         b"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKr1;x=1"),
+        (lambda via: setattr(via, "port", 5063),
+         b"Via: SIP/2.0/UDP 192.0.2.1:5063;branch=z9hG4bKr1;x=1"),
+        (lambda via: setattr(via, "transport", "TCP"),
+         b"Via: SIP/2.0/TCP 192.0.2.1:5062;branch=z9hG4bKr1;x=1"),
+    ],
+)
+def test_responseWritesChangedVia(change, line):
+    """
+    A top Via read as it is written is copied into a response as its
+    text while it is unchanged, and as its changed value otherwise.
+    """
+    request = parseMessage(register().replace(b";branch=z9hG4bKr1;rport", b";branch=z9hG4bKr1;x=1"))
+    change(request.via)
+    assert fieldLines(makeResponse(request, 200, toTag="t").serialise(), b"Via")[0] == line
+
+
+def test_responseWritesChangedFrom():
+    """
+    A From on a name-addr read before (its text kept as the shared value
+    writes it) is written as changed once the request's own value is.
+    """
+    parseMessage(register(fromText="<sip:alice@example.com>;tag=a0"))
+    request = parseMessage(register(fromText="<sip:alice@example.com>;tag=a1"))
+    request.fromAddress.params["x"] = "y"
+    assert fieldLines(makeResponse(request, 200, toTag="t").serialise(), b"From") == [
+        b"From: <sip:alice@example.com>;tag=a1;x=y"
+    ]
 
 
 def test_responseKeepsTag():
