@@ -79,7 +79,6 @@ _SINGLE = frozenset(
 # _checkFields' plans (where the fields are), by the keys of a message's
 # fields in order.
 _FIELD_PLANS = Memo(256)
-_KEY_OF = itemgetter(0)
 # Headers.copyFrom's plans, by the fields asked for and the names of the
 # fields copied from: the indexes of the fields to copy, in order.
 _COPY_PLANS = Memo(256)
@@ -819,7 +818,7 @@ def _checkFields(headers, request):
     @return: the index of the Content-Length field, or C{None}.
     """
     fields = headers._fields
-    shape = tuple(map(_KEY_OF, fields))
+    shape = tuple(map(_KEY, fields))
     plan = _FIELD_PLANS.get(shape)
     if plan is None:
         plan = _FIELD_PLANS.keep(shape, _fieldPlan(fields))
