@@ -18,17 +18,16 @@ requests to a peer reuse its connection (RFC 3261 18.2.2, 18.1.1).
 import ipaddress
 import socket
 from dataclasses import dataclass
-from errno import ECONNREFUSED, EMSGSIZE
 from functools import lru_cache
 
 from twisted.internet import ssl
-from twisted.internet.error import MessageLengthError
 from twisted.internet.endpoints import HostnameEndpoint, serverFromString, wrapClientTLS
 from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from oso.certificates import escapeEndpoint
+from oso.sip.datagrams import ResponseBatch
 from oso.sip.framing import PING, StreamFramer
 from oso.sip.message import Request, Response
 from oso.sip.transport import DEFAULT_PORTS, bare, readMessage, responseDestination
@@ -102,34 +101,6 @@ def _family(host):
         return ipaddress.ip_address(host).version
     except ValueError:
         return None
-
-
-def _sendDatagram(port, data, address):
-    """
-    Send one datagram on a listening UDP port: C{port.write(data,
-    address)} without its checks of the address.
-
-    Twisted's C{Port.write} asks C{isIPAddress} and C{isIPv6Address} twice
-    each whether the host is an address of the port's family, about 3% of
-    the reactor thread's time under REGISTER load (two datagrams per
-    REGISTER, doc/sip.md "Sixth pass").  L{SIPTransports.send} chose the
-    port by the host's family (L{_family}), which is C{None} for anything
-    but an address, so every host that reaches here passed those checks
-    already: this goes to the port's socket (C{port.socket}, which
-    L{SIPTransports.listen} sets its receive buffer on as well) and turns
-    errors into what C{Port.write} makes of them: a datagram too long is
-    L{MessageLengthError}, a refusal (an ICMP error of an earlier
-    datagram) is ignored, anything else (C{EWOULDBLOCK} when the send
-    buffer is full) is raised as the C{OSError} it is.  (C{EINTR} is
-    retried by Python itself, PEP 475.)
-    """
-    try:
-        port.socket.sendto(data, address)
-    except OSError as error:
-        if error.errno == EMSGSIZE:
-            raise MessageLengthError("message too long")
-        if error.errno != ECONNREFUSED:
-            raise
 
 
 class _ReturnAddress(tuple):
@@ -260,7 +231,9 @@ class SIPTransports:
             # Bursts of requests overflow the default buffer (a few hundred
             # KB) and cost 500 ms retransmissions.
             port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
-            self._udp.setdefault(6 if ":" in spec.interface else 4, port)
+            self._udp.setdefault(
+                6 if ":" in spec.interface else 4, ResponseBatch(port, self.reactor)
+            )
         else:
             factory = Factory.forProtocol(lambda: _Stream(self, spec.transport))
             endpoint = serverFromString(self.reactor, spec.endpoint(self.tlsArguments))
@@ -285,6 +258,8 @@ class SIPTransports:
             if isinstance(connection, _Stream):
                 connection.transport.abortConnection()
         self._connections.clear()
+        for batch in self._udp.values():
+            batch.close()
         for port in self._ports:
             await port.stopListening()
         self._ports = []
@@ -296,7 +271,8 @@ class SIPTransports:
             family; its C{write(data, address)} sends a datagram), or
             C{None}.
         """
-        return self._udp.get(_family(host))
+        batch = self._udp.get(_family(host))
+        return None if batch is None else batch.port
 
     # Receiving.
 
@@ -396,7 +372,8 @@ class SIPTransports:
     def send(self, message, destination, transport):
         """
         Send a message (the transaction layer's C{send}): a response over
-        UDP to where its Via says (RFC 3261 18.2.2, RFC 3581), over a
+        UDP to where its Via says (RFC 3261 18.2.2, RFC 3581), with the
+        port's other responses of this turn (L{oso.sip.datagrams}), over a
         stream on the connection its request came on or, when that is
         gone, on one to the Via's address; a request to C{destination},
         on an open connection to it when there is one.
@@ -404,17 +381,23 @@ class SIPTransports:
         @param destination: C{(host, port)}; for a response, its request's
             source (a L{_ReturnAddress} when the responses go there).
         @raise OSError: when it cannot be sent (no UDP socket of the
-            destination's family, a host name over UDP).
+            destination's family, a host name over UDP); a UDP response
+            that waited and then could not be sent is logged instead, as a
+            lost datagram.
         """
         data = message.serialise()
         host, port = destination[0], destination[1]
         if transport == "UDP":
-            if isinstance(message, Response) and type(destination) is not _ReturnAddress:
+            response = isinstance(message, Response)
+            if response and type(destination) is not _ReturnAddress:
                 host, port = responseDestination(message, transport)
-            udp = self._udp.get(_family(host))
-            if udp is None:
+            batch = self._udp.get(_family(host))
+            if batch is None:
                 raise OSError(f"no UDP socket to send to {host!r}")
-            _sendDatagram(udp, data, (host, port))
+            if response:
+                batch.add(data, (host, port))
+            else:
+                batch.now(data, (host, port))
             return
         port = port or DEFAULT_PORTS[transport]
         connection = self._connections.get((transport, host, port))

@@ -1,21 +1,26 @@
 """
-Tests for sending datagrams on a SIP UDP port (L{oso.sip.listeners}): what
-goes to the socket and how its errors come out, the same as Twisted's
-C{Port.write}; where responses to a UDP request go.
+Tests for sending datagrams on a SIP UDP port (L{oso.sip.datagrams},
+L{oso.sip.listeners}): what goes to the socket and how its errors come
+out, the same as Twisted's C{Port.write}; responses waiting for the end of
+the reactor's turn; where responses to a UDP request go.
 """
 
 import socket
 from errno import EAGAIN, ECONNREFUSED, EMSGSIZE, ENOBUFS
 
-from twisted.internet import udp
+from twisted.internet import reactor, udp
+from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.error import MessageLengthError
 from twisted.internet.protocol import DatagramProtocol
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.task import Clock
+from twisted.logger import LogLevel, globalLogPublisher
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from oso.sip.listeners import SIPTransports, _ReturnAddress, _sendDatagram
+from oso.sip.datagrams import BATCH_SIZE, LONGEST_WAITING, ResponseBatch, sendDatagram
+from oso.sip.listeners import ListenSpec, SIPTransports, _ReturnAddress
 from oso.sip.sent import sentForm
 from oso.sip.transaction import makeResponse
-from oso.sip.transport import responseDestination
+from oso.sip.transport import readMessage, responseDestination
 
 DESTINATION = ("127.0.0.1", 5070)
 
@@ -25,12 +30,17 @@ class _Socket:
     A datagram socket whose C{sendto} records or fails with C{errno}.
     """
 
-    def __init__(self, errno=None):
+    def __init__(self, errno=None, failing=None):
+        """
+        @param failing: the one address C{sendto} fails for, or C{None}
+            for every address.
+        """
         self.errno = errno
+        self.failing = failing
         self.sent = []
 
     def sendto(self, data, address):
-        if self.errno is not None:
+        if self.errno is not None and self.failing in (None, address):
             raise OSError(self.errno, "failed")
         self.sent.append((data, address))
         return len(data)
@@ -60,7 +70,7 @@ def _outcome(send):
 class SendDatagramTests(SynchronousTestCase):
     def test_sends_the_bytes_to_the_address(self):
         sock = _Socket()
-        _sendDatagram(_twistedPort(sock), b"SIP/2.0 200 OK\r\n\r\n", DESTINATION)
+        sendDatagram(_twistedPort(sock), b"SIP/2.0 200 OK\r\n\r\n", DESTINATION)
         self.assertEqual(sock.sent, [(b"SIP/2.0 200 OK\r\n\r\n", DESTINATION)])
 
     def test_errors_as_port_write_makes_them(self):
@@ -76,7 +86,7 @@ class SendDatagramTests(SynchronousTestCase):
             ENOBUFS: (OSError, ENOBUFS),
         }
         for errno, outcome in expected.items():
-            ours = _outcome(lambda: _sendDatagram(_twistedPort(_Socket(errno)), b"x", DESTINATION))
+            ours = _outcome(lambda: sendDatagram(_twistedPort(_Socket(errno)), b"x", DESTINATION))
             twisted = _outcome(lambda: _twistedPort(_Socket(errno)).write(b"x", DESTINATION))
             self.assertEqual((ours, twisted), (outcome, outcome), errno)
 
@@ -84,8 +94,138 @@ class SendDatagramTests(SynchronousTestCase):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             self.assertRaises(
                 MessageLengthError,
-                _sendDatagram, _twistedPort(sock), b"x" * 70_000, DESTINATION,
+                sendDatagram, _twistedPort(sock), b"x" * 70_000, DESTINATION,
             )
+
+
+class ResponseBatchTests(SynchronousTestCase):
+    """
+    A UDP port's responses wait for the end of the reactor's turn, or
+    until L{BATCH_SIZE} wait, and go out in order; what goes at once
+    (requests, a response too long to wait) goes after them.
+    """
+
+    def setUp(self):
+        self.sock = _Socket()
+        self.clock = Clock()
+        self.batch = ResponseBatch(_twistedPort(self.sock), self.clock)
+
+    def test_responses_wait_for_the_end_of_the_turn(self):
+        sent = [(b"SIP/2.0 200 OK %d" % n, ("127.0.0.1", 5070 + n)) for n in range(3)]
+        for data, address in sent:
+            self.batch.add(data, address)
+        self.assertEqual(self.sock.sent, [])
+        self.clock.advance(0)
+        self.assertEqual(self.sock.sent, sent)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_a_full_batch_goes_at_once(self):
+        sent = [(b"%d" % n, DESTINATION) for n in range(BATCH_SIZE + 1)]
+        for data, address in sent:
+            self.batch.add(data, address)
+        self.assertEqual(self.sock.sent, sent[:BATCH_SIZE])
+        self.clock.advance(0)
+        self.assertEqual(self.sock.sent, sent)
+
+    def test_at_once_after_the_waiting_ones(self):
+        """
+        A datagram sent at once (a request) goes after the responses
+        waiting, and its error is raised to the sender.
+        """
+        self.batch.add(b"response", DESTINATION)
+        self.batch.now(b"request", DESTINATION)
+        self.assertEqual(self.sock.sent, [(b"response", DESTINATION), (b"request", DESTINATION)])
+        self.sock.errno = ENOBUFS
+        self.assertEqual(
+            _outcome(lambda: self.batch.now(b"request", DESTINATION)), (OSError, ENOBUFS)
+        )
+
+    def test_a_response_too_long_to_wait(self):
+        """
+        It goes at once, after the waiting ones, and the sender sees its
+        L{MessageLengthError}.
+        """
+        elsewhere = ("127.0.0.1", 5080)
+        self.sock.errno, self.sock.failing = EMSGSIZE, elsewhere
+        self.batch.add(b"first", DESTINATION)
+        self.assertRaises(
+            MessageLengthError, self.batch.add, b"x" * (LONGEST_WAITING + 1), elsewhere
+        )
+        self.assertEqual(self.sock.sent, [(b"first", DESTINATION)])
+
+    def test_a_response_that_cannot_go_is_logged_and_dropped(self):
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        elsewhere = ("127.0.0.1", 5080)
+        self.sock.errno, self.sock.failing = EAGAIN, elsewhere
+        for address in (DESTINATION, elsewhere, DESTINATION):
+            self.batch.add(b"r", address)
+        self.clock.advance(0)
+        self.assertEqual(self.sock.sent, [(b"r", DESTINATION), (b"r", DESTINATION)])
+        (event,) = [e for e in events if e.get("log_namespace") == "oso.sip.datagrams"]
+        self.assertEqual((event["log_level"], event["address"]), (LogLevel.info, elsewhere))
+
+    def test_a_refusal_is_not_logged(self):
+        """
+        An ICMP refusal of an earlier datagram, which C{Port.write} ignores
+        too.
+        """
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        self.sock.errno = ECONNREFUSED
+        self.batch.add(b"r", DESTINATION)
+        self.clock.advance(0)
+        self.assertEqual([e for e in events if e.get("log_namespace") == "oso.sip.datagrams"], [])
+
+    def test_close_sends_what_waits(self):
+        self.batch.add(b"last", DESTINATION)
+        self.batch.close()
+        self.assertEqual(self.sock.sent, [(b"last", DESTINATION)])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class _Catcher(DatagramProtocol):
+    def __init__(self):
+        self.arrived = Deferred()
+
+    def datagramReceived(self, data, address):
+        self.arrived.callback(data)
+
+
+class ResponseOnRealSocketTests(TestCase):
+    """
+    On a real UDP listener, a response goes out at the end of the turn,
+    and one still waiting when the transports stop goes out before the
+    port closes.
+    """
+
+    async def _sendResponse(self, stopAtOnce):
+        catcher = _Catcher()
+        peer = reactor.listenUDP(0, catcher, interface="127.0.0.1")
+        self.addCleanup(peer.stopListening)
+        transports = SIPTransports(reactor, lambda *args: None)
+        transports.listen(ListenSpec("UDP", 0, "127.0.0.1"))
+        source = ("127.0.0.1", peer.getHost().port)
+        request = readMessage(_request("192.0.2.1:5060;branch=z9hG4bK1;rport"), source, True)
+        response = makeResponse(request.message, 200, toTag="b1")
+        stopped = None
+        transports.send(response, source, "UDP")
+        if stopAtOnce:
+            stopped = transports.stop()
+        else:
+            self.addCleanup(transports.stop)
+        data = await catcher.arrived
+        if stopped is not None:
+            await stopped
+        self.assertEqual(data, response.serialise())
+
+    def test_at_the_end_of_the_turn(self):
+        return ensureDeferred(self._sendResponse(stopAtOnce=False))
+
+    def test_before_the_port_closes(self):
+        return ensureDeferred(self._sendResponse(stopAtOnce=True))
 
 
 def _request(via, method="OPTIONS"):
@@ -121,8 +261,9 @@ class ReturnAddressTests(SynchronousTestCase):
     def setUp(self):
         self.delivered = []
         self.sock = _Socket()
-        self.transports = SIPTransports(None, lambda *args: self.delivered.append(args))
-        self.transports._udp[4] = _twistedPort(self.sock)
+        self.clock = Clock()
+        self.transports = SIPTransports(self.clock, lambda *args: self.delivered.append(args))
+        self.transports._udp[4] = ResponseBatch(_twistedPort(self.sock), self.clock)
 
     def test_responses_go_where_the_via_says(self):
         for via, source, back in self.CASES:
@@ -136,6 +277,7 @@ class ReturnAddressTests(SynchronousTestCase):
             sent = sentForm(makeResponse(message, 404, toTag="b1"))
             for answer in (response, sent, sent):
                 self.transports.send(answer, delivered, transport)
+            self.clock.advance(0)
             self.assertEqual(
                 self.sock.sent,
                 [(answer.serialise(), expected) for answer in (response, sent, sent)],
