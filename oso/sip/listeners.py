@@ -38,6 +38,11 @@ log = Logger()
 #: The receive buffer a UDP port asks for, octets.
 UDP_BUFFER = 4 * 1024 * 1024
 
+#: What a UDP port reads at most of one datagram: a whole one (RFC 3261
+#: 18.1.1: a message up to the largest datagram must be handled; Twisted's
+#: ports read 8,192 octets and drop the rest).
+LARGEST_DATAGRAM = 65_535
+
 _KINDS = {"udp": "UDP", "tcp": "TCP", "tls": "TLS"}
 
 
@@ -227,7 +232,9 @@ class SIPTransports:
         @raise twisted.internet.error.CannotListenError: when it cannot.
         """
         if spec.transport == "UDP":
-            port = self.reactor.listenUDP(spec.port, _UDP(self), interface=spec.interface)
+            port = self.reactor.listenUDP(
+                spec.port, _UDP(self), interface=spec.interface, maxPacketSize=LARGEST_DATAGRAM
+            )
             # Bursts of requests overflow the default buffer (a few hundred
             # KB) and cost 500 ms retransmissions.
             port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)

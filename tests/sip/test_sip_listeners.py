@@ -228,6 +228,37 @@ class ResponseOnRealSocketTests(TestCase):
         return ensureDeferred(self._sendResponse(stopAtOnce=True))
 
 
+class LargeDatagramTests(TestCase):
+    """
+    RFC 3261 18.1.1: a UDP message up to the largest datagram is read
+    whole (Twisted's port reads at most 8,192 octets unless told more).
+    """
+
+    timeout = 15
+
+    async def _receive(self, size):
+        delivered = Deferred()
+        transports = SIPTransports(reactor, lambda *args: delivered.callback(args))
+        host, port = transports.listen(ListenSpec("UDP", 0, "127.0.0.1"))
+        self.addCleanup(transports.stop)
+        head = _request("127.0.0.1:5070;branch=z9hG4bK1").replace(
+            b"Content-Length: 0\r\n\r\n", b""
+        )
+        body = b"x" * (size - len(head) - len(b"Content-Length: 00000\r\n\r\n"))
+        data = head + b"Content-Length: %05d\r\n\r\n" % len(body) + body
+        self.assertEqual(len(data), size)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(data, (host, port))
+            message, source, transport = await delivered
+        self.assertEqual((message.body, transport), (body, "UDP"))
+
+    def test_larger_than_twisteds_default(self):
+        return ensureDeferred(self._receive(20_000))
+
+    def test_the_largest_datagram(self):
+        return ensureDeferred(self._receive(65_507))
+
+
 def _request(via, method="OPTIONS"):
     return (
         f"{method} sip:bob@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP {via}\r\n"
