@@ -22,6 +22,9 @@ the ratios to the responder and to Kamailio. Targets of the issue: REGISTER
 at least half the responder's rate; calls at least 400/s with no failed
 call.
 
+It runs the Python targets (the responders, oso) on the interpreter it runs
+on, and names it.
+
     python bench/sip_load.py [--registers 20000] [--calls 5000]
                              [--concurrency 100] [--call-concurrency 50]
                              [--targets responder digest-floor kamailio oso]
@@ -32,6 +35,7 @@ call.
 import argparse
 import csv
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -586,6 +590,10 @@ def main():
     args = parser.parse_args()
     if shutil.which("sipp") is None:
         sys.exit("sipp is not installed (Debian package sip-tester)")
+    # The Python targets run on this interpreter; how it was built (PGO,
+    # LTO, libpython shared or not) moves their figures by a fifth
+    # (doc/sip.md "Ninth pass").
+    print(f"interpreter: {sys.executable} (Python {platform.python_version()})")
     work = Path(tempfile.mkdtemp(prefix="oso-sip-load-"))
     try:
         for name, text in (("register.xml", REGISTER), ("uac.xml", UAC), ("uas.xml", UAS)):
