@@ -134,12 +134,14 @@ class _UDP(DatagramProtocol):
 
     def __init__(self, transports):
         self.transports = transports
+        #: The port's L{ResponseBatch}, once it listens.
+        self.batch = None
 
     def datagramReceived(self, data, address):
         transports = self.transports
         if transports.datagramTaps and any(tap(data, address) for tap in transports.datagramTaps):
             return
-        transports.arrived(data, "UDP", address[:2], self.transport)
+        transports.arrived(data, "UDP", address[:2], self.batch)
 
 
 class _Stream(Protocol):
@@ -216,6 +218,7 @@ class SIPTransports:
         self.connectionFailed = connectionFailed
         self.addresses = {}
         self._ports = []
+        self._batches = []
         self._udp = {}
         self._connections = {}
         self.datagramTaps = []
@@ -232,15 +235,16 @@ class SIPTransports:
         @raise twisted.internet.error.CannotListenError: when it cannot.
         """
         if spec.transport == "UDP":
+            protocol = _UDP(self)
             port = self.reactor.listenUDP(
-                spec.port, _UDP(self), interface=spec.interface, maxPacketSize=LARGEST_DATAGRAM
+                spec.port, protocol, interface=spec.interface, maxPacketSize=LARGEST_DATAGRAM
             )
+            protocol.batch = ResponseBatch(port, self.reactor)
+            self._batches.append(protocol.batch)
             # Bursts of requests overflow the default buffer (a few hundred
             # KB) and cost 500 ms retransmissions.
             port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
-            self._udp.setdefault(
-                6 if ":" in spec.interface else 4, ResponseBatch(port, self.reactor)
-            )
+            self._udp.setdefault(6 if ":" in spec.interface else 4, protocol.batch)
         else:
             factory = Factory.forProtocol(lambda: _Stream(self, spec.transport))
             endpoint = serverFromString(self.reactor, spec.endpoint(self.tlsArguments))
@@ -265,11 +269,12 @@ class SIPTransports:
             if isinstance(connection, _Stream):
                 connection.transport.abortConnection()
         self._connections.clear()
-        for batch in self._udp.values():
+        for batch in self._batches:
             batch.close()
         for port in self._ports:
             await port.stopListening()
         self._ports = []
+        self._batches = []
         self._udp = {}
 
     def udpPort(self, host):
@@ -288,7 +293,8 @@ class SIPTransports:
         Bytes of one message from C{source} over C{transport}: refused
         with the answer C{readMessage} made, or delivered.
 
-        @param link: the Twisted transport it came on.
+        @param link: for UDP the L{ResponseBatch} of the port it came on,
+            else the Twisted transport it came on.
         @param stream: the L{_Stream} it came on, C{None} for UDP.
         """
         source = (source[0], source[1])
@@ -299,7 +305,7 @@ class SIPTransports:
         if arrival.reply is not None:
             data = arrival.reply.serialise()
             if stream is None:
-                link.write(data, source)
+                link.add(data, source)
             else:
                 link.write(data)
         message = arrival.message
