@@ -634,17 +634,30 @@ class CSeq:
         return f"<CSeq {self}>"
 
 
-def _number(text, name, maximum):
-    # The same few numbers come in every message (Max-Forwards: 70,
-    # Content-Length: 0).
-    number = _NUMBERS.get(text)
-    if number is None:
-        if not (text.isdigit() and text.isascii() and len(text) <= 10):
+def _numberReader(maximum, field):
+    """
+    @return: a function of C{(text, name=field)} reading a number from 0
+        to C{maximum} of at most ten digits, and raising
+        L{oso.sip.uri.SIPParseError} (naming C{name}) for any other text.
+        The same few numbers come in every message (Max-Forwards: 70,
+        Content-Length: 0): each is read from L{_NUMBERS}, in one call
+        (the reader is made for its maximum, not given it by a caller).
+    """
+
+    def read(text, name=field):
+        number = _NUMBERS.get(text)
+        if number is None:
+            if not (text.isdigit() and text.isascii() and len(text) <= 10):
+                raise _fail(name, text)
+            number = _NUMBERS.keep(text, int(text))
+        if number > maximum:
             raise _fail(name, text)
-        number = _NUMBERS.keep(text, int(text))
-    if number > maximum:
-        raise _fail(name, text)
-    return number
+        return number
+
+    return read
+
+
+_sequenceNumber = _numberReader(2**32 - 1, "CSeq")
 
 
 def parseCSeq(text, name="CSeq"):
@@ -660,22 +673,21 @@ def parseCSeq(text, name="CSeq"):
         parts = text.split()
         if len(parts) != 2 or not isToken(parts[1]):
             raise _fail(name, text)
-        known = _CSEQS.keep(text, (_number(parts[0], name, 2**32 - 1), parts[1]))
+        known = _CSEQS.keep(text, (_sequenceNumber(parts[0], name), parts[1]))
     return CSeq(*known)
 
 
-def parseMaxForwards(text, name="Max-Forwards"):
-    """
+parseMaxForwards = _numberReader(255, "Max-Forwards")
+parseMaxForwards.__name__ = "parseMaxForwards"
+parseMaxForwards.__doc__ = """
     Read Max-Forwards: an integer from 0 to 255 (RFC 3261 20.22).
     """
-    return _number(text, name, 255)
 
-
-def parseContentLength(text, name="Content-Length"):
-    """
+parseContentLength = _numberReader(2**32 - 1, "Content-Length")
+parseContentLength.__name__ = "parseContentLength"
+parseContentLength.__doc__ = """
     Read Content-Length: a non-negative integer of at most ten digits.
     """
-    return _number(text, name, 2**32 - 1)
 
 
 def parseDate(text, name="Date"):

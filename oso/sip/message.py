@@ -13,6 +13,7 @@ import re
 from operator import itemgetter
 
 from oso.sip.headers import (
+    _ADDRESSES,
     CANONICAL,
     COMPACT,
     LIST_HEADERS,
@@ -207,7 +208,7 @@ class Headers:
             L{getAll} would give it first), or C{default}.
         """
         key = _KEYS.get(name) or _key(name)
-        if key in LIST_HEADERS:
+        if key in LIST_HEADERS and key not in self._split:
             self._splitKey(name)
         for field in self._fields:
             if field[0] == key:
@@ -367,7 +368,9 @@ class Headers:
                 if type(value) is not KnownAddress:
                     if value.tag is None:
                         value.tag = tag() if callable(tag) else tag
-                elif value.address.tag is None:
+                elif value.address._params.get("tag") is None:
+                    # (NameAddress.tag, without its call: the shared
+                    # value's parameters are its own, never None.)
                     if callable(tag):
                         tag = tag()
                     fields[index] = (key, field[1], f"{value};tag={tag}")
@@ -643,7 +646,9 @@ class Request(Message):
         """
         @param headers: L{Headers}, or C{(name, value)} pairs.
         """
-        super().__init__(headers, body)
+        # Message.__init__ named: super() costs an object and a look-up
+        # for every message read or made.
+        Message.__init__(self, headers, body)
         self.method = method
         self.uri = uri
 
@@ -673,7 +678,7 @@ class Response(Message):
             gives the status (or C{""}).
         @param headers: L{Headers}, or C{(name, value)} pairs.
         """
-        super().__init__(headers, body)
+        Message.__init__(self, headers, body)
         self.status = status
         self.reason = REASONS.get(status, "") if reason is None else reason
 
@@ -829,10 +834,12 @@ def _checkFields(headers, request):
     _, name, text = fields[sequence]
     cseq = parseCSeq(text, name)
     fields[sequence] = ("cseq", name, cseq)
+    # The cache of sharedAddress looked at first: To, and most From
+    # values, were read before, and a call is most of what a hit costs.
     _, name, text = fields[origin]
-    fields[origin] = ("from", name, sharedAddress(text, name))
+    fields[origin] = ("from", name, _ADDRESSES.get(text) or sharedAddress(text, name))
     _, name, text = fields[to]
-    fields[to] = ("to", name, sharedAddress(text, name))
+    fields[to] = ("to", name, _ADDRESSES.get(text) or sharedAddress(text, name))
     if maxForwards is not None:
         _, name, text = fields[maxForwards]
         fields[maxForwards] = ("max-forwards", name, parseMaxForwards(text, name))
@@ -862,37 +869,27 @@ def _checkFields(headers, request):
     return length
 
 
-def _single(headers, key, index, several):
-    """
-    Whether the list field C{key} (one with a typed view, whose empty
-    value stays as it is) is the one field line at C{index} and holds no
-    comma: then it needs no splitting, and is marked split.
-
-    @param several: whether there may be more than one line of C{key}, or
-        C{index} may be out of date.
-    """
-    if several:
-        return False
-    text = headers._fields[index][2]
-    if "," in text:
-        return False
-    headers._split += (key,)
-    return True
-
-
 def _checkVia(headers, index, several):
     """
     Check the top Via (every Via line split first, an empty element
-    refused) and keep it parsed.
+    refused) and keep it parsed. A Via that is the one line of its field
+    and holds no comma needs no splitting: it is marked split as it
+    stands (the check is written here, not in a function of its own
+    shared with L{_checkContacts}: a Python call per field is most of
+    what it costs).
 
     @param index: the index of the first Via field.
+    @param several: whether there may be more than one Via line, or
+        C{index} may be out of date.
     """
-    if not _single(headers, "via", index, several):
-        headers.getParsed("via")
-        return
-    fields = headers._fields
-    _, name, text = fields[index]
-    fields[index] = ("via", name, parseVia(text, name))
+    if not several:
+        fields = headers._fields
+        _, name, text = fields[index]
+        if "," not in text:
+            headers._split += ("via",)
+            fields[index] = ("via", name, parseVia(text, name))
+            return
+    headers.getParsed("via")
 
 
 def _checkContacts(headers, index, several):
@@ -901,13 +898,18 @@ def _checkContacts(headers, index, several):
     keeping each address as its shared L{oso.sip.headers.KnownAddress}.
 
     @param index: the index of the first Contact field.
+    @param several: as for L{_checkVia}.
     """
-    if _single(headers, "contact", index, several):
+    if not several:
         fields = headers._fields
         _, name, text = fields[index]
-        if text != "*":
-            fields[index] = ("contact", name, sharedAddress(text, name))
-        return
+        if "," not in text:
+            # One line, one value: no split (as for the top Via).
+            headers._split += ("contact",)
+            if text != "*":
+                known = _ADDRESSES.get(text) or sharedAddress(text, name)
+                fields[index] = ("contact", name, known)
+            return
     headers._splitValues("contact")
     fields = headers._fields
     count = 0

@@ -112,7 +112,9 @@ def readMessage(data, source, datagram):
         except (SIPParseError, ValueError):
             return Arrival(problem=f"dropped, unanswerable: {error.message}")
         return Arrival(reply=reply, problem=f"refused {error.statusCode}: {error.message}")
-    return Arrival(message=message)
+    # The named tuple made without its __new__, a Python function taking
+    # keywords: one is made for every message read.
+    return tuple.__new__(Arrival, (message, None, None))
 
 
 def stampVia(request, source):

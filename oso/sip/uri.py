@@ -185,15 +185,17 @@ class SIPURI:
         """
         @return: an equal L{SIPURI} whose parameter and header dicts are new.
         """
-        return SIPURI(
-            self.host,
-            self.user,
-            self.password,
-            self.port,
-            self.params.copy(),
-            self.headers.copy(),
-            self.scheme,
-        )
+        # Made without __init__ (a call from C into Python, and its
+        # defaults): every request read copies its Request-URI.
+        uri = SIPURI.__new__(SIPURI)
+        uri.scheme = self.scheme
+        uri.user = self.user
+        uri.password = self.password
+        uri.host = self.host
+        uri.port = self.port
+        uri.params = self.params.copy()
+        uri.headers = self.headers.copy()
+        return uri
 
     def __str__(self):
         user = self.user

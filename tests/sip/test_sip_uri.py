@@ -287,6 +287,23 @@ def test_copy():
     assert uri == parseURI(str(uri.copy()))
 
 
+def test_copyEveryComponent():
+    """
+    A copy (made without the constructor) holds every component of the
+    original, and dicts of parameters and headers of its own.
+    """
+    uri = parseURI("sips:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=x")
+    other = uri.copy()
+    assert type(other) is SIPURI
+    for name in SIPURI.__slots__:
+        assert getattr(other, name) == getattr(uri, name)
+    assert str(other) == str(uri)
+    other.headers["subject"] = "y"
+    other.params["lr"] = "1"
+    assert uri.headers == {"subject": "x"}
+    assert uri.params == {"transport": "tcp", "lr": None}
+
+
 _TEXT = st.text(min_size=1, max_size=12)
 _HOSTS = st.one_of(
     st.from_regex(r"[a-z][a-z0-9\-]{0,10}(\.[a-z][a-z0-9\-]{0,10}){0,3}", fullmatch=True),
