@@ -323,7 +323,7 @@ class Registrar:
         # aor -> the _Repeat of the REGISTER that last set its bindings,
         # while they are the ones it set.
         self._repeats = {}
-        # The last Date written: (second, text).
+        # The last Date field written: (second, (name, value)).
         self._written = (None, None)
 
     def start(self):
@@ -815,24 +815,19 @@ class Registrar:
     def _listing(self, pieces, bindings, now):
         """
         RFC 3261 10.3 step 8: a Contact for each binding with its
-        remaining time, and a Date.
+        remaining time, and a Date (RFC 3261 20.17), the Date written
+        once per second.
 
         @param pieces: the text of each binding's Contact (L{_pieces}).
         """
         headers = []
         for (head, tail), binding in zip(pieces, bindings):
             headers.append(("Contact", f"{head}{binding.remaining(now)}{tail}"))
-        headers.append(("Date", self._date(now)))
-        return tuple(headers)
-
-    def _date(self, now):
-        """
-        The Date of a 200 (RFC 3261 20.17), written once per second.
-        """
         second = int(now)
         if self._written[0] != second:
-            self._written = (second, formatdate(second, usegmt=True))
-        return self._written[1]
+            self._written = (second, ("Date", formatdate(second, usegmt=True)))
+        headers.append(self._written[1])
+        return tuple(headers)
 
     def _arm(self, aor, key, binding, now):
         """
