@@ -469,43 +469,45 @@ class Registrar:
             callID = request.callID
             cseq = request.cseq.number
             repeat = self._repeats.get(aor)
+            bindings = None
             if repeat is not None:
                 bindings = self._repeat(
                     repeat, aor, current, contacts, expiresText, callID, cseq, source, now
                 )
-                if bindings is not None:
-                    listing = self._listing(repeat.pieces, bindings, now)
-                    result = _result(200, "OK", listing, bindings)
-                    self._settle(aor, result, now, repeat, answer)
-                    return
-            updated, knowns, grants = self._decide(
-                contacts, expiresText, callID, cseq, aor, source, current, now
-            )
+            if bindings is None:
+                updated, knowns, grants = self._decide(
+                    contacts, expiresText, callID, cseq, aor, source, current, now
+                )
         except _Refusal as refusal:
             answer(
                 _result(refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor))
             )
             return
-        dirty = self._apply(aor, current, updated, now)
-        bindings = tuple(updated.values())
-        pieces = [_pieces(binding) for binding in bindings]
-        result = _result(200, "OK", self._listing(pieces, bindings, now), bindings)
-        if not dirty:
-            answer(result)
-            return
-        repeat = self._remember(aor, updated, pieces, knowns, grants, expiresText, source)
-        self._settle(aor, result, now, repeat, answer)
-
-    def _settle(self, aor, result, now, repeat, answer):
-        """
-        Answer a REGISTER that changed the bindings of C{aor}: at once
-        when the store is close enough to them (L{_storedCloseEnough}),
-        otherwise once they are written.
-        """
-        if self._storedCloseEnough(aor, result.bindings, now, repeat):
+        if bindings is None:
+            dirty = self._apply(aor, current, updated, now)
+            bindings = tuple(updated.values())
+            pieces = [_pieces(binding) for binding in bindings]
+            result = _result(200, "OK", self._listing(pieces, bindings, now), bindings)
+            if not dirty:
+                answer(result)
+                return
+            repeat = self._remember(aor, updated, pieces, knowns, grants, expiresText, source)
+        else:
+            result = _result(200, "OK", self._listing(repeat.pieces, bindings, now), bindings)
+        # The bindings changed: answered at once when the store is close
+        # enough to them, otherwise once they are written.
+        if self._storedCloseEnough(aor, bindings, now, repeat):
             self._behind.add(aor)
             answer(result)
-            return
+        else:
+            self._answerWhenStored(aor, result, answer)
+
+    def _answerWhenStored(self, aor, result, answer):
+        """
+        Have the bindings of C{aor} written and answer a REGISTER that
+        changed them with C{result} once they are (with a 500 if the
+        store failed).
+        """
 
         def stored(failure):
             if failure is None:
