@@ -80,7 +80,7 @@ class Binding:
         @return: this binding with another C{expires}, C{updated},
             C{callID} and C{cseq}, as a refresh makes it: the same as
             C{dataclasses.replace} gives, about five times cheaper (see
-            L{_Unfrozen}).
+            L{_unfrozen}).
         """
         binding = _Unfrozen()
         binding.aor = self.aor
@@ -99,17 +99,20 @@ class Binding:
         return binding
 
 
-class _Unfrozen:
+def _unfrozen(frozen):
     """
-    The slots of a L{Binding} without its frozen C{__setattr__}, for
-    L{Binding.refreshed}: filled in with plain assignments and then made
-    a L{Binding} (C{__class__} may be assigned between classes of the same
-    slots). A frozen dataclass sets each field through
+    A class with the slots of the frozen dataclass C{frozen} but without
+    its frozen C{__setattr__}: filled in with plain assignments and then
+    made a C{frozen} (C{__class__} may be assigned between classes of the
+    same slots). A frozen dataclass sets each field through
     C{object.__setattr__}, a call that costs more than a dozen of these
-    assignments; a refresh, the most common REGISTER, makes one binding.
+    assignments; a refresh, the most common REGISTER, makes one binding
+    and one result.
     """
+    return type(f"_Unfrozen{frozen.__name__}", (), {"__slots__": frozen.__slots__})
 
-    __slots__ = Binding.__slots__
+
+_Unfrozen = _unfrozen(Binding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,24 @@ class RegisterResult:
     reason: str
     headers: tuple = ()
     bindings: tuple = ()
+
+
+_UnfrozenResult = _unfrozen(RegisterResult)
+
+
+def _result(status, reason, headers, bindings):
+    """
+    @return: C{RegisterResult(status, reason, headers, bindings)}, made
+        as L{Binding.refreshed} makes a binding (L{_unfrozen}): a third
+        of what the frozen class's C{__init__} costs.
+    """
+    result = _UnfrozenResult()
+    result.status = status
+    result.reason = reason
+    result.headers = headers
+    result.bindings = bindings
+    result.__class__ = RegisterResult
+    return result
 
 
 class _Refusal(Exception):
@@ -302,7 +323,7 @@ class Registrar:
         # aor -> the _Repeat of the REGISTER that last set its bindings,
         # while they are the ones it set.
         self._repeats = {}
-        # The last Date written: (second, text).
+        # The last Date field written: (second, (name, value)).
         self._written = (None, None)
 
     def start(self):
@@ -448,56 +469,56 @@ class Registrar:
             callID = request.callID
             cseq = request.cseq.number
             repeat = self._repeats.get(aor)
+            bindings = None
             if repeat is not None:
                 bindings = self._repeat(
-                    repeat, current, contacts, expiresText, callID, cseq, source, now
+                    repeat, aor, current, contacts, expiresText, callID, cseq, source, now
                 )
-                if bindings is not None:
-                    listing = self._listing(repeat.pieces, bindings, now)
-                    result = RegisterResult(200, "OK", listing, bindings)
-                    self._settle(aor, result, now, repeat, answer)
-                    return
-            updated, knowns, grants = self._decide(
-                contacts, expiresText, callID, cseq, aor, source, current, now
-            )
+            if bindings is None:
+                updated, knowns, grants = self._decide(
+                    contacts, expiresText, callID, cseq, aor, source, current, now
+                )
         except _Refusal as refusal:
             answer(
-                RegisterResult(
-                    refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor)
-                )
+                _result(refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor))
             )
             return
-        dirty = self._apply(aor, current, updated, now)
-        bindings = tuple(updated.values())
-        pieces = [_pieces(binding) for binding in bindings]
-        result = RegisterResult(200, "OK", self._listing(pieces, bindings, now), bindings)
-        if not dirty:
-            answer(result)
-            return
-        repeat = self._remember(aor, updated, pieces, knowns, grants, expiresText, source)
-        self._settle(aor, result, now, repeat, answer)
-
-    def _settle(self, aor, result, now, repeat, answer):
-        """
-        Answer a REGISTER that changed the bindings of C{aor}: at once
-        when the store is close enough to them (L{_storedCloseEnough}),
-        otherwise once they are written.
-        """
-        if self._storedCloseEnough(aor, result.bindings, now, repeat):
+        if bindings is None:
+            dirty = self._apply(aor, current, updated, now)
+            bindings = tuple(updated.values())
+            pieces = [_pieces(binding) for binding in bindings]
+            result = _result(200, "OK", self._listing(pieces, bindings, now), bindings)
+            if not dirty:
+                answer(result)
+                return
+            repeat = self._remember(aor, updated, pieces, knowns, grants, expiresText, source)
+        else:
+            result = _result(200, "OK", self._listing(repeat.pieces, bindings, now), bindings)
+        # The bindings changed: answered at once when the store is close
+        # enough to them, otherwise once they are written.
+        if self._storedCloseEnough(aor, bindings, now, repeat):
             self._behind.add(aor)
             answer(result)
-            return
+        else:
+            self._answerWhenStored(aor, result, answer)
+
+    def _answerWhenStored(self, aor, result, answer):
+        """
+        Have the bindings of C{aor} written and answer a REGISTER that
+        changed them with C{result} once they are (with a 500 if the
+        store failed).
+        """
 
         def stored(failure):
             if failure is None:
                 answer(result)
                 return
             self.log.failure("registrar: bindings of {aor} not stored", failure, aor=aor)
-            answer(RegisterResult(500, "Server Internal Error", (), result.bindings))
+            answer(_result(500, "Server Internal Error", (), result.bindings))
 
         self._persist(aor, stored)
 
-    def _repeat(self, repeat, current, contacts, expiresText, callID, cseq, source, now):
+    def _repeat(self, repeat, aor, current, contacts, expiresText, callID, cseq, source, now):
         """
         Apply a repeat of the REGISTER that left C{repeat}: one whose
         Contacts are the very values it had (the codec shares the value of
@@ -510,8 +531,8 @@ class Registrar:
         would, without reading the Contacts' parameters again or hashing
         their URIs more than once.
 
-        @param current: the bindings of the address of record, changed
-            in place.
+        @param current: the bindings of C{aor}, changed in place (or, for
+            one binding, replaced by a new dictionary of the same key).
         @return: the new bindings, in order; or C{None} when the request
             is not such a repeat, or is out of order (RFC 3261 10.3 step
             7: L{_decide} refuses it), or a binding's timer is no longer
@@ -528,20 +549,27 @@ class Registrar:
         for contact, known in zip(contacts, repeat.knowns):
             if type(contact) is str or contact.shared() is not known:
                 return None
-        intervals = repeat.intervals
-        for binding, interval, timer in zip(repeat.bindings, intervals, repeat.timers):
+        # Each binding checked and its refreshed copy made in one pass;
+        # nothing changes until all are.
+        refreshed = []
+        for binding, interval, timer in zip(repeat.bindings, repeat.intervals, repeat.timers):
+            expires = now + interval
             if (
                 (binding.callID == callID and cseq <= binding.cseq)
                 or not timer.active()
-                or timer.getTime() > now + interval
+                or timer.getTime() > expires
             ):
                 return None
-        bindings = tuple([
-            binding.refreshed(now + interval, now, callID, cseq)
-            for binding, interval in zip(repeat.bindings, intervals)
-        ])
-        for key, binding in zip(repeat.keys, bindings):
-            current[key] = binding
+            refreshed.append(binding.refreshed(expires, now, callID, cseq))
+        bindings = tuple(refreshed)
+        if len(bindings) == 1:
+            # The one key of C{current} is the binding's: C{dict.fromkeys}
+            # of a dict takes its keys' hashes as they are, where storing
+            # the binding would hash the URI again (L{SIPURI.__hash__}).
+            self._aors[aor] = dict.fromkeys(current, bindings[0])
+        else:
+            for key, binding in zip(repeat.keys, bindings):
+                current[key] = binding
         repeat.bindings = bindings
         return bindings
 
@@ -789,25 +817,19 @@ class Registrar:
     def _listing(self, pieces, bindings, now):
         """
         RFC 3261 10.3 step 8: a Contact for each binding with its
-        remaining time, and a Date.
+        remaining time, and a Date (RFC 3261 20.17), the Date written
+        once per second.
 
         @param pieces: the text of each binding's Contact (L{_pieces}).
         """
-        headers = [
-            ("Contact", f"{head}{binding.remaining(now)}{tail}")
-            for (head, tail), binding in zip(pieces, bindings)
-        ]
-        headers.append(("Date", self._date(now)))
-        return tuple(headers)
-
-    def _date(self, now):
-        """
-        The Date of a 200 (RFC 3261 20.17), written once per second.
-        """
+        headers = []
+        for (head, tail), binding in zip(pieces, bindings):
+            headers.append(("Contact", f"{head}{binding.remaining(now)}{tail}"))
         second = int(now)
         if self._written[0] != second:
-            self._written = (second, formatdate(second, usegmt=True))
-        return self._written[1]
+            self._written = (second, ("Date", formatdate(second, usegmt=True)))
+        headers.append(self._written[1])
+        return tuple(headers)
 
     def _arm(self, aor, key, binding, now):
         """

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from oso.sip.message import Request, parseMessage
-from oso.sip.registrar import Binding, Registrar
+from oso.sip.registrar import Binding, Registrar, RegisterResult, _result
 from oso.sip.uri import parseURI
 from oso.store import SQLiteStore
 from oso.store.memory import MemoryStore
@@ -936,3 +936,22 @@ def test_refreshed():
         pass
     else:
         raise AssertionError("a refreshed binding can be changed")
+
+
+def test_result():
+    """
+    L{_result} gives what L{RegisterResult} would: an equal, frozen
+    L{RegisterResult}.
+    """
+    binding = Binding("201", "sip:a@192.0.2.1", 1.0)
+    headers = (("Contact", "<sip:a@192.0.2.1>;expires=1"),)
+    result = _result(200, "OK", headers, (binding,))
+    assert type(result) is RegisterResult
+    assert result == RegisterResult(200, "OK", headers, (binding,))
+    assert hash(result) == hash(RegisterResult(200, "OK", headers, (binding,)))
+    try:
+        result.status = 500
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a result can be changed")
