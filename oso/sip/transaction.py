@@ -317,9 +317,15 @@ class Transaction:
         actions, state = transition
         for function, argument in actions:
             function(self, message if argument is None else argument)
-        if self.state != "Terminated":
+        current = self.state
+        if current != state and current != "Terminated":
             # (Terminated here: an action ended the transaction, a stateless
-            # answer given while the request was passed up.)
+            # answer given while the request was passed up.) A transition
+            # back to its own state enters nothing: its actions start only
+            # timers that state keeps, and what entering it did (the timers
+            # of other states stopped, the transaction user's objects
+            # forgotten) holds still, so a retransmission absorbed and a
+            # non-INVITE request's start cost one call less.
             self._enter(state)
 
     def _enter(self, state):
