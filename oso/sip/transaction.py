@@ -85,6 +85,9 @@ class TimerConfig:
             timer does not run on such a transport (retransmission timers
             A, E and G on a reliable one).
         """
+        # Timer J first: every non-INVITE server transaction starts one.
+        if name == "J":
+            return 0 if reliable else 64 * self.t1
         if name in ("A", "E", "G"):
             return None if reliable else self.t1
         if name in ("B", "F", "H", "L", "M"):
@@ -93,8 +96,6 @@ class TimerConfig:
             return 0 if reliable else self.timerD
         if name in ("I", "K"):
             return 0 if reliable else self.t4
-        if name == "J":
-            return 0 if reliable else 64 * self.t1
         if name == "Trying":
             return self.trying
         raise KeyError(name)
