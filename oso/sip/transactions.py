@@ -46,7 +46,7 @@ def serverKey(request, method=None):
     Request-URI, To tag, From tag, Call-ID, CSeq number, top Via and
     method; for an INVITE and its ACK the To tag is left out of the key and
     the ACK's is checked against the response sent instead
-    (L{TransactionLayer._matchServer}).
+    (L{TransactionLayer._ackMatches}).
 
     @param method: the method to look for instead of the request's (a
         CANCEL looks for the INVITE it cancels, 9.2).
