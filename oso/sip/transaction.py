@@ -85,6 +85,9 @@ class TimerConfig:
             timer does not run on such a transport (retransmission timers
             A, E and G on a reliable one).
         """
+        # Timer J first: every non-INVITE server transaction starts one.
+        if name == "J":
+            return 0 if reliable else 64 * self.t1
         if name in ("A", "E", "G"):
             return None if reliable else self.t1
         if name in ("B", "F", "H", "L", "M"):
@@ -93,8 +96,6 @@ class TimerConfig:
             return 0 if reliable else self.timerD
         if name in ("I", "K"):
             return 0 if reliable else self.t4
-        if name == "J":
-            return 0 if reliable else 64 * self.t1
         if name == "Trying":
             return self.trying
         raise KeyError(name)
@@ -317,9 +318,15 @@ class Transaction:
         actions, state = transition
         for function, argument in actions:
             function(self, message if argument is None else argument)
-        if self.state != "Terminated":
+        current = self.state
+        if current != state and current != "Terminated":
             # (Terminated here: an action ended the transaction, a stateless
-            # answer given while the request was passed up.)
+            # answer given while the request was passed up.) A transition
+            # back to its own state enters nothing: its actions start only
+            # timers that state keeps, and what entering it did (the timers
+            # of other states stopped, the transaction user's objects
+            # forgotten) holds still, so a retransmission absorbed and a
+            # non-INVITE request's start cost one call less.
             self._enter(state)
 
     def _enter(self, state):

@@ -46,7 +46,7 @@ def serverKey(request, method=None):
     Request-URI, To tag, From tag, Call-ID, CSeq number, top Via and
     method; for an INVITE and its ACK the To tag is left out of the key and
     the ACK's is checked against the response sent instead
-    (L{TransactionLayer._matchServer}).
+    (L{TransactionLayer._ackMatches}).
 
     @param method: the method to look for instead of the request's (a
         CANCEL looks for the INVITE it cancels, 9.2).
@@ -228,14 +228,12 @@ class TransactionLayer:
                 transaction.reliable,
             )
 
-    def kept(self, message):
-        """
-        @return: what a transaction keeps of a final response or ACK it
-            sends and may send again: its sent form (L{oso.sip.sent}), so
-            that what waits for Timers D to L is a few objects instead of
-            the parsed message.
-        """
-        return sentForm(message)
+    #: C{kept(message)}: what a transaction keeps of a final response or
+    #: ACK it sends and may send again: its sent form (L{oso.sip.sent}),
+    #: so that what waits for Timers D to L is a few objects instead of
+    #: the parsed message. The function itself, not a method calling it:
+    #: one call less for every final response.
+    kept = staticmethod(sentForm)
 
     def receive(self, message, source, transport):
         """
@@ -262,38 +260,55 @@ class TransactionLayer:
         else:
             transaction._receive(message)
 
-    def _matchServer(self, request, key):
-        transaction = self._servers.get(key)
-        if (
-            transaction is not None
-            and request.method == "ACK"
-            and transaction._key[0] == "2543"
+    @staticmethod
+    def _ackMatches(request, transaction):
+        """
+        Whether an ACK whose key found C{transaction} belongs to it: an
+        RFC 2543 key leaves the To tag out, so the ACK's is checked
+        against the response sent (L{serverKey}).
+        """
+        return not (
+            transaction._key[0] == "2543"
             and transaction.lastResponse is not None
             and transaction.lastResponse.toAddress.tag != request.toAddress.tag
-        ):
-            return None
-        return transaction
+        )
 
     def _receiveRequest(self, request, source, transport):
         key = serverKey(request)
-        transaction = self._matchServer(request, key)
+        transaction = self._servers.get(key)
+        method = request.method
+        if method == "ACK":
+            if transaction is not None and self._ackMatches(request, transaction):
+                transaction._receive(request)
+            else:
+                self.deliverRequest(request, None)
+            return
         if transaction is not None:
             transaction._receive(request)
             return
-        method = request.method
-        if method == "ACK":
-            self.deliverRequest(request, None)
-            return
-        kind = ServerInviteTransaction if method == "INVITE" else ServerNonInviteTransaction
+        invite = method == "INVITE"
+        kind = ServerInviteTransaction if invite else ServerNonInviteTransaction
         transaction = kind(self, request, source, transport)
         transaction._key = key
-        self._servers[key] = transaction
-        if method == "CANCEL":
-            invite = self._servers.get(serverKey(request, "INVITE"))
-            if invite is not None:
-                transaction.cancels = invite
-                invite.cancelledBy = transaction
+        if invite:
+            # Its 1xx leave while it is passed up, and what they cause (a
+            # CANCEL) must find it.
+            self._servers[key] = transaction
+        elif method == "CANCEL":
+            cancelled = self._servers.get(serverKey(request, "INVITE"))
+            if cancelled is not None:
+                transaction.cancels = cancelled
+                cancelled.cancelledBy = transaction
         transaction._start()
+        # A non-INVITE transaction joins the table once its request has
+        # been passed up, and only if it is still live: one answered
+        # statelessly meanwhile (a challenge), or ended at once on a
+        # reliable transport, is never entered and taken out again. Nothing
+        # can look it up before: nothing of it leaves while its request is
+        # passed up (its responses wait for the start to end; a stateless
+        # one ends it), so nothing it causes can come back to match it.
+        if not invite and transaction.state != "Terminated":
+            self._servers[key] = transaction
 
     def _ended(self, transaction):
         table = self._clients if isinstance(transaction, ClientTransaction) else self._servers

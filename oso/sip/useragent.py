@@ -37,6 +37,12 @@ KNOWN_METHODS = frozenset(
 #: What the core answers itself.
 OWN_METHODS = frozenset({"REGISTER", "OPTIONS"})
 
+#: The digest outcomes a REGISTER is challenged for (a tuple: an enum
+#: member is found in it by identity, where looking each up on the enum
+#: class costs an attribute lookup of the enum's own, per request).
+_STALE = AuthOutcome.stale
+_CHALLENGED = (AuthOutcome.missing, _STALE)
+
 
 @implementer(IUserAgent)
 class UserAgent:
@@ -333,20 +339,22 @@ class UserAgent:
         401 challenges sent statelessly, authorisation of the user for the
         AOR, the AOR from To), 6 to 8 in the registrar.
         """
-        required = [o.strip() for v in request.headers.getAll("require") for o in v.split(",")]
-        if any(required):
-            response = makeResponse(request, 420, toTag=newTag())
-            response.headers.add("unsupported", ", ".join(o for o in required if o))
-            transaction.respond(response)
-            return
+        requires = request.headers.getAll("require")
+        if requires:
+            required = [o.strip() for v in requires for o in v.split(",")]
+            if any(required):
+                response = makeResponse(request, 420, toTag=newTag())
+                response.headers.add("unsupported", ", ".join(o for o in required if o))
+                transaction.respond(response)
+                return
         result = self.authenticator.verify(request, self._lookupHA1)
-        if result.outcome in (AuthOutcome.missing, AuthOutcome.stale):
+        if result.outcome in _CHALLENGED:
             # Stateless (RFC 3261 8.2.7): a flood of unauthenticated
             # REGISTERs leaves no transactions waiting for Timer J.
             response = makeResponse(request, 401)
             response.headers.add(
                 "www-authenticate",
-                self.authenticator.challenge(stale=result.outcome is AuthOutcome.stale),
+                self.authenticator.challenge(stale=result.outcome is _STALE),
             )
             transaction.respondStatelessly(response)
             return

@@ -699,6 +699,42 @@ def test_nonInviteServerStates():
         transaction.respond(ok)
 
 
+def test_nonInviteServerAnsweredWhilePassedUp():
+    """
+    A final response the TU gives while a non-INVITE request is passed up
+    is applied once the request has been taken: what the TU sends after it
+    from the same call leaves first, a second response given meanwhile is
+    absorbed rather than refused, and the transaction is Trying, with
+    nothing sent, until the TU returns. Then it is in the layer's table
+    and absorbs the request's retransmission with the response again; a
+    request answered statelessly meanwhile leaves nothing in the table.
+    """
+    end = End()
+    seen = []
+
+    def deliver(message, transaction):
+        if message.method == "MESSAGE":
+            transaction.respondStatelessly(makeResponse(message, 401))
+            return
+        transaction.respond(makeResponse(message, 200, toTag="b1"))
+        end.layer.request(request("NOTIFY", branch="z9hG4bKn1"), CLIENT, "UDP")
+        transaction.respond(makeResponse(message, 500, toTag="b1"))
+        seen.append((transaction.state, transaction.lastResponse, list(end.layer.transactions)))
+
+    end.layer.deliverRequest = deliver
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    notify = end.layer.transactions[0]
+    assert seen == [("Trying", None, [notify])]
+    assert [getattr(m, "status", None) or m.method for _, m in end.sent] == ["NOTIFY", 200]
+    options = end.layer.transactions[1]
+    assert (type(options), options.state) == (ServerNonInviteTransaction, "Completed")
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    assert [getattr(m, "status", None) or m.method for _, m in end.sent] == ["NOTIFY", 200, 200]
+    end.layer.receive(request("MESSAGE", branch="z9hG4bKm1"), CLIENT, "UDP")
+    assert end.sent[-1][1].status == 401
+    assert end.layer.transactions == [notify, options]
+
+
 def test_finishedServerKeepsItsDestinationAsAPlainTuple():
     """
     A source handed in as a tuple subclass (the transports' note that the
