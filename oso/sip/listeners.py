@@ -120,11 +120,33 @@ class _ReturnAddress(tuple):
     reading the response's top Via again (a response copies its request's
     Vias as text, and a final one is kept in its sent form: each send would
     parse that Via, 3 to 4 us each, two sends per REGISTER).  Anything
-    else is a plain tuple, for which C{send} reads the response's Via as
-    before.
+    else is a plain tuple (or an L{_OtherPort}), for which C{send} reads
+    the response's Via as before.
     """
 
     __slots__ = ()
+
+
+class _OtherPort(tuple):
+    """
+    The C{(host, port)} a UDP request came from, when it came on a UDP
+    port that is not the first of its address family (the one
+    L{SIPTransports.send} takes by the family): its responses go out on
+    the port it came on, so that they come from the address and port the
+    client sent to (RFC 3581 4), and through the network of that port's
+    interface.  Its responses' destination is read from their Via.
+
+    @ivar batch: that port's L{ResponseBatch}.
+    @ivar family: that port's address family, 4 or 6: a response whose Via
+        sends it to an address of the other family goes out on that
+        family's first port.
+    """
+
+    def __new__(cls, source, batch, family):
+        address = super().__new__(cls, source)
+        address.batch = batch
+        address.family = family
+        return address
 
 
 class _UDP(DatagramProtocol):
@@ -220,6 +242,9 @@ class SIPTransports:
         self._ports = []
         self._batches = []
         self._udp = {}
+        # The ResponseBatch of each UDP port that is not the first of its
+        # family -> that family.
+        self._otherPorts = {}
         self._connections = {}
         self.datagramTaps = []
 
@@ -239,12 +264,14 @@ class SIPTransports:
             port = self.reactor.listenUDP(
                 spec.port, protocol, interface=spec.interface, maxPacketSize=LARGEST_DATAGRAM
             )
-            protocol.batch = ResponseBatch(port, self.reactor)
-            self._batches.append(protocol.batch)
+            batch = protocol.batch = ResponseBatch(port, self.reactor)
+            self._batches.append(batch)
             # Bursts of requests overflow the default buffer (a few hundred
             # KB) and cost 500 ms retransmissions.
             port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
-            self._udp.setdefault(6 if ":" in spec.interface else 4, protocol.batch)
+            family = 6 if ":" in spec.interface else 4
+            if self._udp.setdefault(family, batch) is not batch:
+                self._otherPorts[batch] = family
         else:
             factory = Factory.forProtocol(lambda: _Stream(self, spec.transport))
             endpoint = serverFromString(self.reactor, spec.endpoint(self.tlsArguments))
@@ -276,6 +303,7 @@ class SIPTransports:
         self._ports = []
         self._batches = []
         self._udp = {}
+        self._otherPorts = {}
 
     def udpPort(self, host):
         """
@@ -314,11 +342,12 @@ class SIPTransports:
         if isinstance(message, Request):
             if stream is not None:
                 self._alias(stream, message.via)
-            elif (
-                message.method != "ACK"
-                and responseDestination(message, transport) == source
-            ):
-                source = _ReturnAddress(source)
+            elif message.method != "ACK":
+                family = self._otherPorts.get(link) if self._otherPorts else None
+                if family is not None:
+                    source = _OtherPort(source, link, family)
+                elif responseDestination(message, transport) == source:
+                    source = _ReturnAddress(source)
         self.deliver(message, source, transport)
 
     # Connections.
@@ -392,7 +421,8 @@ class SIPTransports:
         on an open connection to it when there is one.
 
         @param destination: C{(host, port)}; for a response, its request's
-            source (a L{_ReturnAddress} when the responses go there).
+            source (a L{_ReturnAddress} when the responses go there, an
+            L{_OtherPort} when they go out on the port it came on).
         @raise OSError: when it cannot be sent (no UDP socket of the
             destination's family, a host name over UDP); a UDP response
             that waited and then could not be sent is logged instead, as a
@@ -404,7 +434,11 @@ class SIPTransports:
             response = isinstance(message, Response)
             if response and type(destination) is not _ReturnAddress:
                 host, port = responseDestination(message, transport)
-            batch = self._udp.get(_family(host))
+            family = _family(host)
+            if type(destination) is _OtherPort and destination.family == family:
+                batch = destination.batch
+            else:
+                batch = self._udp.get(family)
             if batch is None:
                 raise OSError(f"no UDP socket to send to {host!r}")
             if response:

@@ -189,8 +189,10 @@ class ResponseBatchTests(SynchronousTestCase):
 class _Catcher(DatagramProtocol):
     def __init__(self):
         self.arrived = Deferred()
+        self.source = None
 
     def datagramReceived(self, data, address):
+        self.source = address
         self.arrived.callback(data)
 
 
@@ -229,6 +231,49 @@ class ResponseOnRealSocketTests(TestCase):
 
     def test_before_the_port_closes(self):
         return ensureDeferred(self._sendResponse(stopAtOnce=True))
+
+
+class SeveralPortsTests(TestCase):
+    """
+    With several UDP ports of one family, the responses to a request go
+    out on the port it came on (RFC 3581 4: from the address and port the
+    client sent to), whether they go back to its source or where its Via
+    says.
+    """
+
+    timeout = 15
+
+    def setUp(self):
+        self.transports = SIPTransports(
+            reactor,
+            lambda message, source, transport: self.transports.send(
+                makeResponse(message, 200, toTag="b1"), source, transport
+            ),
+        )
+        self.ports = [
+            self.transports.listen(ListenSpec("UDP", 0, "127.0.0.1"))[1] for _ in range(3)
+        ]
+        self.addCleanup(self.transports.stop)
+
+    async def _answeredFrom(self, index, rport):
+        catcher = _Catcher()
+        client = reactor.listenUDP(0, catcher, interface="127.0.0.1")
+        self.addCleanup(client.stopListening)
+        here = client.getHost().port
+        via = f"127.0.0.1:{here};branch=z9hG4bK1" + (";rport" if rport else "")
+        client.write(_request(via), ("127.0.0.1", self.ports[index]))
+        data = await catcher.arrived
+        self.assertTrue(data.startswith(b"SIP/2.0 200 "))
+        return catcher.source[1]
+
+    def test_each_port_answers_from_itself(self):
+        async def run():
+            for index in (2, 0, 1):
+                for rport in (True, False):
+                    answered = await self._answeredFrom(index, rport)
+                    self.assertEqual(answered, self.ports[index], (index, rport))
+
+        return ensureDeferred(run())
 
 
 class LargeDatagramTests(TestCase):
