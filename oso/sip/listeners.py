@@ -240,7 +240,6 @@ class SIPTransports:
         self.connectionFailed = connectionFailed
         self.addresses = {}
         self._ports = []
-        self._batches = []
         self._udp = {}
         # The ResponseBatch of each UDP port that is not the first of its
         # family -> that family.
@@ -265,7 +264,6 @@ class SIPTransports:
                 spec.port, protocol, interface=spec.interface, maxPacketSize=LARGEST_DATAGRAM
             )
             batch = protocol.batch = ResponseBatch(port, self.reactor)
-            self._batches.append(batch)
             # Bursts of requests overflow the default buffer (a few hundred
             # KB) and cost 500 ms retransmissions.
             port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
@@ -296,12 +294,11 @@ class SIPTransports:
             if isinstance(connection, _Stream):
                 connection.transport.abortConnection()
         self._connections.clear()
-        for batch in self._batches:
+        for batch in [*self._udp.values(), *self._otherPorts]:
             batch.close()
         for port in self._ports:
             await port.stopListening()
         self._ports = []
-        self._batches = []
         self._udp = {}
         self._otherPorts = {}
 
