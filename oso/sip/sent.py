@@ -16,7 +16,7 @@ the other fields from the bytes, again on each use, without keeping them.
 """
 
 from oso.sip.headers import parseVia
-from oso.sip.message import Request, Response, parseMessage
+from oso.sip.message import Request, Response, parseMessage, writeResponse
 
 
 class _Sent:
@@ -85,4 +85,16 @@ def sentForm(message):
         sent.method = message.method
     sent._via = message.headers.get("via")
     sent._data = message.serialise()
+    return sent
+
+
+def writtenResponse(request, status, reason, keys, tag, fields):
+    """
+    The response L{oso.sip.message.writeResponse} writes, in its sent
+    form: the bytes are all there ever is of it.
+    """
+    sent = SentResponse.__new__(SentResponse)
+    sent.status = status
+    sent.reason = reason
+    sent._via, sent._data = writeResponse(request, status, reason, keys, tag, fields)
     return sent

@@ -22,7 +22,8 @@ import hashlib
 from twisted.logger import Logger
 
 from oso.randompool import pool
-from oso.sip.message import Response
+from oso.sip.message import REASONS, Response
+from oso.sip.sent import writtenResponse
 from oso.sip.uri import SIPParseError
 
 #: RFC 3261 8.1.1.7: every branch made by an RFC 3261 element starts so.
@@ -168,6 +169,26 @@ def makeResponse(request, status, reason=None, toTag=None, *, tagged=True):
     if status == 100 and "timestamp" in request.headers:
         headers.add("timestamp", request.headers.get("timestamp"))
     return response
+
+
+def sentResponse(request, status, reason=None, toTag=None, fields=()):
+    """
+    A final response to C{request} as L{makeResponse} makes it, with
+    C{fields} (C{(name, value)} pairs) added, written at once and held
+    only in its sent form (L{oso.sip.sent}): for a response its
+    transaction user does not change once made, about half what making
+    it and then writing it costs (a REGISTER's 401 and 200 are most of a
+    registrar's work).
+
+    @raise ValueError: for a provisional C{status}.
+    @raise SIPParseError: when To is malformed.
+    """
+    if status < 200:
+        raise ValueError(f"{status} is not a final response")
+    tag = toTag if toTag is not None else (lambda: statelessTag(request))
+    if reason is None:
+        reason = REASONS.get(status, "")
+    return writtenResponse(request, status, reason, _COPIED, tag, fields)
 
 
 #: The timers restarted with a longer interval (L{Transaction._backoff}).

@@ -21,7 +21,7 @@ from oso.sip.client import ClientTransaction
 from oso.sip.dialog import newTag
 from oso.sip.digest import AuthOutcome
 from oso.sip.headers import Via
-from oso.sip.transaction import TransactionError, makeResponse, newBranch
+from oso.sip.transaction import TransactionError, makeResponse, newBranch, sentResponse
 from oso.sip.transactions import TransactionLayer
 from oso.sip.transport import hostReference, reasonFor, viaTransport
 from oso.sip.uri import SIPParseError, SIPURI
@@ -351,18 +351,16 @@ class UserAgent:
         if result.outcome in _CHALLENGED:
             # Stateless (RFC 3261 8.2.7): a flood of unauthenticated
             # REGISTERs leaves no transactions waiting for Timer J.
-            response = makeResponse(request, 401)
-            response.headers.add(
-                "www-authenticate",
-                self.authenticator.challenge(stale=result.outcome is _STALE),
+            challenge = self.authenticator.challenge(stale=result.outcome is _STALE)
+            transaction.respondStatelessly(
+                sentResponse(request, 401, fields=(("WWW-Authenticate", challenge),))
             )
-            transaction.respondStatelessly(response)
             return
         tag = newTag()
         if not result.ok:
             self.log.info("REGISTER from {source} refused: {reason}",
                           source=self._source, reason=result.reason)
-            transaction.respond(makeResponse(request, 403, f"Forbidden ({result.reason})", tag))
+            transaction.respond(sentResponse(request, 403, f"Forbidden ({result.reason})", tag))
             return
         # An untouched To is read from the codec's shared value (not
         # changed here), without copying its URI.
@@ -372,16 +370,15 @@ class UserAgent:
         aor = uri.user if isinstance(uri, SIPURI) else None
         if aor != result.username:
             transaction.respond(
-                makeResponse(request, 403, "Forbidden (not your address of record)", tag)
+                sentResponse(request, 403, "Forbidden (not your address of record)", tag)
             )
             return
 
         def answer(outcome):
             try:
-                response = makeResponse(request, outcome.status, outcome.reason, tag)
-                for name, value in outcome.headers:
-                    response.headers.add(name, value)
-                transaction.respond(response)
+                transaction.respond(
+                    sentResponse(request, outcome.status, outcome.reason, tag, outcome.headers)
+                )
             except TransactionError as e:
                 self.log.info("REGISTER answer not sent: {error}", error=e)
             except Exception:

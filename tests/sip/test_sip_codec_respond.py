@@ -15,10 +15,15 @@ change one of them.
 import pytest
 
 from oso.sip.sent import sentForm
-from oso.sip.transaction import makeResponse, statelessTag
+from oso.sip.transaction import makeResponse, sentResponse, statelessTag
 from oso.sip.transport import readMessage, responseDestination
 
 _HEAD = "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+request_OPTIONS = (
+    b"OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
+    b"From: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: c1\r\n"
+    b"CSeq: 1 OPTIONS\r\n\r\n"
+)
 
 #: (request, where it came from, its Timestamp, the lines from the first
 #: Via to CSeq that every response to it writes, where the responses go).
@@ -213,6 +218,13 @@ CASES = [
 ]
 
 
+_CHALLENGE = 'Digest realm="oso", nonce="n1", qop="auth"'
+_BOUND = (
+    ("Contact", "<sip:alice@192.0.2.1:5062>;expires=3600"),
+    ("Date", "Sun, 29 Nov 2026 18:40:00 GMT"),
+)
+
+
 def _responses(request):
     """
     The responses a UA sends to C{request}: a 100 Trying, a stateless 401
@@ -221,10 +233,10 @@ def _responses(request):
     """
     trying = makeResponse(request, 100)
     challenge = makeResponse(request, 401)
-    challenge.headers.add("www-authenticate", 'Digest realm="oso", nonce="n1", qop="auth"')
+    challenge.headers.add("www-authenticate", _CHALLENGE)
     ok = makeResponse(request, 200, toTag="t200")
-    ok.headers.add("Contact", "<sip:alice@192.0.2.1:5062>;expires=3600")
-    ok.headers.add("Date", "Sun, 29 Nov 2026 18:40:00 GMT")
+    for name, value in _BOUND:
+        ok.headers.add(name, value)
     return [
         (message.serialise(), responseDestination(message, "UDP"))
         for message in (trying, challenge, sentForm(ok))
@@ -251,6 +263,42 @@ def test_responseBytes(request_, source, timestamp, block, destination):
         f"Date: Sun, 29 Nov 2026 18:40:00 GMT\r\n{end}",
     ]
     assert _responses(request) == [(text.encode(), destination) for text in expected]
+
+
+@pytest.mark.parametrize("request_, source, timestamp, block, destination", CASES)
+def test_sentResponseBytes(request_, source, timestamp, block, destination):
+    """
+    L{sentResponse}, which writes a final response without making it,
+    gives the stateless 401 and the 200 the very bytes, top Via and
+    destination that making them and writing them gives (each from a
+    request of its own, read afresh, so that neither way profits from
+    what the other left in the request).
+    """
+
+    def read():
+        return readMessage(request_.encode(), source, True).message
+
+    made = _responses(read())[1:]
+    request = read()
+    challenge = sentResponse(request, 401, fields=(("www-authenticate", _CHALLENGE),))
+    ok = sentResponse(read(), 200, toTag="t200", fields=_BOUND)
+    assert [
+        (message.serialise(), responseDestination(message, "UDP")) for message in (challenge, ok)
+    ] == made
+    assert (challenge.status, challenge.reason, ok.status, ok.reason) == (
+        401, "Unauthorized", 200, "OK",
+    )  # fmt: skip
+    assert str(ok.via) == str(read().via)
+
+
+def test_sentResponseFinalOnly():
+    """
+    A provisional response is not written at once: its transaction keeps
+    it to send again as it is, and may replace it.
+    """
+    request = readMessage(request_OPTIONS, ("192.0.2.1", 5060), True).message
+    with pytest.raises(ValueError):
+        sentResponse(request, 180)
 
 
 def test_noToNoTag():
