@@ -13,7 +13,6 @@ name for its error, and raises L{SIPParseError} with reason C{"Bad <name>"}.
 import ipaddress
 import re
 from datetime import datetime, timezone
-from operator import itemgetter
 
 from oso.sip.memo import Memo
 from oso.sip.uri import SIPParseError, parseURI
@@ -797,8 +796,10 @@ def _plainAuth(text):
         if known is None:
             return None
         _AUTH_LAYOUTS.keep(layout, known)
-    scheme, names, constants, pick = known
-    return scheme, dict(zip(names, pick(parts + constants)))
+    scheme, written, quoted = known
+    params = written.copy()
+    params.update(zip(quoted, parts[1::2]))
+    return scheme, params
 
 
 def _readLayout(layout):
@@ -806,34 +807,27 @@ def _readLayout(layout):
     What the layout of credentials or a challenge of the common form
     reads as.
 
-    @return: C{(scheme, names, constants, pick)}: the scheme, the
-        lowercased parameter names, the values written as tokens, and
-        what picks the parameters' values in order from the text's parts
-        split at its quotes followed by C{constants} (the contents of
-        the quoted-strings are every other part); or C{None} when the
-        layout is not of that form, a quote stands for a part of a value
-        or a name is repeated.
+    @return: C{(scheme, written, quoted)}: the scheme, the parameters
+        in order by lowercased name with the values written as tokens
+        (those of the quoted-strings stand in their places, to be set),
+        and the names of the quoted-strings in order, whose contents
+        are every other part of the text split at its quotes; or
+        C{None} when the layout is not of that form, a quote stands for
+        a part of a value or a name is repeated.
     """
     match = _AUTH_LAYOUT_RE.fullmatch(layout)
     if match is None:
         return None
-    parts = layout.count('"') * 2 + 1
-    names = []
-    constants = []
-    order = []
+    written = {}
+    quoted = []
     for name, value in _AUTH_LAYOUT_PARAM_RE.findall(layout, match.end(1)):
-        names.append(name.lower())
+        name = name.lower()
+        if name in written:
+            return None
+        written[name] = value
         if value == '"':
-            order.append(2 * (len(order) - len(constants)) + 1)
-        else:
-            order.append(parts + len(constants))
-            constants.append(value)
-    if len(set(names)) != len(names):
-        return None
-    # One index twice: itemgetter gives a tuple only for two or more
-    # (zip stops at the one name).
-    pick = itemgetter(*order) if len(order) > 1 else itemgetter(order[0], order[0])
-    return match.group(1), tuple(names), constants, pick
+            quoted.append(name)
+    return match.group(1), written, tuple(quoted)
 
 
 def _readAuth(text, name):

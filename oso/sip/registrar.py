@@ -193,6 +193,18 @@ def _pieces(binding):
     return f"<{binding.contact}>;expires=", tail
 
 
+def _contactFields(pieces, bindings, now):
+    """
+    @param pieces: the text of each binding's Contact (L{_pieces}).
+    @return: a Contact field for each of C{bindings} with its remaining
+        time at C{now}, in a 200 (RFC 3261 10.3 step 8).
+    """
+    fields = []
+    for (head, tail), binding in zip(pieces, bindings):
+        fields.append(("Contact", f"{head}{binding.remaining(now)}{tail}"))
+    return tuple(fields)
+
+
 class _Repeat:
     """
     What the REGISTER that last set an address of record's bindings
@@ -210,27 +222,39 @@ class _Repeat:
         the address of record's bindings.
     @ivar intervals: the interval each binding is granted.
     @ivar pieces: each binding's Contact text in the 200 (L{_pieces}).
-    @ivar timers: each binding's expiry timer.
+    @ivar fireAt: when each binding's expiry timer runs. The timers run
+        while the repeat is kept: L{Registrar._expire} and
+        L{Registrar.stop} forget it, and every other change of the
+        bindings makes or forgets another.
     @ivar bindings: the bindings now (each repeat sets them).
+    @ivar listed: the Contact fields of the 200 while each binding's
+        remaining time is its interval (made by the first repeat), or
+        C{None}.
     @ivar matched: the stored bindings known to match these but for
         their expiry, registration time, Call-ID and CSeq, or C{None}.
+    @ivar bounds: with C{matched}, C{(low, high)} for each binding: while
+        its remaining time is its interval, the store is close enough to
+        it (see L{Registrar._storedCloseEnough}) when its expiry is
+        within them.
     """
 
     __slots__ = (
-        "knowns", "expiresText", "source", "keys", "intervals", "pieces", "timers",
-        "bindings", "matched",
+        "knowns", "expiresText", "source", "keys", "intervals", "pieces", "fireAt",
+        "bindings", "listed", "matched", "bounds",
     )  # fmt: skip
 
-    def __init__(self, knowns, expiresText, source, keys, intervals, pieces, timers, bindings):
+    def __init__(self, knowns, expiresText, source, keys, intervals, pieces, fireAt, bindings):
         self.knowns = knowns
         self.expiresText = expiresText
         self.source = source
         self.keys = keys
         self.intervals = intervals
         self.pieces = pieces
-        self.timers = timers
+        self.fireAt = fireAt
         self.bindings = bindings
+        self.listed = None
         self.matched = None
+        self.bounds = None
 
 
 class Registrar:
@@ -369,6 +393,8 @@ class Registrar:
             if timer.active():
                 timer.cancel()
         self._timers.clear()
+        # A repeat's timers run while it is kept (L{_Repeat.fireAt}).
+        self._repeats.clear()
         self._unwritten |= self._behind
         self._behind = set()
         if not self._writing and not self._unwritten:
@@ -469,12 +495,12 @@ class Registrar:
             callID = request.callID
             cseq = request.cseq.number
             repeat = self._repeats.get(aor)
-            bindings = None
+            refreshed = None
             if repeat is not None:
-                bindings = self._repeat(
+                refreshed = self._repeat(
                     repeat, aor, current, contacts, expiresText, callID, cseq, source, now
                 )
-            if bindings is None:
+            if refreshed is None:
                 updated, knowns, grants = self._decide(
                     contacts, expiresText, callID, cseq, aor, source, current, now
                 )
@@ -483,20 +509,23 @@ class Registrar:
                 _result(refusal.status, refusal.reason, tuple(refusal.headers), self.bindings(aor))
             )
             return
-        if bindings is None:
+        if refreshed is None:
             dirty = self._apply(aor, current, updated, now)
             bindings = tuple(updated.values())
             pieces = [_pieces(binding) for binding in bindings]
-            result = _result(200, "OK", self._listing(pieces, bindings, now), bindings)
+            result = _result(
+                200, "OK", self._listing(_contactFields(pieces, bindings, now), now), bindings
+            )
             if not dirty:
                 answer(result)
                 return
             repeat = self._remember(aor, updated, pieces, knowns, grants, expiresText, source)
+            close = self._storedCloseEnough(aor, bindings, now, repeat)
         else:
-            result = _result(200, "OK", self._listing(repeat.pieces, bindings, now), bindings)
+            result, close = refreshed
         # The bindings changed: answered at once when the store is close
         # enough to them, otherwise once they are written.
-        if self._storedCloseEnough(aor, bindings, now, repeat):
+        if close:
             self._behind.add(aor)
             answer(result)
         else:
@@ -529,16 +558,19 @@ class Registrar:
         Such a REGISTER changes only the expiry, registration time,
         Call-ID and CSeq of each binding, as L{_decide} and L{_apply}
         would, without reading the Contacts' parameters again or hashing
-        their URIs more than once.
+        their URIs more than once; and while each binding's remaining
+        time is its interval (always, but for rounding), its 200 lists
+        the same Contacts as the repeat before and the store is close
+        enough to it by the same bounds, both kept with C{repeat}.
 
         @param current: the bindings of C{aor}, changed in place (or, for
             one binding, replaced by a new dictionary of the same key).
-        @return: the new bindings, in order; or C{None} when the request
-            is not such a repeat, or is out of order (RFC 3261 10.3 step
-            7: L{_decide} refuses it), or a binding's timer is no longer
-            running (it expired: the bindings are no longer the ones the
-            repeat left; or the registrar was stopped) or would have to
-            run sooner (L{_arm} sets a new one): then nothing has changed.
+        @return: the 200's L{RegisterResult} and whether the store is
+            close enough to the new bindings (L{_storedCloseEnough});
+            or C{None} when the request is not such a repeat, or is out
+            of order (RFC 3261 10.3 step 7: L{_decide} refuses it), or a
+            binding's timer would have to run sooner (L{_arm} sets a new
+            one): then nothing has changed.
         """
         if (
             expiresText != repeat.expiresText
@@ -550,16 +582,16 @@ class Registrar:
             if type(contact) is str or contact.shared() is not known:
                 return None
         # Each binding checked and its refreshed copy made in one pass;
-        # nothing changes until all are.
+        # nothing changes until all are. C{exact}: each remaining time is
+        # the interval (C{Binding.remaining} of the refreshed binding).
         refreshed = []
-        for binding, interval, timer in zip(repeat.bindings, repeat.intervals, repeat.timers):
+        exact = True
+        for binding, interval, fireAt in zip(repeat.bindings, repeat.intervals, repeat.fireAt):
             expires = now + interval
-            if (
-                (binding.callID == callID and cseq <= binding.cseq)
-                or not timer.active()
-                or timer.getTime() > expires
-            ):
+            if (binding.callID == callID and cseq <= binding.cseq) or fireAt > expires:
                 return None
+            if expires - now != interval:
+                exact = False
             refreshed.append(binding.refreshed(expires, now, callID, cseq))
         bindings = tuple(refreshed)
         if len(bindings) == 1:
@@ -571,7 +603,25 @@ class Registrar:
             for key, binding in zip(repeat.keys, bindings):
                 current[key] = binding
         repeat.bindings = bindings
-        return bindings
+        if not exact:
+            listed = _contactFields(repeat.pieces, bindings, now)
+        else:
+            listed = repeat.listed
+            if listed is None:
+                listed = repeat.listed = _contactFields(repeat.pieces, bindings, now)
+        result = _result(200, "OK", self._listing(listed, now), bindings)
+        if (
+            not exact
+            or repeat.matched is None
+            or repeat.matched is not self._stored.get(aor)
+            or aor in self._unwritten
+            or aor in self._inFlight
+        ):
+            return result, self._storedCloseEnough(aor, bindings, now, repeat)
+        for (low, high), binding in zip(repeat.bounds, bindings):
+            if not low <= binding.expires <= high:
+                return result, False
+        return result, True
 
     def _remember(self, aor, updated, pieces, knowns, grants, expiresText, source):
         """
@@ -589,7 +639,7 @@ class Registrar:
         if knowns is None or len(grants) != len(knowns) or len(updated) != len(grants):
             return None
         intervals = []
-        timers = []
+        fireAt = []
         flows = set()
         for (key, binding), (made, interval) in zip(updated.items(), grants):
             if binding is not made:
@@ -600,10 +650,10 @@ class Registrar:
                     return None
                 flows.add(flow)
             intervals.append(interval)
-            timers.append(self._timers[aor, key])
+            fireAt.append(self._timers[aor, key].getTime())
         repeat = _Repeat(
             tuple(knowns), expiresText, source, tuple(updated), tuple(intervals), tuple(pieces),
-            tuple(timers), tuple(updated.values()),
+            tuple(fireAt), tuple(updated.values()),
         )  # fmt: skip
         self._repeats[aor] = repeat
         return repeat
@@ -764,8 +814,12 @@ class Registrar:
                 )
             ):
                 return False
-        if repeat is not None:
+        if repeat is not None and not matched:
             repeat.matched = stored
+            repeat.bounds = tuple(
+                (old.expires, old.expires + interval * _LAG)
+                for old, interval in zip(stored, repeat.intervals)
+            )
         return True
 
     def _persist(self, aor, stored):
@@ -814,22 +868,15 @@ class Registrar:
 
         self._store.replaceRegistrations(batch).addBoth(done)
 
-    def _listing(self, pieces, bindings, now):
+    def _listing(self, contacts, now):
         """
-        RFC 3261 10.3 step 8: a Contact for each binding with its
-        remaining time, and a Date (RFC 3261 20.17), the Date written
-        once per second.
-
-        @param pieces: the text of each binding's Contact (L{_pieces}).
+        RFC 3261 10.3 step 8: C{contacts} (L{_contactFields}) and a Date
+        (RFC 3261 20.17), the Date written once per second.
         """
-        headers = []
-        for (head, tail), binding in zip(pieces, bindings):
-            headers.append(("Contact", f"{head}{binding.remaining(now)}{tail}"))
         second = int(now)
         if self._written[0] != second:
             self._written = (second, ("Date", formatdate(second, usegmt=True)))
-        headers.append(self._written[1])
-        return tuple(headers)
+        return (*contacts, self._written[1])
 
     def _arm(self, aor, key, binding, now):
         """
@@ -857,8 +904,10 @@ class Registrar:
         """
         A binding's timer ran: the binding vanishes, from the store too,
         unless a refresh moved its expiry later (the timer waits again).
+        Either way the bindings' repeat is forgotten: its timer ran.
         """
         self._timers.pop((aor, key), None)
+        self._repeats.pop(aor, None)
         bindings = self._aors.get(aor, {})
         binding = bindings.get(key)
         if binding is None:

@@ -85,6 +85,13 @@ def readByLayout(text):
     return first
 
 
+def inOrder(reading):
+    """
+    @return: a reading with its parameters as a list of pairs in order.
+    """
+    return (reading[0], list(reading[1].items())) if reading != "malformed" else reading
+
+
 def assertSameReading(text):
     """
     Credentials read by their layout read as they read one auth-param at
@@ -93,7 +100,8 @@ def assertSameReading(text):
     """
     plain = readByLayout(text)
     if plain is not None:
-        assert plain == readOneByOne(text), text
+        # In their written order too.
+        assert (plain[0], list(plain[1].items())) == inOrder(readOneByOne(text)), text
     assert readAtOnce(text) == readOneByOne(text), text
 
 

@@ -416,6 +416,30 @@ def test_mintRoundTrip():
         assert mint.issuedAt(bad) is None
 
 
+def test_mintRemembersWhatItMade():
+    """
+    The nonces made last are told without their MAC, as their MAC tells
+    them; once forgotten, by their MAC.
+    """
+    clock = Clock()
+    clock.advance(12345.6)
+    mint = NonceMint(SECRET, clock, remembered=2)
+    stranger = NonceMint(SECRET, clock)
+    first = mint.make()
+    clock.advance(10)
+    second = mint.make()
+    macs = []
+    mac = mint._mac
+    mint._mac = lambda text: macs.append(text) or mac(text)
+    assert (mint.issuedAt(first), mint.issuedAt(second)) == (12345, 12355)
+    assert macs == []
+    third = mint.make()
+    assert [mint.issuedAt(n) for n in (first, second, third)] == [12345, 12355, 12355]
+    assert [stranger.issuedAt(n) for n in (first, second, third)] == [12345, 12355, 12355]
+    assert len(macs) == 3
+    assert mint.issuedAt(third[:-1] + ("0" if third[-1] != "0" else "1")) is None
+
+
 def test_fromTheWire():
     """
     A REGISTER read from bytes, with folded, quoted credentials as a phone

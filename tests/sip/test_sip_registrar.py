@@ -802,19 +802,27 @@ def _state(clock, store, registrar, changed, answers):
             [batch for batch, _ in store.batches], registrar._behind)
 
 
+# A time at which an expiry is rounded: an interval added to it and taken
+# away again is not the interval (the remaining time of a binding just
+# refreshed is then one second more or less than its interval).
+ROUNDING = 2**31 - 400 + 3 * 2**-22
+
+
 @settings(max_examples=200, deadline=None)
-@given(repeats)
-def test_repeatsAsDecidedInFull(actions):
+@given(repeats, st.sampled_from([START, ROUNDING]))
+def test_repeatsAsDecidedInFull(actions, start):
     """
     A registrar that answers repeats of a REGISTER from what the last
     one left (L{Registrar._repeat}) answers, binds, arms timers and
     writes exactly as one that decides every REGISTER in full, whatever
-    REGISTERs come, whatever time passes and whenever the store commits.
+    REGISTERs come, whatever time passes and whenever the store commits,
+    with expiries exact or rounded.
     """
+    assert ROUNDING + 600 - ROUNDING != 600
     twins = []
     for forgetting in (False, True):
         clock = Clock()
-        clock.advance(START)
+        clock.advance(start)
         changed = []
         store = HeldStore()
         registrar = Registrar(clock, store, maxContacts=3, bindingsChanged=changed.append)
@@ -907,6 +915,52 @@ class RepeatTests(SynchronousTestCase):
         self.assertEqual(len(self.decided), 2)
         self.assertEqual([b.contact for b in self.registrar.bindings("201")],
                          ["sip:f2@192.0.2.1"])
+
+    def test_afterExpiry(self):
+        """
+        Once its binding expired, a repeat is decided in full and binds
+        again.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", expires=600, callID="c", cseq=1))
+        self.clock.advance(700)
+        self.assertEqual(self.registrar.bindings("201"), ())
+        result = self.handle(register("<sip:a@192.0.2.1>", expires=600, callID="c", cseq=2))
+        self.assertEqual((result.status, len(self.decided)), (200, 2))
+        self.assertEqual([b.expires for b in self.registrar.bindings("201")], [START + 1300])
+
+    def test_afterTimerWaitsAgain(self):
+        """
+        Once a binding's timer ran and found a later expiry (it waits
+        again), a repeat is decided in full; then repeats are recognised
+        again.
+        """
+        contact = "<sip:a@192.0.2.1>"
+        self.handle(register(contact, expires=600, callID="c", cseq=1))
+        self.clock.advance(100)
+        self.handle(register(contact, expires=600, callID="c", cseq=2))
+        self.assertEqual(len(self.decided), 1)
+        self.clock.advance(550)
+        self.handle(register(contact, expires=600, callID="c", cseq=3))
+        self.assertEqual(len(self.decided), 2)
+        self.handle(register(contact, expires=600, callID="c", cseq=4))
+        self.assertEqual(len(self.decided), 2)
+        self.assertEqual([c.getTime() for c in self.clock.getDelayedCalls()], [START + 700])
+
+    def test_roundedExpiry(self):
+        """
+        A repeat lists each Contact with its remaining time as the
+        binding has it, whether the interval added to the time and taken
+        away again is the interval (here one second more) or not.
+        """
+        self.clock.advance(ROUNDING - START)
+        contact = "<sip:a@192.0.2.1>"
+        listed = []
+        for cseq, advance in ((1, 0), (2, 0), (3, 700), (4, 0)):
+            self.clock.advance(advance)
+            result = self.handle(register(contact, callID="c", cseq=cseq))
+            listed.extend(value for name, value in result.headers if name == "Contact")
+        self.assertEqual(len(self.decided), 1)
+        self.assertEqual(listed, [f"<sip:a@192.0.2.1>;expires={s}" for s in (3601, 3601, 3600, 3600)])
 
     def test_afterStop(self):
         """
