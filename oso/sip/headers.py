@@ -545,7 +545,8 @@ def _keepAddressHead(text, end, display, uri, head, params):
     cut = _lastValue(text, end)
     if cut:
         before, key = _withoutLast(params)
-        _ADDRESS_HEADS.keep(text[:cut], (display, uri, before, key, f"{head}{writeParams(before)};{key}="))
+        written = f"{head}{writeParams(before)};{key}="
+        _ADDRESS_HEADS.keep(text[:cut], (display, uri, before, key, written))
 
 
 def parseContact(text, name="Contact"):
