@@ -31,6 +31,8 @@ _GENERIC_PARAM_RE = re.compile(
 # (Possessive: each name and value ends at the one character that can
 # follow it, so nothing is given back; the engine keeps no state to.)
 _PLAIN_PARAMS_RE = re.compile(rf"(?:;[{_TOKEN}]++(?:=[{_TOKEN}:\[\]]++)?+)*+")
+# The value of such a parameter.
+_PLAIN_VALUE_RE = re.compile(rf"[{_TOKEN}:\[\]]++")
 _NAME_ADDR_RE = re.compile(rf"(?:({_QUOTED})[ \t]*|([{_TOKEN} \t]*))<([^>]*)>")
 _VIA_RE = re.compile(
     rf"([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]*/[ \t]*([{_TOKEN}]+)[ \t]+"
@@ -66,6 +68,12 @@ _NAME_ADDR_HEADS = Memo(2048)
 _CSEQS = Memo(1024)
 _NUMBERS = Memo(1024)
 _VIA_SENT = Memo(1024)
+# What a Via and a name-addr read as up to the value of their last
+# parameter (a new branch, a new From tag), by their text up to it (see
+# _lastValue): what they read as but that value, and its name (and for a
+# name-addr, what it writes before that value).
+_VIA_HEADS = Memo(1024)
+_ADDRESS_HEADS = Memo(2048)
 # What the layouts of credentials and challenges read before read as.
 _AUTH_LAYOUTS = Memo(1024)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -218,6 +226,35 @@ def parseParams(text, pos, name="header"):
             raise _fail(name, text)
         params[key] = value if eq else None
     return params
+
+
+def _lastValue(text, pos):
+    """
+    Where the value of the last parameter of C{text} starts, when its
+    parameters (from C{pos}, their first C{;}) are of the common form
+    (L{_PLAIN_PARAMS_RE}) and the last one has a value; else 0.
+
+    Any text with the same start up to there and a value of that form
+    (L{_PLAIN_VALUE_RE}) reads as this one but for that value: the start
+    decides everything before the value, and the value ends the text. So
+    L{parseVia} and L{sharedAddress} keep what a text read as by its start
+    (L{_VIA_HEADS}, L{_ADDRESS_HEADS}), and read the next one with the same
+    start (a client's Via with a new branch, its From with a new tag) by
+    checking its value alone.
+    """
+    cut = text.rfind("=") + 1
+    if pos < len(text) and cut > text.rfind(";") and _PLAIN_PARAMS_RE.fullmatch(text, pos):
+        return cut
+    return 0
+
+
+def _withoutLast(params):
+    """
+    @return: a copy of C{params} without its last parameter, and that
+        parameter's name.
+    """
+    before = params.copy()
+    return before, before.popitem()[0]
 
 
 def _readParams(text, pos, name):
@@ -443,6 +480,16 @@ def _readNameAddress(text, name):
 
     @return: a new L{KnownAddress}.
     """
+    cut = text.rfind("=") + 1
+    known = _ADDRESS_HEADS.get(text[:cut])
+    if known is not None and _PLAIN_VALUE_RE.fullmatch(text, cut):
+        # Read before up to its last value (a From with a new tag): the
+        # value is all there is to read (see _lastValue).
+        display, uri, before, key, head = known
+        value = text[cut:]
+        params = before.copy()
+        params[key] = value
+        return KnownAddress(NameAddress(uri, display, params), head + value)
     close = text.find(">")
     known = _NAME_ADDR_HEADS.get(text[: close + 1]) if close > 0 else None
     if known is not None:
@@ -454,6 +501,7 @@ def _readNameAddress(text, name):
         end = close + 1
         if end < len(text):
             params = parseParams(text, end, name)
+            _keepAddressHead(text, end, display, uri, head, params)
             return KnownAddress(NameAddress(uri, display, params), head + writeParams(params))
         return KnownAddress(NameAddress(uri, display, {}), head)
     match = _NAME_ADDR_RE.match(text)
@@ -479,9 +527,25 @@ def _readNameAddress(text, name):
         # Up to its first ">", any text with the same start reads the
         # same (the URI is shared: the parsed values of the cache are
         # never changed).
-        address = NameAddress(uri, display, {})
-        _NAME_ADDR_HEADS.keep(text[:end], (display, uri, str(address)))
+        head = str(NameAddress(uri, display, {}))
+        _NAME_ADDR_HEADS.keep(text[:end], (display, uri, head))
+        _keepAddressHead(text, end, display, uri, head, params)
     return KnownAddress(NameAddress(uri, display, params))
+
+
+def _keepAddressHead(text, end, display, uri, head, params):
+    """
+    Keep what a name-addr read as up to the value of its last parameter,
+    when that is of the common form (L{_lastValue}).
+
+    @param end: where its parameters start, after its C{>}.
+    @param head: what its display name and URI write.
+    """
+    cut = _lastValue(text, end)
+    if cut:
+        before, key = _withoutLast(params)
+        written = f"{head}{writeParams(before)};{key}="
+        _ADDRESS_HEADS.keep(text[:cut], (display, uri, before, key, written))
 
 
 def parseContact(text, name="Contact"):
@@ -572,6 +636,15 @@ def parseVia(text, name="Via"):
     @return: a L{Via}.
     @raise SIPParseError: when it is malformed.
     """
+    cut = text.rfind("=") + 1
+    known = _VIA_HEADS.get(text[:cut])
+    if known is not None and _PLAIN_VALUE_RE.fullmatch(text, cut):
+        # Read before up to its last value (a client's Via with a new
+        # branch): the value is all there is to read (see _lastValue).
+        protocol, transport, host, port, before, key = known
+        params = before.copy()
+        params[key] = text[cut:]
+        return Via(transport, host, port, params, protocol)
     semicolon = text.find(";")
     sent = text if semicolon < 0 else text[:semicolon]
     known = _VIA_SENT.get(sent)
@@ -584,6 +657,12 @@ def parseVia(text, name="Via"):
     rport = params.get("rport")
     if rport is not None and not (rport.isdigit() and rport.isascii() and int(rport) <= 65535):
         raise _fail(name, text)
+    cut = _lastValue(text, end)
+    if cut:
+        before, key = _withoutLast(params)
+        if key != "rport":
+            # (An rport value is checked.)
+            _VIA_HEADS.keep(text[:cut], (protocol, transport, host, port, before, key))
     return Via(transport, host, port, params, protocol)
 
 

@@ -30,7 +30,13 @@ from oso.certificates import escapeEndpoint
 from oso.sip.datagrams import ResponseBatch
 from oso.sip.framing import PING, StreamFramer
 from oso.sip.message import Request, Response
-from oso.sip.transport import DEFAULT_PORTS, bare, readMessage, responseDestination
+from oso.sip.transport import (
+    DEFAULT_PORTS,
+    bare,
+    readMessage,
+    responseDestination,
+    viaDestination,
+)
 from oso.sip.uri import SIPParseError
 
 log = Logger()
@@ -114,7 +120,8 @@ class _ReturnAddress(tuple):
     to that very address (RFC 3261 18.2.2, RFC 3581 4: its top Via names
     no C{maddr}, and its C{received} and C{rport}, or its sent-by, are the
     source, as they are for most clients).  L{SIPTransports.arrived} finds
-    it out from the request's Via, which the codec parsed already; the
+    it out from the request's Via, which the codec parsed already (and
+    L{readMessage} hands over as it stamped it: C{Arrival.via}); the
     server transaction keeps the source as where its responses go and
     hands it back to L{SIPTransports.send}, which then sends there without
     reading the response's top Via again (a response copies its request's
@@ -343,7 +350,7 @@ class SIPTransports:
                 family = self._otherPorts.get(link) if self._otherPorts else None
                 if family is not None:
                     source = _OtherPort(source, link, family)
-                elif responseDestination(message, transport) == source:
+                elif viaDestination(arrival.via, transport) == source:
                     source = _ReturnAddress(source)
         self.deliver(message, source, transport)
 

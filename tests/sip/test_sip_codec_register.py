@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 
 from oso.sip import parseMessage
 from oso.sip.headers import (
+    _ADDRESS_HEADS,
     _ADDRESSES,
     _AUTH_LAYOUTS,
     _AUTH_SCHEME_RE,
     _NAME_ADDR_HEADS,
     _QUOTED,
     _TOKEN,
+    _VIA_HEADS,
     _VIA_SENT,
     _plainAuth,
     parseChallenge,
@@ -217,19 +219,41 @@ def readsAsAlone(parse, clear, starts, firsts, seconds):
         assert outcome(start + second) == alone, (start, first, second)
 
 
+def parsedVia(text):
+    """
+    What a Via reads as.
+    """
+    via = parseVia(text)
+    return str(via), via.protocol, via.transport, via.host, via.port, via.params, [*via.params]
+
+
+def clearVias():
+    _VIA_SENT.clear()
+    _VIA_HEADS.clear()
+
+
+def parsedAddress(text):
+    """
+    What an address reads as, and what it writes.
+    """
+    address = parseNameAddress(text)
+    return str(address), address.displayName, str(address.uri), address.params, [*address.params]
+
+
+def clearAddresses():
+    _ADDRESSES.clear()
+    _NAME_ADDR_HEADS.clear()
+    _ADDRESS_HEADS.clear()
+
+
 def test_viaSentByKept():
     """
     A Via read after another with the same text before its first
     semicolon reads as it would with nothing kept.
     """
-
-    def parse(text):
-        via = parseVia(text)
-        return str(via), via.transport, via.host, via.port, via.params
-
     readsAsAlone(
-        parse,
-        _VIA_SENT.clear,
+        parsedVia,
+        clearVias,
         ["SIP/2.0/UDP h", "SIP/2.0/UDP [::1]:5060", "SIP / 2.0 / TLS h ", "SIP/2.0/UDP h:99999",
          "x", "SIP/2.0/UDP h:5060 "],
         ["", ";branch=z9hG4bK1", ";rport", ";rport=x", ";;", " ;received=1.2.3.4"],
@@ -243,21 +267,55 @@ def test_nameAddressStartKept():
     C{>} reads as it would with nothing kept.
     """
 
-    def parse(text):
-        address = parseNameAddress(text)
-        return str(address), address.displayName, str(address.uri), address.params
-
-    def clear():
-        _ADDRESSES.clear()
-        _NAME_ADDR_HEADS.clear()
-
     readsAsAlone(
-        parse,
-        clear,
+        parsedAddress,
+        clearAddresses,
         ["<sip:a@h>", '"A" <sip:a@h>', "A B <sip:a@h;lr>", '"a>b" <sip:a@h>', "<sip:a@h", "<bad>",
          "sip:a@h", "sip:a@h;x=>", '"A\\"> <sip:a@h>', "<sip:a@[::1]>", "<sip:a@h?x=y>", ">"],
         ["", ";tag=1", ";tag=1;tag=2", " ; tag = 2", ";", ";x=>", ">"],
         ["", ";tag=3", ";expires=0;q=1", ";;", " x", ">"],
+    )
+
+
+# Values that end a Via or an address after a start read before: of the
+# common form and not, and text that would make the last one not a value.
+_LAST_VALUES = ["z9hG4bK1", "Z", "[::1]", "a:b", "5", "99999", "", "a;b", "a;b=c", "a=b", "a b",
+                " a", "a ", '"a"', "a,b", "a>", ";", "a;a", "a;branch=b", "a;tag=b", "a;rport=x"]
+
+
+def test_viaByItsLastValue():
+    """
+    A Via read after another with the same text up to its last C{=}
+    reads as it would with nothing kept: its new value is checked, and a
+    text that is not of the common form after that start is read in
+    full.
+    """
+    readsAsAlone(
+        parsedVia,
+        clearVias,
+        ["SIP/2.0/UDP h;branch=", "SIP/2.0/UDP h:5060;rport;branch=", "SIP/2.0/UDP h;rport=",
+         "SIP/2.0/UDP h;branch=z;branch=", "SIP/2.0/UDP h ;branch=", "SIP/2.0/UDP h;x=1;BRANCH=",
+         "SIP/2.0/UDP h;received=", "sip/2.0/udp [::1]:5;rport=5;branch=", "SIP/2.0/UDP h:99999;a=",
+         "SIP/2.0/UDP h;branch = ", "SIP/2.0/UDP h;x=\"a;b=\";branch=", "SIP/2.0/UDP h;;b=", "x="],
+        _LAST_VALUES,
+        _LAST_VALUES,
+    )
+
+
+def test_addressByItsLastValue():
+    """
+    An address read after another with the same text up to its last
+    C{=} reads, and writes, as it would with nothing kept.
+    """
+    readsAsAlone(
+        parsedAddress,
+        clearAddresses,
+        ["<sip:a@h>;tag=", '"A" <sip:a@h>;tag=', "A  B <sip:a@h;x=y>;TAG=", "<sip:a@h>;lr;tag=",
+         "<sip:a@h>;tag=1;tag=", "<sip:a@h;x=", '"a>b" <sip:a@h>;tag=', "<sip:a@h> ;tag=",
+         "sip:a@h;tag=", "<sip:a@h>;q=0.5;expires=", '<sip:a@h>;x="a;b=";tag=', "<sip:a@h>;;tag=",
+         '"A\\"> <sip:a@h>;tag='],
+        _LAST_VALUES,
+        _LAST_VALUES,
     )
 
 

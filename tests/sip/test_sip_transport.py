@@ -148,6 +148,19 @@ class ReadMessageTests(SynchronousTestCase):
         arrival = readMessage(request(), ("192.0.2.10", 1), True)
         self.assertEqual((arrival.message.method, arrival.reply), ("OPTIONS", None))
         self.assertEqual(arrival.message.via.rport, 1)
+        self.assertIs(arrival.via, arrival.message.via)
+
+    def test_viaOfRequestsOnly(self):
+        """
+        What arrived names a request's top Via, and no Via for anything
+        else.
+        """
+        response = b"SIP/2.0 200 OK\r\n" + request().split(b"\r\n", 1)[1]
+        refused = request().replace(b"CSeq: 1 OPTIONS", b"CSeq: 1 INVITE")
+        for data in (response, refused, b"hello"):
+            self.assertIsNone(readMessage(data, ("192.0.2.10", 1), True).via, data)
+        stream = readMessage(request(), ("192.0.2.10", 1), False)
+        self.assertIs(stream.via, stream.message.via)
 
     def test_malformedRequest(self):
         """
