@@ -301,6 +301,24 @@ class Headers:
                 values.append(value)
         return values
 
+    def held(self, name):
+        """
+        The values of the field C{name} as the message holds them, none
+        made its own: text, a typed value, or for an address checked on
+        reading and not asked for since (From, To, a request's Contacts)
+        its shared L{oso.sip.headers.KnownAddress}. For looking at, never
+        for changing: finding that a value is the very one read before (a
+        registrar's repeated REGISTER), or reading an address without the
+        copy L{getParsed} makes of it.
+
+        @return: a list of values, in order (a list field split first).
+        @raise SIPParseError: when a list field cannot be split.
+        """
+        key = _KEYS.get(name) or _key(name)
+        if key in LIST_HEADERS and key not in self._split:
+            self._splitValues(key)
+        return [field[2] for field in self._fields if field[0] == key]
+
     def getParsed(self, name):
         """
         @return: the first typed value of the field C{name} (parsing only

@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from oso.sip.headers import NameAddress
 from oso.sip.uri import SIPParseError, parseURI
 
 _QVALUE_RE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
@@ -488,7 +489,9 @@ class Registrar:
         current = self._aors.get(aor, {})
         try:
             try:
-                contacts = request.contacts
+                # As held: a repeat is told by its Contacts' shared values,
+                # without the copy of each that request.contacts makes.
+                contacts = request.headers.held("contact")
             except SIPParseError as e:
                 raise _Refusal(400, "Bad Contact") from e
             expiresText = request.headers.get("expires")
@@ -501,6 +504,10 @@ class Registrar:
                     repeat, aor, current, contacts, expiresText, callID, cseq, source, now
                 )
             if refreshed is None:
+                try:
+                    contacts = request.contacts
+                except SIPParseError as e:
+                    raise _Refusal(400, "Bad Contact") from e
                 updated, knowns, grants = self._decide(
                     contacts, expiresText, callID, cseq, aor, source, current, now
                 )
@@ -563,6 +570,8 @@ class Registrar:
         the same Contacts as the repeat before and the store is close
         enough to it by the same bounds, both kept with C{repeat}.
 
+        @param contacts: the request's Contacts as held
+            (L{oso.sip.message.Headers.held}).
         @param current: the bindings of C{aor}, changed in place (or, for
             one binding, replaced by a new dictionary of the same key).
         @return: the 200's L{RegisterResult} and whether the store is
@@ -579,7 +588,9 @@ class Registrar:
         ):
             return None
         for contact, known in zip(contacts, repeat.knowns):
-            if type(contact) is str or contact.shared() is not known:
+            if contact is not known and (
+                type(contact) is not NameAddress or contact.shared() is not known
+            ):
                 return None
         # Each binding checked and its refreshed copy made in one pass;
         # nothing changes until all are. C{exact}: each remaining time is

@@ -20,7 +20,7 @@ from oso.interfaces.sip import IUserAgent
 from oso.sip.client import ClientTransaction
 from oso.sip.dialog import newTag
 from oso.sip.digest import AuthOutcome
-from oso.sip.headers import Via
+from oso.sip.headers import KnownAddress, Via
 from oso.sip.transaction import TransactionError, makeResponse, newBranch, sentResponse
 from oso.sip.transactions import TransactionLayer
 from oso.sip.transport import hostReference, reasonFor, viaTransport
@@ -362,11 +362,10 @@ class UserAgent:
                           source=self._source, reason=result.reason)
             transaction.respond(sentResponse(request, 403, f"Forbidden ({result.reason})", tag))
             return
-        # An untouched To is read from the codec's shared value (not
-        # changed here), without copying its URI.
-        to = request.toAddress
-        known = to.shared()
-        uri = (to if known is None else known.address).uri
+        # To as held: an untouched one is read from the codec's shared
+        # value (not changed here), without a copy of it made.
+        to = request.headers.held("to")[0]
+        uri = (to.address if type(to) is KnownAddress else to).uri
         aor = uri.user if isinstance(uri, SIPURI) else None
         if aor != result.username:
             transaction.respond(

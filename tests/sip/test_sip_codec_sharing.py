@@ -76,6 +76,36 @@ def test_unaskedAddressesShared():
     assert first.fromAddress is own
 
 
+def test_heldValues():
+    """
+    L{Headers.held} gives the values as the message holds them: the
+    shared value of an address nobody asked for (the same object for two
+    messages with the same text), the message's own value once it was
+    asked for, and text or typed values for other fields; list values
+    split, a wildcard Contact as its text. Nothing is made the message's
+    own by looking.
+    """
+    first, second = parseMessage(register()), parseMessage(register())
+    [to] = first.headers.held("to")
+    assert type(to) is KnownAddress and [to] == second.headers.held("To")
+    [contact] = first.headers.held("contact")
+    assert contact is second.headers.held("m")[0]
+    assert str(contact) == "<sip:alice@192.0.2.1:5062>;expires=60"
+    assert first.headers.held("to")[0] is to
+    own = first.toAddress
+    assert first.headers.held("to") == [own] and type(own) is NameAddress
+    assert own.shared() is to
+    assert first.headers.held("call-id") == ["r1@192.0.2.1"]
+    assert [str(via) for via in first.headers.held("via")] == [
+        "SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKr1;rport",
+        "SIP/2.0/TCP proxy.example.com;branch=z9hG4bKr0",
+    ]
+    assert first.headers.held("expires") == []
+    several = parseMessage(register(contact="<sip:a@192.0.2.1>, <sip:b@192.0.2.2>;q=0.5"))
+    assert [type(value) for value in several.headers.held("contact")] == [KnownAddress] * 2
+    assert parseMessage(register(contact="*")).headers.held("contact") == ["*"]
+
+
 def test_responseCopiesBytes():
     """
     RFC 3261 8.2.6.2: a response's Via, From, Call-ID and CSeq lines are

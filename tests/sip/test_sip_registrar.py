@@ -882,6 +882,38 @@ class RepeatTests(SynchronousTestCase):
             [("sip:a@192.0.2.1", START + 610, 2), ("sip:b@192.0.2.1", START + 610, 2)],
         )
 
+    def test_repeatOfContactsAskedFor(self):
+        """
+        A repeat whose Contacts were asked for before it reached the
+        registrar (each then a value of the request's own, untouched) is
+        still one; a Contact changed meanwhile is decided in full, as
+        changed.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", callID="c", cseq=1))
+        asked = register("<sip:a@192.0.2.1>", callID="c", cseq=2)
+        self.assertEqual(len(asked.contacts), 1)
+        self.assertEqual(self.handle(asked).status, 200)
+        self.assertEqual(len(self.decided), 1)
+        changed = register("<sip:a@192.0.2.1>", callID="c", cseq=3)
+        changed.contacts[0].uri.port = 5999
+        self.assertEqual(self.handle(changed).status, 200)
+        self.assertEqual(len(self.decided), 2)
+        self.assertIn(
+            "sip:a@192.0.2.1:5999", [b.contact for b in self.registrar.bindings("201")]
+        )
+
+    def test_badContactList(self):
+        """
+        Contacts that cannot be split into values are refused with 400
+        (Bad Contact), whether or not a repeat was kept.
+        """
+        self.handle(register("<sip:a@192.0.2.1>", callID="c", cseq=1))
+        bad = register("<sip:a@192.0.2.1>", callID="c", cseq=2)
+        bad.headers._fields.append(("contact", "Contact", "<sip:b@192.0.2.1>,,"))
+        bad.headers._split = tuple(key for key in bad.headers._split if key != "contact")
+        result = self.handle(bad)
+        self.assertEqual((result.status, result.reason), (400, "Bad Contact"))
+
     def test_outOfOrder(self):
         """
         A repeat with a CSeq not above the last one's is decided in full,
