@@ -5,7 +5,10 @@ the target to a SIPp UAS) with failed calls and retransmissions, against
 three targets measured in one run on this machine:
 
 - the minimal Twisted UDP responder of bench/sip_responder.py, which
-  answers 200 to everything (no digest, no UAS): the Python ceiling;
+  answers 200 to everything (no digest, no UAS): the issue's anchor. At
+  the default --concurrency of 100 its rate is set by SIPp's pacing, not
+  by either process's CPU (each uses about a quarter of a core): it grows
+  with --concurrency (doc/sip.md, "Tenth pass: answers written at once");
 - the same responder with C{--digest} ("digest-floor"), which challenges
   and checks each REGISTER with the least work RFC 2617 allows and keeps
   no transactions, store or syntax checks: the floor under any Python
