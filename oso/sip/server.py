@@ -16,6 +16,7 @@ transaction, kept response or timer behind
 (L{ServerTransaction.respondStatelessly}).
 """
 
+from oso.sip.timerlanes import LaneEntry
 from oso.sip.transaction import Transaction, TransactionError, makeResponse
 
 _INVITE_TABLE = {
@@ -236,16 +237,27 @@ class ServerInviteTransaction(ServerTransaction):
             self._transmit(self.lastResponse)
 
 
-class ServerNonInviteTransaction(ServerTransaction):
+class ServerNonInviteTransaction(ServerTransaction, LaneEntry):
     """
     RFC 3261 17.2.2 (Figure 8): retransmitted requests are absorbed while
     Trying and answered with the last response afterwards, until Timer J.
+
+    The transaction is the lane entry of its Timer J itself (its only
+    timer, started once, on entering Completed): what waits for it over
+    UDP, 32 s for every answered REGISTER under load, is the transaction
+    and its response's sent form, without a lane timer beside them.
     """
 
     TABLE = _NON_INVITE_TABLE
     TIMERS = {"Completed": {"J"}}
     INITIAL = "Trying"
     FINISHED = frozenset({"Completed"})
+    _OWN_TIMER = "J"
+    _lane = None
+    deadline = None
+
+    def _expire(self):
+        self.timerExpired("J")
 
     def _classify(self, status):
         return "tu1xx" if status < 200 else "tuFinal"
