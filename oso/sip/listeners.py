@@ -170,7 +170,8 @@ class _UDP(DatagramProtocol):
         transports = self.transports
         if transports.datagramTaps and any(tap(data, address) for tap in transports.datagramTaps):
             return
-        transports.arrived(data, "UDP", address[:2], self.batch)
+        # (arrived takes the host and port out of an IPv6 address's four.)
+        transports.arrived(data, "UDP", address, self.batch)
 
 
 class _Stream(Protocol):
@@ -436,8 +437,14 @@ class SIPTransports:
         host, port = destination[0], destination[1]
         if transport == "UDP":
             response = isinstance(message, Response)
-            if response and type(destination) is not _ReturnAddress:
-                host, port = responseDestination(message, transport)
+            if not response:
+                address = (host, port)
+            elif type(destination) is _ReturnAddress:
+                # The (host, port) itself: no copy of it made to send to.
+                address = destination
+            else:
+                address = responseDestination(message, transport)
+                host = address[0]
             family = _family(host)
             if type(destination) is _OtherPort and destination.family == family:
                 batch = destination.batch
@@ -446,9 +453,9 @@ class SIPTransports:
             if batch is None:
                 raise OSError(f"no UDP socket to send to {host!r}")
             if response:
-                batch.add(data, (host, port))
+                batch.add(data, address)
             else:
-                batch.now(data, (host, port))
+                batch.now(data, address)
             return
         port = port or DEFAULT_PORTS[transport]
         connection = self._connections.get((transport, host, port))

@@ -17,20 +17,20 @@ fires at its exact time.
 from collections import deque
 
 
-class LaneTimer:
+class LaneEntry:
     """
-    One timer in a lane: the part of
-    L{twisted.internet.interfaces.IDelayedCall} the transactions use. What
-    it calls is its subclass's (L{_Call}, L{_OwnerTimer}).
+    What a lane holds: something with a C{deadline}, the C{_lane} it waits
+    in (C{None} once it fired or was cancelled) and an C{_expire} method
+    the lane calls at the deadline, the entry no longer active; the part of
+    L{twisted.internet.interfaces.IDelayedCall} the transactions use. A
+    lane timer (L{LaneTimer}) is one, made for its timer; an owner whose
+    timer starts at most once in its life may be its own
+    (L{TimerLanes.place}: a non-INVITE server transaction for its Timer
+    J), one object fewer to make and for the collector to walk while it
+    waits.
     """
 
-    __slots__ = ("deadline", "_lane", "_target", "_argument")
-
-    def __init__(self, deadline, lane, target, argument):
-        self.deadline = deadline
-        self._lane = lane
-        self._target = target
-        self._argument = argument
+    __slots__ = ()
 
     def getTime(self):
         """
@@ -46,18 +46,42 @@ class LaneTimer:
 
     def cancel(self):
         """
-        Stop the timer; nothing happens when it is no longer active.
+        Stop the timer; nothing happens when it is no longer active. (The
+        entry stays in its lane's queue, inactive, until the lane passes
+        it: it must not be placed again meanwhile.)
         """
         lane = self._lane
         if lane is not None:
-            self._lane = self._target = self._argument = None
+            self._lane = None
             lane._cancelled()
 
     def _expire(self):
         """
-        Called by the lane once, at the deadline, the timer no longer active.
+        Called by the lane once, at the deadline, the entry no longer active.
         """
         raise NotImplementedError()
+
+
+class LaneTimer(LaneEntry):
+    """
+    One timer made for a lane. What it calls is its subclass's
+    (L{_Call}, L{_OwnerTimer}).
+    """
+
+    __slots__ = ("deadline", "_lane", "_target", "_argument")
+
+    def __init__(self, target, argument):
+        self._target = target
+        self._argument = argument
+
+    def cancel(self):
+        """
+        Stop the timer, and let go of what it would have called (a
+        cancelled timer waits in its lane's queue until the lane passes it).
+        """
+        if self._lane is not None:
+            self._target = self._argument = None
+            LaneEntry.cancel(self)
 
 
 class _Call(LaneTimer):
@@ -157,7 +181,7 @@ class TimerLanes:
 
         @return: a L{LaneTimer}.
         """
-        return self._add(_Call, delay, function, args)
+        return self.place(_Call(function, args), delay)
 
     def ownerTimer(self, delay, owner, name):
         """
@@ -170,20 +194,28 @@ class TimerLanes:
 
         @return: a L{LaneTimer}.
         """
-        return self._add(_OwnerTimer, delay, owner, name)
+        return self.place(_OwnerTimer(owner, name), delay)
 
-    def _add(self, kind, delay, target, argument):
+    def place(self, entry, delay):
+        """
+        Start C{entry} (a L{LaneEntry} not active, and not waiting in a
+        lane's queue since it was cancelled): its C{_expire} is called
+        after C{delay} seconds.
+
+        @return: C{entry}.
+        """
         lane = self._lanes.get(delay)
         if lane is None:
             lane = self._lanes[delay] = _Lane(self._clock)
-        timer = kind(self._clock.seconds() + delay, lane, target, argument)
+        entry.deadline = self._clock.seconds() + delay
+        entry._lane = lane
         # Added to its lane here rather than by a method of the lane: one
         # call less for every timer (a Timer J per REGISTER).
-        lane.timers.append(timer)
+        lane.timers.append(entry)
         lane.live += 1
         if lane.call is None and not lane.firing:
             lane._schedule()
-        return timer
+        return entry
 
     def stop(self):
         """
@@ -192,7 +224,7 @@ class TimerLanes:
         """
         for lane in self._lanes.values():
             for timer in lane.timers:
-                timer._lane = timer._target = timer._argument = None
+                timer._lane = None
             lane.timers.clear()
             lane.live = 0
             if lane.call is not None:

@@ -233,6 +233,11 @@ class Transaction:
     _intervals = None
     _pending = None
     _PLAN = {}
+    #: The name of a timer the transaction is the lane entry of itself
+    #: (L{oso.sip.timerlanes.LaneEntry}, whose methods its class then
+    #: has), rather than of a lane timer made for it: one that starts at
+    #: most once in the transaction's life, alone in its state.
+    _OWN_TIMER = None
     _log = Logger()
 
     def __init_subclass__(cls, **kwargs):
@@ -383,7 +388,12 @@ class Transaction:
             if self._intervals is None:
                 self._intervals = {}
             self._intervals[name] = interval
-        setattr(self, self._TIMER_FIELDS[name], self._layer.lanes.ownerTimer(interval, self, name))
+        lanes = self._layer.lanes
+        if name == self._OWN_TIMER:
+            timer = lanes.place(self, interval)
+        else:
+            timer = lanes.ownerTimer(interval, self, name)
+        setattr(self, self._TIMER_FIELDS[name], timer)
 
     def timerExpired(self, name):
         """

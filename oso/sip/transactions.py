@@ -55,7 +55,8 @@ def serverKey(request, method=None):
     if method == "ACK":
         method = "INVITE"
     via = request.via
-    branch = via.branch or ""
+    # The branch read from the parameters: the property costs a call.
+    branch = via.params.get("branch") or ""
     if branch.startswith(MAGIC_COOKIE):
         return (branch, via.host.lower(), via.port, method)
     # An ACK's To tag is the response's, so INVITE keys leave To out.
@@ -274,9 +275,9 @@ class TransactionLayer:
         )
 
     def _receiveRequest(self, request, source, transport):
-        key = serverKey(request)
-        transaction = self._servers.get(key)
         method = request.method
+        key = serverKey(request, method)
+        transaction = self._servers.get(key)
         if method == "ACK":
             if transaction is not None and self._ackMatches(request, transaction):
                 transaction._receive(request)
@@ -299,7 +300,7 @@ class TransactionLayer:
             if cancelled is not None:
                 transaction.cancels = cancelled
                 cancelled.cancelledBy = transaction
-        transaction._start()
+        transaction._feed("start", request)
         # A non-INVITE transaction joins the table once its request has
         # been passed up, and only if it is still live: one answered
         # statelessly meanwhile (a challenge), or ended at once on a

@@ -5,7 +5,7 @@ call per duration, firing at their exact times.
 
 from twisted.internet.task import Clock
 
-from oso.sip.timerlanes import TimerLanes
+from oso.sip.timerlanes import LaneEntry, TimerLanes
 
 
 def lanes():
@@ -204,3 +204,43 @@ def test_ownerTimersShareLanesWithCalls():
     alone.cancel()
     assert clock.getDelayedCalls() == []
     assert owner.expired == [("J", 1032), ("L", 1033)]
+
+
+class Entry(LaneEntry):
+    """
+    An owner that is its own lane entry (as a non-INVITE server
+    transaction is for Timer J): a plain instance, recording its expiry.
+    """
+
+    def __init__(self, clock, expired):
+        self.clock = clock
+        self.expired = expired
+
+    def _expire(self):
+        self.expired.append((self, self.clock.seconds()))
+
+
+def test_placedEntryIsItsOwnTimer():
+    """
+    An entry placed in a lane fires at its time, in the lane's order with
+    the timers made for it, as the entry itself; cancelled, it calls
+    nothing and leaves no clock call behind.
+    """
+    clock, timers = lanes()
+    fired = []
+    entry = Entry(clock, fired)
+    assert timers.place(entry, 32) is entry
+    timers.callLater(32, fired.append, "call")
+    clock.advance(1)
+    cancelled = timers.place(Entry(clock, fired), 32)
+    assert (entry.active(), entry.getTime(), len(clock.getDelayedCalls())) == (True, 1032, 1)
+    cancelled.cancel()
+    assert not cancelled.active()
+    clock.advance(31)
+    assert fired == [(entry, 1032), "call"]
+    assert not entry.active()
+    alone = timers.place(Entry(clock, fired), 5)
+    alone.cancel()
+    clock.advance(64)
+    assert clock.getDelayedCalls() == []
+    assert fired == [(entry, 1032), "call"]

@@ -4,6 +4,8 @@ with their timers on a L{Clock}, matching, the ACK for a non-2xx, CANCEL,
 and a client and a server layer talking over a lossy in-memory network.
 """
 
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from twisted.internet.task import Clock
 from oso.sip import parseMessage
 from oso.sip.client import ClientInviteTransaction, ClientNonInviteTransaction
 from oso.sip.server import ServerInviteTransaction, ServerNonInviteTransaction
+from oso.sip.timerlanes import LaneTimer
 from oso.sip.transaction import (
     TimerConfig,
     Transaction,
@@ -775,6 +778,30 @@ def test_nonInviteServerFinalFromTryingReliable():
     transaction.respond(ok)
     assert transaction.state == "Terminated"
     assert end.layer.transactions == []
+
+
+def test_nonInviteServerIsItsOwnTimerJ():
+    """
+    A finished non-INVITE server transaction waits for Timer J in its
+    lane as itself, with no lane timer made for it (one object fewer for
+    the collector while it waits); a transport error re-sending its
+    response in Completed ends it and stops the timer, leaving no clock
+    call.
+    """
+    end = End()
+    options = request("OPTIONS")
+    end.layer.receive(options, CLIENT, "UDP")
+    transaction = end.requests[0][1]
+    transaction.respond(makeResponse(options, 200, toTag="b1"))
+    assert (transaction.active(), transaction.getTime()) == (True, 32)
+    assert not [o for o in gc.get_referents(transaction) if isinstance(o, LaneTimer)]
+    assert len(end.clock.getDelayedCalls()) == 1
+    wait(end.clock, 1)
+    end.fail = True
+    end.layer.receive(request("OPTIONS"), CLIENT, "UDP")
+    assert (transaction.state, transaction.active()) == ("Terminated", False)
+    assert end.failures == [(transaction, "transport")]
+    assert end.clock.getDelayedCalls() == []
 
 
 @pytest.mark.parametrize("provisional", [False, True])
