@@ -34,6 +34,9 @@ _NC_RE = re.compile(r"[0-9a-fA-F]{8}")
 # H(A2) by A2 (C{method:uri}): a client sends the same method and uri
 # again and again, and RFC 2617 3.2.2.5 holds the uri to the Request-URI.
 _HA2 = Memo(256)
+# Nonce counts by their text, checked and read once: a client counts
+# 00000001, 00000002 and so on for each of its nonces.
+_COUNTS = Memo(256)
 
 
 def _md5(text):
@@ -291,9 +294,12 @@ class DigestAuthenticator:
         algorithm = params.get("algorithm", "MD5").upper()
         if algorithm not in ("MD5", "MD5-SESS"):
             return _failed(f"unsupported algorithm {algorithm}", username)
-        if not hmac.compare_digest(
-            params.get("opaque", "").encode("utf-8", "replace"),
-            self._opaqueOctets,
+        # The opaque value is in every challenge, no secret: an echo
+        # equal to it needs no compare in constant time, and only another
+        # one is compared as octets (as before).
+        opaque = params.get("opaque", "")
+        if opaque != self._opaque and not hmac.compare_digest(
+            opaque.encode("utf-8", "replace"), self._opaqueOctets
         ):
             return _failed("opaque not echoed", username)
         requestURI = request.uri
@@ -305,8 +311,12 @@ class DigestAuthenticator:
         if qop is not None:
             if qop.lower() != "auth":
                 return _failed(f"unsupported qop {qop}", username)
-            if nc is None or cnonce is None or not _NC_RE.fullmatch(nc):
-                return _failed("qop without a valid nc and cnonce", username)
+            # A count read before is known to be valid.
+            count = _COUNTS.get(nc) if cnonce is not None else None
+            if count is None:
+                if nc is None or cnonce is None or not _NC_RE.fullmatch(nc):
+                    return _failed("qop without a valid nc and cnonce", username)
+                count = _COUNTS.keep(nc, int(nc, 16))
         elif algorithm == "MD5-SESS":
             return _failed("MD5-sess without qop", username)
         ha1 = lookupHA1(username)
@@ -325,7 +335,6 @@ class DigestAuthenticator:
         if issued is None or not (issued <= now <= issued + self._lifetime):
             return AuthResult(AuthOutcome.stale, username, "nonce expired or not ours")
         if qop is not None:
-            count = int(nc, 16)
             counts = self._counts
             seen = counts.get(nonce)
             if seen is None:

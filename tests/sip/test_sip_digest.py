@@ -272,6 +272,27 @@ def test_unsupportedQop():
     assert server.verify(register(noCount), USERS.get).outcome is AuthOutcome.failed
 
 
+def test_countTextsReadOnce():
+    """
+    A nonce count read before is known to be valid, and the checks around
+    it stay: a count of another form is refused (not read by C{int}, which
+    takes a sign), as is a known count without a cnonce, each with the
+    same reason; a known count is read as the number it is.
+    """
+    server = authenticator()
+    assert server.verify(register(answer(server.challenge())), USERS.get).ok
+    reason = "qop without a valid nc and cnonce"
+    noCnonce = answer(server.challenge()).replace(', cnonce="0a4f113b"', "")
+    assert "cnonce" not in noCnonce
+    for value in (noCnonce, answer(server.challenge(), nc="+0000001"),
+                  answer(server.challenge(), nc="0000001g")):
+        assert server.verify(register(value), USERS.get).reason == reason
+    challenge = server.challenge()
+    assert server.verify(register(answer(challenge, nc="00000002")), USERS.get).ok
+    late = server.verify(register(answer(challenge, nc="00000001")), USERS.get)
+    assert late.reason == "nonce count replayed"
+
+
 def test_replayRefused():
     """
     RFC 2617 3.2.2: a nonce count not higher than the last one seen for
