@@ -6,7 +6,7 @@ Algorithm MD5 (and MD5-sess) with C{qop=auth}; a response without qop
 (RFC 2069, old phones) is accepted too, without nonce-count protection,
 which that form does not have.
 
-Nonces need no state to be checked: each is C{<time>.<random>.<mac>}, the
+Nonces need no state to be checked: each is C{<time>.<serial>.<mac>}, the
 MAC a keyed BLAKE2b (RFC 7693's MAC mode; a third of HMAC-SHA256's cost)
 over the rest under a secret made once per L{DigestAuthenticator}. Only
 the nonce counts seen are remembered, and only until their nonce
@@ -19,6 +19,7 @@ with a new nonce, without asking its user.
 import functools
 import hashlib
 import hmac
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -74,8 +75,14 @@ def sessionHA1(ha1, nonce, cnonce):
 
 class NonceMint:
     """
-    Makes nonces bound to one server: C{<time hex>.<random hex>.<mac hex>},
+    Makes nonces bound to one server: C{<time hex>.<serial hex>.<mac hex>},
     and tells when a nonce it made was made.
+
+    The serial numbers count up from a random start: each nonce a mint
+    makes is its own (RFC 2617 3.2.1), and its MAC, which no one without
+    the secret can make, is what makes it unforgeable and unpredictable;
+    the random start keeps the serials from telling how many challenges
+    were made since the server started.
 
     The nonces made last are remembered with their time (at most
     C{remembered}, all forgotten at once when there would be more), so
@@ -85,12 +92,11 @@ class NonceMint:
     only makes the memory forget sooner.
     """
 
-    def __init__(self, secret, clock, randomBytes=pool.bytes, remembered=4096):
+    def __init__(self, secret, clock, remembered=4096):
         """
         @param secret: the key of the MAC, C{bytes} (one longer than
             BLAKE2b's 64-byte key is hashed down to one).
         @param clock: an L{IReactorTime}.
-        @param randomBytes: C{n -> bytes}, for the random part.
         @param remembered: how many of the nonces made last are known
             without their MAC.
         """
@@ -99,7 +105,7 @@ class NonceMint:
         # Keyed once: a copy of this state costs less than keying anew.
         self._keyed = hashlib.blake2b(key=secret, digest_size=16)
         self._clock = clock
-        self._randomBytes = randomBytes
+        self._serials = itertools.count(int.from_bytes(pool.bytes(8), "big"))
         self._made = Memo(remembered)
 
     def _mac(self, text):
@@ -112,7 +118,7 @@ class NonceMint:
         @return: a new nonce.
         """
         issued = int(self._clock.seconds())
-        text = f"{issued:x}.{self._randomBytes(8).hex()}"
+        text = f"{issued:x}.{next(self._serials):x}"
         nonce = f"{text}.{self._mac(text)}"
         self._made.keep(nonce, issued)
         return nonce

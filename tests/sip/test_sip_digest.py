@@ -437,6 +437,27 @@ def test_mintRoundTrip():
         assert mint.issuedAt(bad) is None
 
 
+def test_mintSerials():
+    """
+    The nonces made in one second are each their own, and each is told
+    by its MAC alone (by a mint of the same secret that did not make
+    it); one with its serial changed is not ours. Two mints start their
+    serials apart (at random).
+    """
+    clock = Clock()
+    clock.advance(12345.6)
+    mint = NonceMint(SECRET, clock)
+    stranger = NonceMint(SECRET, clock)
+    made = [mint.make() for _ in range(50)]
+    assert len(set(made)) == 50
+    assert {stranger.issuedAt(n) for n in made} == {12345}
+    stamp, serial, mac = made[0].split(".")
+    changed = f"{stamp}.{int(serial, 16) + 1:x}.{mac}"
+    assert changed != made[0] and stranger.issuedAt(changed) is None
+    assert mint.issuedAt(changed) is None
+    assert stranger.make().split(".")[1] not in {n.split(".")[1] for n in made}
+
+
 def test_mintRemembersWhatItMade():
     """
     The nonces made last are told without their MAC, as their MAC tells
