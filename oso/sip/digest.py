@@ -82,7 +82,12 @@ class NonceMint:
     makes is its own (RFC 2617 3.2.1), and its MAC, which no one without
     the secret can make, is what makes it unforgeable and unpredictable;
     the random start keeps the serials from telling how many challenges
-    were made since the server started.
+    were made since the server started. The serials go in blocks of four
+    made in one second, and one keyed BLAKE2b of 64 bytes over the time
+    and the block is the four 16-byte MACs of its serials (each a part
+    of a pseudo-random output that no other part tells): one MAC made
+    per four nonces under a load, a block left unfinished when the
+    second changes.
 
     The nonces made last are remembered with their time (at most
     C{remembered}, all forgotten at once when there would be more), so
@@ -103,23 +108,40 @@ class NonceMint:
         if len(secret) > hashlib.blake2b.MAX_KEY_SIZE:
             secret = hashlib.blake2b(secret).digest()
         # Keyed once: a copy of this state costs less than keying anew.
-        self._keyed = hashlib.blake2b(key=secret, digest_size=16)
+        self._keyed = hashlib.blake2b(key=secret, digest_size=64)
         self._clock = clock
-        self._serials = itertools.count(int.from_bytes(pool.bytes(8), "big"))
+        self._serial = int.from_bytes(pool.bytes(8), "big")
+        # The second of the block of the last serial, its text and its
+        # MACs.
+        self._second = None
+        self._stamp = ""
+        self._block = ()
         self._made = Memo(remembered)
 
-    def _mac(self, text):
+    def _macs(self, issued, block):
+        """
+        @return: the MACs of the four serials of C{block} made at
+            C{issued}, as hex.
+        """
         mac = self._keyed.copy()
-        mac.update(text.encode("ascii"))
-        return mac.hexdigest()
+        mac.update(f"{issued:x}.{block:x}".encode())
+        macs = mac.hexdigest()
+        return macs[:32], macs[32:64], macs[64:96], macs[96:]
 
     def make(self):
         """
         @return: a new nonce.
         """
         issued = int(self._clock.seconds())
-        text = f"{issued:x}.{next(self._serials):x}"
-        nonce = f"{text}.{self._mac(text)}"
+        serial = self._serial + 1
+        if not serial & 3 or issued != self._second:
+            # The first serial of a new block, in this second.
+            serial = (serial + 3) & ~3
+            self._second = issued
+            self._stamp = f"{issued:x}."
+            self._block = self._macs(issued, serial >> 2)
+        self._serial = serial
+        nonce = f"{self._stamp}{serial:x}.{self._block[serial & 3]}"
         self._made.keep(nonce, issued)
         return nonce
 
@@ -132,13 +154,20 @@ class NonceMint:
         issued = self._made.get(nonce)
         if issued is not None:
             return issued
-        # ASCII throughout, so that the MACs compare as text.
+        # ASCII throughout, so that the nonces compare as text.
         if not nonce.isascii():
             return None
-        text, dot, mac = nonce.rpartition(".")
-        if not dot or not hmac.compare_digest(self._mac(text), mac):
+        stamp, _, rest = nonce.partition(".")
+        try:
+            issued = int(stamp, 16)
+            serial = int(rest.partition(".")[0], 16)
+        except ValueError:
             return None
-        return int(text.partition(".")[0], 16)
+        # Only the text made for that time and serial, as make wrote it.
+        made = f"{issued:x}.{serial:x}.{self._macs(issued, serial >> 2)[serial & 3]}"
+        if not hmac.compare_digest(made, nonce):
+            return None
+        return issued
 
 
 class AuthOutcome(Enum):

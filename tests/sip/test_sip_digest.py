@@ -441,8 +441,8 @@ def test_mintSerials():
     """
     The nonces made in one second are each their own, and each is told
     by its MAC alone (by a mint of the same secret that did not make
-    it); one with its serial changed is not ours. Two mints start their
-    serials apart (at random).
+    it); one with its serial changed, or its numbers written otherwise,
+    is not ours. Two mints start their serials apart (at random).
     """
     clock = Clock()
     clock.advance(12345.6)
@@ -455,6 +455,15 @@ def test_mintSerials():
     changed = f"{stamp}.{int(serial, 16) + 1:x}.{mac}"
     assert changed != made[0] and stranger.issuedAt(changed) is None
     assert mint.issuedAt(changed) is None
+    # The same numbers written otherwise are not a nonce made here.
+    for other in (f"0{stamp}.{serial}.{mac}", f"{stamp}.0{serial}.{mac}",
+                  f"{stamp}.+{serial}.{mac}", f"{stamp}.0x{serial}.{mac}"):
+        assert stranger.issuedAt(other) is None
+    # A new second starts a new block; an unfinished one is left.
+    clock.advance(1)
+    later = mint.make()
+    assert stranger.issuedAt(later) == 12346
+    assert int(later.split(".")[1], 16) % 4 == 0
     assert stranger.make().split(".")[1] not in {n.split(".")[1] for n in made}
 
 
@@ -471,14 +480,15 @@ def test_mintRemembersWhatItMade():
     clock.advance(10)
     second = mint.make()
     macs = []
-    mac = mint._mac
-    mint._mac = lambda text: macs.append(text) or mac(text)
+    made = mint._macs
+    mint._macs = lambda issued, block: macs.append(block) or made(issued, block)
     assert (mint.issuedAt(first), mint.issuedAt(second)) == (12345, 12355)
     assert macs == []
     third = mint.make()
+    del macs[:]
     assert [mint.issuedAt(n) for n in (first, second, third)] == [12345, 12355, 12355]
     assert [stranger.issuedAt(n) for n in (first, second, third)] == [12345, 12355, 12355]
-    assert len(macs) == 3
+    assert len(macs) == 2
     assert mint.issuedAt(third[:-1] + ("0" if third[-1] != "0" else "1")) is None
 
 
