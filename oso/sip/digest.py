@@ -6,7 +6,7 @@ Algorithm MD5 (and MD5-sess) with C{qop=auth}; a response without qop
 (RFC 2069, old phones) is accepted too, without nonce-count protection,
 which that form does not have.
 
-Nonces need no state to be checked: each is C{<time>.<random>.<mac>}, the
+Nonces need no state to be checked: each is C{<time>.<serial>.<mac>}, the
 MAC a keyed BLAKE2b (RFC 7693's MAC mode; a third of HMAC-SHA256's cost)
 over the rest under a secret made once per L{DigestAuthenticator}. Only
 the nonce counts seen are remembered, and only until their nonce
@@ -19,6 +19,7 @@ with a new nonce, without asking its user.
 import functools
 import hashlib
 import hmac
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ _NC_RE = re.compile(r"[0-9a-fA-F]{8}")
 # H(A2) by A2 (C{method:uri}): a client sends the same method and uri
 # again and again, and RFC 2617 3.2.2.5 holds the uri to the Request-URI.
 _HA2 = Memo(256)
+# Nonce counts by their text, checked and read once: a client counts
+# 00000001, 00000002 and so on for each of its nonces.
+_COUNTS = Memo(256)
 
 
 def _md5(text):
@@ -71,8 +75,19 @@ def sessionHA1(ha1, nonce, cnonce):
 
 class NonceMint:
     """
-    Makes nonces bound to one server: C{<time hex>.<random hex>.<mac hex>},
+    Makes nonces bound to one server: C{<time hex>.<serial hex>.<mac hex>},
     and tells when a nonce it made was made.
+
+    The serial numbers count up from a random start: each nonce a mint
+    makes is its own (RFC 2617 3.2.1), and its MAC, which no one without
+    the secret can make, is what makes it unforgeable and unpredictable;
+    the random start keeps the serials from telling how many challenges
+    were made since the server started. The serials go in blocks of four
+    made in one second, and one keyed BLAKE2b of 64 bytes over the time
+    and the block is the four 16-byte MACs of its serials (each a part
+    of a pseudo-random output that no other part tells): one MAC made
+    per four nonces under a load, a block left unfinished when the
+    second changes.
 
     The nonces made last are remembered with their time (at most
     C{remembered}, all forgotten at once when there would be more), so
@@ -82,35 +97,51 @@ class NonceMint:
     only makes the memory forget sooner.
     """
 
-    def __init__(self, secret, clock, randomBytes=pool.bytes, remembered=4096):
+    def __init__(self, secret, clock, remembered=4096):
         """
         @param secret: the key of the MAC, C{bytes} (one longer than
             BLAKE2b's 64-byte key is hashed down to one).
         @param clock: an L{IReactorTime}.
-        @param randomBytes: C{n -> bytes}, for the random part.
         @param remembered: how many of the nonces made last are known
             without their MAC.
         """
         if len(secret) > hashlib.blake2b.MAX_KEY_SIZE:
             secret = hashlib.blake2b(secret).digest()
         # Keyed once: a copy of this state costs less than keying anew.
-        self._keyed = hashlib.blake2b(key=secret, digest_size=16)
+        self._keyed = hashlib.blake2b(key=secret, digest_size=64)
         self._clock = clock
-        self._randomBytes = randomBytes
+        self._serial = int.from_bytes(pool.bytes(8), "big")
+        # The second of the block of the last serial, its text and its
+        # MACs.
+        self._second = None
+        self._stamp = ""
+        self._block = ()
         self._made = Memo(remembered)
 
-    def _mac(self, text):
+    def _macs(self, issued, block):
+        """
+        @return: the MACs of the four serials of C{block} made at
+            C{issued}, as hex.
+        """
         mac = self._keyed.copy()
-        mac.update(text.encode("ascii"))
-        return mac.hexdigest()
+        mac.update(f"{issued:x}.{block:x}".encode())
+        macs = mac.hexdigest()
+        return macs[:32], macs[32:64], macs[64:96], macs[96:]
 
     def make(self):
         """
         @return: a new nonce.
         """
         issued = int(self._clock.seconds())
-        text = f"{issued:x}.{self._randomBytes(8).hex()}"
-        nonce = f"{text}.{self._mac(text)}"
+        serial = self._serial + 1
+        if not serial & 3 or issued != self._second:
+            # The first serial of a new block, in this second.
+            serial = (serial + 3) & ~3
+            self._second = issued
+            self._stamp = f"{issued:x}."
+            self._block = self._macs(issued, serial >> 2)
+        self._serial = serial
+        nonce = f"{self._stamp}{serial:x}.{self._block[serial & 3]}"
         self._made.keep(nonce, issued)
         return nonce
 
@@ -123,13 +154,20 @@ class NonceMint:
         issued = self._made.get(nonce)
         if issued is not None:
             return issued
-        # ASCII throughout, so that the MACs compare as text.
+        # ASCII throughout, so that the nonces compare as text.
         if not nonce.isascii():
             return None
-        text, dot, mac = nonce.rpartition(".")
-        if not dot or not hmac.compare_digest(self._mac(text), mac):
+        stamp, _, rest = nonce.partition(".")
+        try:
+            issued = int(stamp, 16)
+            serial = int(rest.partition(".")[0], 16)
+        except ValueError:
             return None
-        return int(text.partition(".")[0], 16)
+        # Only the text made for that time and serial, as make wrote it.
+        made = f"{issued:x}.{serial:x}.{self._macs(issued, serial >> 2)[serial & 3]}"
+        if not hmac.compare_digest(made, nonce):
+            return None
+        return issued
 
 
 class AuthOutcome(Enum):
@@ -291,9 +329,12 @@ class DigestAuthenticator:
         algorithm = params.get("algorithm", "MD5").upper()
         if algorithm not in ("MD5", "MD5-SESS"):
             return _failed(f"unsupported algorithm {algorithm}", username)
-        if not hmac.compare_digest(
-            params.get("opaque", "").encode("utf-8", "replace"),
-            self._opaqueOctets,
+        # The opaque value is in every challenge, no secret: an echo
+        # equal to it needs no compare in constant time, and only another
+        # one is compared as octets (as before).
+        opaque = params.get("opaque", "")
+        if opaque != self._opaque and not hmac.compare_digest(
+            opaque.encode("utf-8", "replace"), self._opaqueOctets
         ):
             return _failed("opaque not echoed", username)
         requestURI = request.uri
@@ -305,8 +346,12 @@ class DigestAuthenticator:
         if qop is not None:
             if qop.lower() != "auth":
                 return _failed(f"unsupported qop {qop}", username)
-            if nc is None or cnonce is None or not _NC_RE.fullmatch(nc):
-                return _failed("qop without a valid nc and cnonce", username)
+            # A count read before is known to be valid.
+            count = _COUNTS.get(nc) if cnonce is not None else None
+            if count is None:
+                if nc is None or cnonce is None or not _NC_RE.fullmatch(nc):
+                    return _failed("qop without a valid nc and cnonce", username)
+                count = _COUNTS.keep(nc, int(nc, 16))
         elif algorithm == "MD5-SESS":
             return _failed("MD5-sess without qop", username)
         ha1 = lookupHA1(username)
@@ -325,7 +370,6 @@ class DigestAuthenticator:
         if issued is None or not (issued <= now <= issued + self._lifetime):
             return AuthResult(AuthOutcome.stale, username, "nonce expired or not ours")
         if qop is not None:
-            count = int(nc, 16)
             counts = self._counts
             seen = counts.get(nonce)
             if seen is None:

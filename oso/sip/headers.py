@@ -839,17 +839,6 @@ class Credentials(_AuthField):
     tokenParams = frozenset(("algorithm", "qop", "nc"))
 
 
-def _parseAuth(cls, text, name):
-    """
-    Read a scheme and its auth-params: the common form by its layout
-    (L{_plainAuth}), any other text by L{_readAuth}.
-    """
-    plain = _plainAuth(text)
-    if plain is None:
-        plain = _readAuth(text, name)
-    return cls(*plain)
-
-
 def _plainAuth(text):
     """
     Read credentials or a challenge of the common form: no backslash, no
@@ -937,18 +926,19 @@ def parseChallenge(text, name="WWW-Authenticate"):
     """
     Read a WWW-Authenticate or Proxy-Authenticate value.
 
-    @return: a L{Challenge}.
+    @return: a L{Challenge}: the common form read by its layout
+        (L{_plainAuth}), any other text by L{_readAuth}.
     """
-    return _parseAuth(Challenge, text, name)
+    return Challenge(*(_plainAuth(text) or _readAuth(text, name)))
 
 
 def parseCredentials(text, name="Authorization"):
     """
     Read an Authorization or Proxy-Authorization value.
 
-    @return: a L{Credentials}.
+    @return: a L{Credentials}, read as L{parseChallenge} reads.
     """
-    return _parseAuth(Credentials, text, name)
+    return Credentials(*(_plainAuth(text) or _readAuth(text, name)))
 
 
 #: The typed view of each structured field: lowercased name to parser.

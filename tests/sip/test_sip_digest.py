@@ -272,6 +272,27 @@ def test_unsupportedQop():
     assert server.verify(register(noCount), USERS.get).outcome is AuthOutcome.failed
 
 
+def test_countTextsReadOnce():
+    """
+    A nonce count read before is known to be valid, and the checks around
+    it stay: a count of another form is refused (not read by C{int}, which
+    takes a sign), as is a known count without a cnonce, each with the
+    same reason; a known count is read as the number it is.
+    """
+    server = authenticator()
+    assert server.verify(register(answer(server.challenge())), USERS.get).ok
+    reason = "qop without a valid nc and cnonce"
+    noCnonce = answer(server.challenge()).replace(', cnonce="0a4f113b"', "")
+    assert "cnonce" not in noCnonce
+    for value in (noCnonce, answer(server.challenge(), nc="+0000001"),
+                  answer(server.challenge(), nc="0000001g")):
+        assert server.verify(register(value), USERS.get).reason == reason
+    challenge = server.challenge()
+    assert server.verify(register(answer(challenge, nc="00000002")), USERS.get).ok
+    late = server.verify(register(answer(challenge, nc="00000001")), USERS.get)
+    assert late.reason == "nonce count replayed"
+
+
 def test_replayRefused():
     """
     RFC 2617 3.2.2: a nonce count not higher than the last one seen for
@@ -416,6 +437,36 @@ def test_mintRoundTrip():
         assert mint.issuedAt(bad) is None
 
 
+def test_mintSerials():
+    """
+    The nonces made in one second are each their own, and each is told
+    by its MAC alone (by a mint of the same secret that did not make
+    it); one with its serial changed, or its numbers written otherwise,
+    is not ours. Two mints start their serials apart (at random).
+    """
+    clock = Clock()
+    clock.advance(12345.6)
+    mint = NonceMint(SECRET, clock)
+    stranger = NonceMint(SECRET, clock)
+    made = [mint.make() for _ in range(50)]
+    assert len(set(made)) == 50
+    assert {stranger.issuedAt(n) for n in made} == {12345}
+    stamp, serial, mac = made[0].split(".")
+    changed = f"{stamp}.{int(serial, 16) + 1:x}.{mac}"
+    assert changed != made[0] and stranger.issuedAt(changed) is None
+    assert mint.issuedAt(changed) is None
+    # The same numbers written otherwise are not a nonce made here.
+    for other in (f"0{stamp}.{serial}.{mac}", f"{stamp}.0{serial}.{mac}",
+                  f"{stamp}.+{serial}.{mac}", f"{stamp}.0x{serial}.{mac}"):
+        assert stranger.issuedAt(other) is None
+    # A new second starts a new block; an unfinished one is left.
+    clock.advance(1)
+    later = mint.make()
+    assert stranger.issuedAt(later) == 12346
+    assert int(later.split(".")[1], 16) % 4 == 0
+    assert stranger.make().split(".")[1] not in {n.split(".")[1] for n in made}
+
+
 def test_mintRemembersWhatItMade():
     """
     The nonces made last are told without their MAC, as their MAC tells
@@ -429,14 +480,15 @@ def test_mintRemembersWhatItMade():
     clock.advance(10)
     second = mint.make()
     macs = []
-    mac = mint._mac
-    mint._mac = lambda text: macs.append(text) or mac(text)
+    made = mint._macs
+    mint._macs = lambda issued, block: macs.append(block) or made(issued, block)
     assert (mint.issuedAt(first), mint.issuedAt(second)) == (12345, 12355)
     assert macs == []
     third = mint.make()
+    del macs[:]
     assert [mint.issuedAt(n) for n in (first, second, third)] == [12345, 12355, 12355]
     assert [stranger.issuedAt(n) for n in (first, second, third)] == [12345, 12355, 12355]
-    assert len(macs) == 3
+    assert len(macs) == 2
     assert mint.issuedAt(third[:-1] + ("0" if third[-1] != "0" else "1")) is None
 
 
