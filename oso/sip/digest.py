@@ -10,7 +10,9 @@ Nonces need no state to be checked: each is C{<time>.<serial>.<mac>}, the
 MAC a keyed BLAKE2b (RFC 7693's MAC mode; a third of HMAC-SHA256's cost)
 over the rest under a secret made once per L{DigestAuthenticator}. Only
 the nonce counts seen are remembered, and only until their nonce
-expires. A fresh secret at each start of the server is
+expires or, under a load that would keep more than a bound of them, until
+the oldest are forgotten: a nonce whose count may have been forgotten is
+then stale (the phone retries with a new one), never replayable. A fresh secret at each start of the server is
 enough: after a restart the phones' nonces are no longer ours, and a phone
 that answers one with the right password gets C{stale=true} and retries
 with a new nonce, without asking its user.
@@ -19,7 +21,6 @@ with a new nonce, without asking its user.
 import functools
 import hashlib
 import hmac
-import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -232,6 +233,13 @@ def _accepted(username):
     return AuthResult(AuthOutcome.ok, username)
 
 
+#: The most nonces whose counts a L{DigestAuthenticator} keeps at once
+#: (each about 240 octets): a nonce lives five minutes, so this is a
+#: sustained ~800 authenticated first uses of a nonce per second, far
+#: beyond a small business's phones, yet a bound under any load.
+MAX_COUNTED = 250_000
+
+
 class DigestAuthenticator:
     """
     Challenges requests and checks their digest credentials, for one
@@ -240,7 +248,10 @@ class DigestAuthenticator:
     @ivar realm: the realm.
     """
 
-    def __init__(self, realm, secret, clock, nonceLifetime=300, opaque=None, mint=None):
+    def __init__(
+        self, realm, secret, clock, nonceLifetime=300, opaque=None, mint=None,
+        maxCounted=MAX_COUNTED,
+    ):  # fmt: skip
         """
         @param realm: the realm the credentials are for.
         @param secret: C{bytes}, random, made once per server start
@@ -251,6 +262,7 @@ class DigestAuthenticator:
             derived from the secret); clients must echo it.
         @param mint: what makes and recognises nonces, by default a
             L{NonceMint} with C{secret}.
+        @param maxCounted: the most nonces whose counts are kept at once.
         """
         self.realm = realm
         self._clock = clock
@@ -271,6 +283,10 @@ class DigestAuthenticator:
         # first; and when the first one's lifetime ends.
         self._counts = {}
         self._sweepAt = math.inf
+        self._maxCounted = maxCounted
+        # Nonces issued at or before this may have had their counts
+        # forgotten to keep the bound.
+        self._forgottenUpTo = -math.inf
 
     def challenge(self, stale=False):
         """
@@ -373,12 +389,33 @@ class DigestAuthenticator:
             counts = self._counts
             seen = counts.get(nonce)
             if seen is None:
+                if issued <= self._forgottenUpTo:
+                    return AuthResult(AuthOutcome.stale, username, "nonce count forgotten")
+                if len(counts) >= self._maxCounted:
+                    self._forgetOldest()
                 if not counts:
                     self._sweepAt = issued + self._lifetime
             elif count <= seen[1]:
                 return AuthResult(AuthOutcome.stale, username, "nonce count replayed")
             counts[nonce] = (issued, count)
         return _accepted(username)
+
+    def _forgetOldest(self):
+        """
+        Drop the count of the nonce first used longest ago, to keep the
+        bound; every nonce issued no later than it is stale from now on
+        when it comes without a count kept (it may be one whose count was
+        dropped, and could be replayed).
+        """
+        counts = self._counts
+        nonce, (issued, _) = next(iter(counts.items()))
+        del counts[nonce]
+        if issued > self._forgottenUpTo:
+            self._forgottenUpTo = issued
+        if counts:
+            self._sweepAt = next(iter(counts.values()))[0] + self._lifetime
+        else:
+            self._sweepAt = math.inf
 
     def _forgetExpired(self, now):
         """

@@ -425,6 +425,43 @@ def test_countsForgottenAfterAllExpired():
     assert parseChallenge(third).params["nonce"] in server._counts
 
 
+def test_countsBounded():
+    """
+    At most C{maxCounted} nonce counts are kept: the count of the nonce
+    first used longest ago is dropped for a new one, and from then on a
+    nonce issued no later than it that comes without a count kept is
+    stale (its count may be the one dropped: never replayable), while
+    the counts kept go on as before and later nonces are taken.
+    """
+    clock = Clock()
+    server = DigestAuthenticator(REALM, SECRET, clock, maxCounted=2)
+    early, middle = server.challenge(), None
+    clock.advance(1)
+    middle = server.challenge()
+    unused = server.challenge()
+    clock.advance(1)
+    late = server.challenge()
+    for challenge in (early, middle, late):
+        assert server.verify(register(answer(challenge)), USERS.get).ok
+    assert len(server._counts) == 2
+    for challenge, nc in ((early, "00000001"), (early, "00000002")):
+        result = server.verify(register(answer(challenge, nc=nc)), USERS.get)
+        assert (result.outcome, result.reason) == (AuthOutcome.stale, "nonce count forgotten")
+    assert server.verify(register(answer(middle, nc="00000002")), USERS.get).ok
+    assert server.verify(register(answer(late, nc="00000002")), USERS.get).ok
+    replay = server.verify(register(answer(late, nc="00000002")), USERS.get)
+    assert replay.reason == "nonce count replayed"
+    # The middle nonce's count goes for a later one; the one issued with
+    # it but never used is stale from then on, a newer one is taken.
+    clock.advance(1)
+    assert server.verify(register(answer(server.challenge())), USERS.get).ok
+    result = server.verify(register(answer(unused)), USERS.get)
+    assert result.reason == "nonce count forgotten"
+    clock.advance(1)
+    assert server.verify(register(answer(server.challenge())), USERS.get).ok
+    assert len(server._counts) == 2
+
+
 def test_mintRoundTrip():
     """
     A nonce tells the time it was made; a malformed one is not ours.
