@@ -9,13 +9,14 @@ which that form does not have.
 Nonces need no state to be checked: each is C{<time>.<serial>.<mac>}, the
 MAC a keyed BLAKE2b (RFC 7693's MAC mode; a third of HMAC-SHA256's cost)
 over the rest under a secret made once per L{DigestAuthenticator}. Only
-the nonce counts seen are remembered, and only until their nonce
-expires or, under a load that would keep more than a bound of them, until
-the oldest are forgotten: a nonce whose count may have been forgotten is
-then stale (the phone retries with a new one), never replayable. A fresh secret at each start of the server is
-enough: after a restart the phones' nonces are no longer ours, and a phone
-that answers one with the right password gets C{stale=true} and retries
-with a new nonce, without asking its user.
+the nonce counts seen are remembered, and only until their nonce expires
+or, under a load that would keep more than a bound of them, until the
+oldest are forgotten: a nonce whose count may have been forgotten is then
+stale (the phone retries with a new one), never replayable. A fresh
+secret at each start of the server is enough: after a restart the
+phones' nonces are no longer ours, and a phone that answers one with the
+right password gets C{stale=true} and retries with a new nonce, without
+asking its user.
 """
 
 import functools
