@@ -488,26 +488,25 @@ class Registrar:
         now = self._clock.seconds()
         current = self._aors.get(aor, {})
         try:
-            try:
-                # As held: a repeat is told by its Contacts' shared values,
-                # without the copy of each that request.contacts makes.
-                contacts = request.headers.held("contact")
-            except SIPParseError as e:
-                raise _Refusal(400, "Bad Contact") from e
             expiresText = request.headers.get("expires")
             callID = request.callID
             cseq = request.cseq.number
             repeat = self._repeats.get(aor)
             refreshed = None
-            if repeat is not None:
-                refreshed = self._repeat(
-                    repeat, aor, current, contacts, expiresText, callID, cseq, source, now
-                )
-            if refreshed is None:
-                try:
+            try:
+                # As held: a repeat is told by its Contacts' shared values,
+                # without the copy of each that request.contacts makes,
+                # which only a REGISTER decided in full needs.
+                held = request.headers.held("contact")
+                if repeat is not None:
+                    refreshed = self._repeat(
+                        repeat, aor, current, held, expiresText, callID, cseq, source, now
+                    )
+                if refreshed is None:
                     contacts = request.contacts
-                except SIPParseError as e:
-                    raise _Refusal(400, "Bad Contact") from e
+            except SIPParseError as e:
+                raise _Refusal(400, "Bad Contact") from e
+            if refreshed is None:
                 updated, knowns, grants = self._decide(
                     contacts, expiresText, callID, cseq, aor, source, current, now
                 )
